@@ -1,0 +1,278 @@
+"""The management commands, mounted in a host app as ``mycli telemetry ...`` and
+standalone as ``localtelemetry ... --app NAME`` (also ``python -m localtelemetry``).
+
+Each command gets plain data from ``_commands`` and renders it: human text by
+default, or with ``--output json`` exactly one JSON object on stdout. Errors are one
+line on stderr and exit code 2 (bad input) or 1 (operation failed). Management
+commands never record.
+"""
+
+import enum
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+
+from . import _commands, _render
+from ._exceptions import LocalTelemetryError, UsageError
+from ._store import KINDS, Store, StoreLocation
+from ._telemetry import APP_NAME_RE
+
+if TYPE_CHECKING:
+    from ._telemetry import Telemetry
+
+OUTPUT_VERSION = 1
+
+
+class Output(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+OutputOption = Annotated[
+    Output, typer.Option("--output", help="text for people, json for one JSON object on stdout.")
+]
+KindOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs the runtime type on Python 3.10
+    typer.Option("--kind", "-k", help=f"Only this kind: {', '.join(KINDS)}."),
+]
+
+
+def _emit(output: Output, command: str, result: dict[str, Any], text: str) -> None:
+    if output is Output.json:
+        envelope = {"localtelemetry": OUTPUT_VERSION, "command": command, "ok": True,
+                    "result": result}
+        sys.stdout.write(json.dumps(envelope, indent=2, sort_keys=False) + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def _fail(output: Output, command: str, message: str, code: int) -> NoReturn:
+    sys.stderr.write(f"error: {message}\n")
+    if output is Output.json:
+        envelope = {"localtelemetry": OUTPUT_VERSION, "command": command, "ok": False,
+                    "error": {"message": message, "exit_code": code}}
+        sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
+    raise typer.Exit(code)
+
+
+def _guard(output: Output, command: str, body: Callable[[], None]) -> None:
+    try:
+        body()
+    except LocalTelemetryError as exc:
+        _fail(output, command, str(exc), exc.exit_code)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(output, command, f"{exc.strerror or exc}{where}", 1)
+
+
+def make_app(bound: "Telemetry | None") -> typer.Typer:
+    """The management CLI; ``bound`` is the host's Telemetry when mounted."""
+    mounted = bound is not None
+    app = typer.Typer(
+        name="telemetry" if mounted else "localtelemetry",
+        help=(
+            "Inspect and manage the diagnostics this app recorded locally with --telemetry. "
+            "Nothing is ever sent anywhere."
+            if mounted
+            else "localtelemetry: opt-in, local-only diagnostics for command-line tools. "
+            "Manage the documents an app recorded (--app NAME), or run the demo."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app_help = "The app whose store to use (its name as registered with Telemetry)."
+    AppOption = Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--app", help=app_help, hidden=mounted, envvar="LOCALTELEMETRY_APP"),
+    ]
+
+    def store_for(app_name: str | None) -> Store:
+        if bound is not None:
+            return Store(bound.location, limits=bound.limits)
+        if not app_name:
+            found = _commands.known_apps(os.environ.get("LOCALTELEMETRY_DIR"))
+            hint = f" (stores found: {', '.join(found)})" if found else ""
+            raise UsageError(f"which app? pass --app NAME{hint}")
+        if not APP_NAME_RE.match(app_name):
+            raise UsageError(f"{app_name!r} is not a valid app name")
+        return Store(StoreLocation(app_name))
+
+    def environ() -> dict[str, str]:
+        return dict(bound.environ if bound is not None else os.environ)
+
+    def now() -> Any:
+        return bound._now() if bound is not None else _commands.datetime.now(_commands.timezone.utc)
+
+    @app.command()
+    def status(app_name: AppOption = None, output: OutputOption = Output.text) -> None:
+        """Where documents are stored, how many, the limits, the key id, active overrides."""
+
+        def body() -> None:
+            result = _commands.status(store_for(app_name), environ())
+            _emit(output, "status", result, _render.status_text(result))
+
+        _guard(output, "status", body)
+
+    @app.command("list")
+    def list_(
+        app_name: AppOption = None,
+        kind: KindOption = None,
+        run: Annotated[Optional[str], typer.Option(help="Only documents of this run id (or prefix).")] = None,  # noqa: E501, UP045
+        since: Annotated[Optional[str], typer.Option(help="Only newer than this: 7d, 12h, 30m or a date.")] = None,  # noqa: E501, UP045
+        limit: Annotated[int, typer.Option(help="Show at most this many (newest); 0 for all.")] = 50,  # noqa: E501
+        output: OutputOption = Output.text,
+    ) -> None:
+        """List recorded documents, oldest first."""
+
+        def body() -> None:
+            when = _commands.parse_when(since, now()) if since else None
+            if limit < 0:
+                raise UsageError("--limit must be 0 or more")
+            result = _commands.list_documents(
+                store_for(app_name), kind=kind, run=run, since=when, limit=limit or None
+            )
+            _emit(output, "list", result, _render.list_text(result))
+
+        _guard(output, "list", body)
+
+    @app.command()
+    def show(
+        document_id: Annotated[str, typer.Argument(help="A document id, unique prefix or file name.")],  # noqa: E501
+        app_name: AppOption = None,
+        output: OutputOption = Output.text,
+    ) -> None:
+        """Print one document exactly as stored."""
+
+        def body() -> None:
+            result = _commands.show(store_for(app_name), document_id)
+            _emit(output, "show", result, json.dumps(result["document"], indent=2))
+
+        _guard(output, "show", body)
+
+    @app.command()
+    def explain(
+        kind: Annotated[Optional[str], typer.Argument(help="A document kind; all when omitted.")] = None,  # noqa: E501, UP045
+        output: OutputOption = Output.text,
+    ) -> None:
+        """Every field each document kind can contain, read from the schemas themselves."""
+
+        def body() -> None:
+            _commands.check_kind(kind)
+            result = _commands.explain(kind)
+            _emit(output, "explain", result, _render.explain_text(result))
+
+        _guard(output, "explain", body)
+
+    @app.command()
+    def schema(
+        kind: Annotated[Optional[str], typer.Argument(help="A document kind, or 'envelope'; all when omitted.")] = None,  # noqa: E501, UP045
+        output: OutputOption = Output.text,
+    ) -> None:
+        """Print the JSON Schema of a document kind."""
+
+        def body() -> None:
+            from ._schemas import ENVELOPE, all_schemas, load_schema
+
+            if kind is None:
+                result: dict[str, Any] = {"schemas": all_schemas()}
+                text = json.dumps(result["schemas"], indent=2)
+            else:
+                if kind != ENVELOPE:
+                    _commands.check_kind(kind)
+                result = {"schema": load_schema(kind)}
+                text = json.dumps(result["schema"], indent=2)
+            _emit(output, "schema", result, text)
+
+        _guard(output, "schema", body)
+
+    @app.command()
+    def validate(
+        paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories; the store when omitted.")] = None,  # noqa: E501, UP045
+        app_name: AppOption = None,
+        output: OutputOption = Output.text,
+    ) -> None:
+        """Check documents against the schemas. Exit code 1 if any is invalid."""
+
+        def body() -> None:
+            store = None if paths else store_for(app_name)
+            result = _commands.validate(store, list(paths or []))
+            _emit(output, "validate", result, _render.validate_text(result))
+            if result["invalid"]:
+                raise typer.Exit(1)
+
+        _guard(output, "validate", body)
+
+    @app.command()
+    def purge(
+        app_name: AppOption = None,
+        older_than: Annotated[Optional[str], typer.Option(help="Only documents older than this: 30d, 12h, ...")] = None,  # noqa: E501, UP045
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,  # noqa: E501
+        output: OutputOption = Output.text,
+    ) -> None:
+        """Delete recorded documents (all, or --older-than). Asks first unless --yes."""
+
+        def body() -> None:
+            store = store_for(app_name)
+            age = _commands.parse_duration(older_than) if older_than else None
+            moment = now()
+            if not yes:
+                count = _commands.purge_candidates(store, older_than=age, now=moment)
+                if output is Output.json or not sys.stdin.isatty():
+                    raise UsageError("purge deletes documents: pass --yes to confirm when not interactive")
+                if count == 0:
+                    _emit(output, "purge", {"removed": 0, "store": str(store.directory)}, "nothing to delete")
+                    return
+                if not typer.confirm(f"Delete {count} documents from {store.directory}?"):
+                    raise UsageError("cancelled; nothing was deleted")
+            result = _commands.purge(store, older_than=age, now=moment)
+            _emit(output, "purge", result, f"removed {result['removed']} documents from {result['store']}")
+
+        _guard(output, "purge", body)
+
+    @app.command("reset-key")
+    def reset_key(app_name: AppOption = None, output: OutputOption = Output.text) -> None:
+        """Replace the hashing key: hashes from now on cannot be linked to earlier ones."""
+
+        def body() -> None:
+            result = _commands.reset_key(store_for(app_name))
+            old = result["old_key_id"] or "none"
+            _emit(output, "reset-key", result, f"new key id {result['new_key_id']} (was {old})")
+
+        _guard(output, "reset-key", body)
+
+    if not mounted:
+
+        @app.command()
+        def demo(
+            directory: Annotated[Optional[Path], typer.Option("--dir", help="Store base directory for the demo (default: the normal per-user store).")] = None,  # noqa: E501, UP045
+            output: OutputOption = Output.text,
+        ) -> None:
+            """Run the bundled example CLI a few times with --telemetry and show what was recorded."""
+
+            def body() -> None:
+                from ._demo import run_demo
+
+                result, text = run_demo(directory)
+                _emit(output, "demo", result, text)
+
+            _guard(output, "demo", body)
+
+    return app
+
+
+def run_mounted(telemetry: "Telemetry", args: list[str], prog_name: str) -> Any:
+    command = typer.main.get_command(make_app(telemetry))
+    return command.main(args=args, prog_name=prog_name, standalone_mode=True)
+
+
+def main() -> None:
+    """Console script entry point: ``localtelemetry``."""
+    command = typer.main.get_command(make_app(None))
+    command.main(prog_name="localtelemetry")

@@ -1,0 +1,117 @@
+"""``localtelemetry demo``: run the bundled example CLI a few times and show the result.
+
+The example (``examples/notebook.py``, shipped in the wheel as ``_examples``) runs as
+real subprocesses, exactly as a user would run it, on a throwaway notes directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import _commands, _render
+from ._env import hard_off_reason
+from ._exceptions import OperationFailed
+from ._store import Store, StoreLocation, load_document
+
+EXAMPLE_APP = "nb"
+_NOTES = {
+    "ideas.md": "Start with [[plan]] and keep [[journal]] daily.\n",
+    "plan.md": "Steps: see [[ideas]].\n",
+    "journal.md": "Nothing linked here yet.\n",
+    "archive/old.md": "An old note pointing at [[missing-note]].\n",
+    "scratch.txt": "plain text, links to [[plan]]\n",
+}
+
+
+def example_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_examples" / "notebook.py", here.parent / "examples" / "notebook.py"):
+        if candidate.is_file():
+            return candidate
+    raise OperationFailed("the example app is missing from this installation")
+
+
+def _make_notes(root: Path) -> None:
+    for name, text in _NOTES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
+    example = example_path()
+    env = dict(os.environ)
+    if base is not None:
+        env["LOCALTELEMETRY_DIR"] = str(base.expanduser().resolve())
+    env.pop("LOCALTELEMETRY_APP", None)
+    workspace = Path(tempfile.mkdtemp(prefix="localtelemetry-demo-"))
+    notes = workspace / "notes"
+    _make_notes(notes)
+    plan = [
+        ("index the notes", ["--telemetry", "index", str(notes), "--include", "*.md"]),
+        ("index again, other options", ["index", str(notes), "--include", "*.txt", "--jobs", "2",
+                                        "--mode", "thorough", "--telemetry"]),
+        ("check links (fails on purpose)", ["--telemetry", "check", str(notes)]),
+        ("stats without --telemetry (records nothing)", ["stats", str(notes)]),
+    ]
+    runs = []
+    try:
+        for label, args in plan:
+            proc = subprocess.run(
+                [sys.executable, str(example), *args],
+                env=env, capture_output=True, text=True, timeout=300, check=False,
+                cwd=workspace,
+            )
+            runs.append({
+                "label": label,
+                "command": "nb " + " ".join(a if a != str(notes) else "NOTES" for a in args),
+                "exit_code": proc.returncode,
+                "stderr_lines": len(proc.stderr.splitlines()),
+            })
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+    store = Store(StoreLocation(EXAMPLE_APP, environ=env))
+    status = _commands.status(store, env)
+    listing = _commands.list_documents(store, kind="cli-command", run=None, since=None, limit=3)
+    failed_message = None
+    for row in reversed(listing["documents"]):
+        document = load_document(store.directory / row["file"])
+        payload: Any = document.get("payload")
+        if isinstance(payload, dict) and payload.get("error_message"):
+            failed_message = payload["error_message"]
+            break
+    result = {"runs": runs, "status": status, "blocked_by": hard_off_reason(env),
+              "stored_error_message": failed_message}
+    return result, _text(result, store)
+
+
+def _text(result: dict[str, Any], store: Store) -> str:
+    lines = ["localtelemetry demo: running the example CLI 'nb' (examples/notebook.py)", ""]
+    for run in result["runs"]:
+        lines.append(f"  $ {run['command']}")
+        lines.append(f"    {run['label']}: exit code {run['exit_code']}")
+    lines.append("")
+    if result["blocked_by"]:
+        lines.append(f"{result['blocked_by']} is set in your environment, so nothing was recorded.")
+        lines.append("")
+    lines.append(_render.status_text(result["status"]))
+    if result["stored_error_message"]:
+        lines += [
+            "",
+            "The failed run's error message, as stored (paths hashed, e-mail redacted):",
+            f"  {result['stored_error_message']}",
+        ]
+    lines += [
+        "",
+        f"Documents are in {store.directory}",
+        "Next: localtelemetry list --app nb   |   localtelemetry show ID --app nb"
+        "   |   localtelemetry explain",
+    ]
+    return "\n".join(lines)

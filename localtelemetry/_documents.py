@@ -1,0 +1,132 @@
+"""Turning what a run observed into documents: envelope, safe names, hashed values.
+
+Everything that reaches a document from argv, the environment or the file system goes
+through ``SafeValues``: strings become keyed hashes, paths become descriptors, free text
+is scrubbed, and names that are not plain identifiers are hashed too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from ._hashing import ALGORITHM, Hasher
+from ._scrub import scrub
+from ._version import __version__
+
+SCHEMA_IDS = {
+    kind: f"urn:localtelemetry:schema:{kind}:1"
+    for kind in ("cli-command", "build", "snapshot", "run-summary")
+}
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+MESSAGE_MAX = 500
+MAX_ENTRIES = 100  # per map or list in a payload; more are dropped and counted
+
+DURATION_BUCKETS: tuple[tuple[float, str], ...] = (
+    (100, "lt_100ms"),
+    (500, "100ms_500ms"),
+    (1_000, "500ms_1s"),
+    (5_000, "1s_5s"),
+    (30_000, "5s_30s"),
+    (120_000, "30s_2m"),
+    (600_000, "2m_10m"),
+)
+LAST_BUCKET = "gte_10m"
+BUCKET_NAMES = tuple(name for _, name in DURATION_BUCKETS) + (LAST_BUCKET,)
+
+
+def duration_bucket(ms: float) -> str:
+    for limit, name in DURATION_BUCKETS:
+        if ms < limit:
+            return name
+    return LAST_BUCKET
+
+
+def rfc3339(moment: datetime) -> str:
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def round_ms(seconds: float) -> float:
+    return round(max(0.0, seconds) * 1000.0, 3)
+
+
+class SafeValues:
+    """The only way raw strings become document content."""
+
+    def __init__(self, hasher: Hasher) -> None:
+        self.hasher = hasher
+        self.redactions: dict[str, int] = {}
+
+    def name(self, raw: object) -> str:
+        """An author-chosen name (phase, counter, role): kept if it is a plain identifier
+        that the scrubber leaves alone, else hashed as ``h:<hash>``."""
+        text = str(raw)
+        if NAME_RE.match(text) and scrub(text, hash_path=self.hasher.path_hash).text == text:
+            return text
+        return "h:" + self.hasher.value(text)
+
+    def message(self, raw: object, limit: int = MESSAGE_MAX) -> str:
+        result = scrub(str(raw), hash_path=self.hasher.path_hash, max_length=limit)
+        for kind, n in result.counts.items():
+            self.redactions[kind] = self.redactions.get(kind, 0) + n
+        return result.text
+
+    def value_hash(self, raw: object) -> str:
+        return self.hasher.value(str(raw))
+
+    def path(self, raw: Any) -> dict[str, object]:
+        return self.hasher.path_descriptor(str(raw) if not isinstance(raw, str) else raw)
+
+    def counts(self, raw: Mapping[Any, Any] | None) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for key, value in list((raw or {}).items())[:MAX_ENTRIES]:
+            out[self.name(key)] = clamp_int(value)
+        return out
+
+    def named_hashes(self, raw: Iterable[tuple[Any, Any]]) -> list[dict[str, object]]:
+        return [
+            {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ENTRIES]
+        ]
+
+
+def clamp_int(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return max(-(2**53), min(2**53, number))
+
+
+def envelope(
+    *,
+    kind: str,
+    id_: str,
+    run_id: str,
+    created_at: datetime,
+    app_name: str,
+    app_version: str,
+    environment: Mapping[str, object],
+    key_id: str,
+    payload: Mapping[str, object],
+) -> dict[str, object]:
+    return {
+        "schema": SCHEMA_IDS[kind],
+        "kind": kind,
+        "id": id_,
+        "run_id": run_id,
+        "created_at": rfc3339(created_at),
+        "app": {"name": app_name, "version": app_version},
+        "producer": {"name": "localtelemetry", "version": __version__},
+        "environment": dict(environment),
+        "hashing": {"algorithm": ALGORITHM, "key_id": key_id},
+        "payload": dict(payload),
+    }
+
+
+def serialize(document: Mapping[str, object]) -> bytes:
+    import orjson
+
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)

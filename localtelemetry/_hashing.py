@@ -1,0 +1,182 @@
+"""Keyed BLAKE3 hashing of everything that came from the user or the environment.
+
+The key is 32 random bytes per install (per app store), created on the first recorded
+run in a 0600 file next to the documents and never written into any document: documents
+carry only ``key_id``, a keyed hash of a constant. Without the key a hash cannot be
+reversed by trying a dictionary of likely paths or values.
+
+Domains keep kinds of input apart: the same string hashed as a path and as a value
+gives different hashes, while the same path always gives the same hash, whether it
+arrives through ``b.path()`` or inside an error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ntpath
+import os
+import posixpath
+import re
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+import blake3
+
+from ._exceptions import KeyFileError
+
+KEY_BYTES = 32
+HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
+HASH_PATTERN = "^[0-9a-f]{32}$"
+ALGORITHM = "blake3-keyed-128"
+_EXTENSION_RE = re.compile(r"^\.[a-z0-9]{1,10}$")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class Hasher:
+    """Hashes strings and paths with one install key."""
+
+    __slots__ = ("_home", "_key", "_windows", "key_id")
+
+    def __init__(self, key: bytes, *, home: str | None = None, windows: bool | None = None):
+        if len(key) != KEY_BYTES:
+            raise KeyFileError(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
+        self._key = key
+        self._windows = os.name == "nt" if windows is None else windows
+        self._home = self._normalize(home) if home else None
+        self.key_id = blake3.blake3(b"localtelemetry key id", key=key).hexdigest(length=8)
+
+    def _digest(self, domain: bytes, data: str) -> str:
+        raw = data.encode("utf-8", "surrogatepass")
+        return blake3.blake3(domain + b"\0" + raw, key=self._key).hexdigest(length=HASH_BYTES)
+
+    def value(self, data: str) -> str:
+        """Hash a string value (filter, argument, name given by the user)."""
+        return self._digest(b"value", data)
+
+    def fingerprint(self, data: str | bytes) -> str:
+        """Hash content the app wants to compare across runs without revealing it."""
+        if isinstance(data, str):
+            return self._digest(b"fingerprint", data)
+        return blake3.blake3(b"fingerprint\0" + data, key=self._key).hexdigest(length=HASH_BYTES)
+
+    def _normalize(self, path: str) -> str:
+        if self._windows:
+            return ntpath.normcase(ntpath.normpath(path))
+        return posixpath.normpath(path) if path else path
+
+    def path_hash(self, path: str) -> str:
+        """Hash of the normalized path (used for descriptors and for paths in free text)."""
+        return self._digest(b"path", self._normalize(path))
+
+    def path_descriptor(self, path: str | os.PathLike[str]) -> dict[str, object]:
+        """Hash + extension + absolute/under-home flags. Never the name."""
+        text = os.fspath(path)
+        normalized = self._normalize(text)
+        module = ntpath if self._windows else posixpath
+        is_absolute = module.isabs(normalized)
+        under_home = False
+        if self._home:
+            expanded = normalized
+            if text.startswith("~"):
+                expanded = self._normalize(self._home + text[1:])
+            sep = "\\" if self._windows else "/"
+            under_home = expanded == self._home or expanded.startswith(self._home.rstrip(sep) + sep)
+        ext = module.splitext(module.basename(normalized))[1].lower()
+        return {
+            "hash": self._digest(b"path", normalized),
+            "extension": ext if _EXTENSION_RE.match(ext) else None,
+            "is_absolute": is_absolute,
+            "under_home": under_home,
+        }
+
+
+def home_directory(environ: Mapping[str, str]) -> str | None:
+    return environ.get("HOME") or environ.get("USERPROFILE") or None
+
+
+def _check_key_stat(st: os.stat_result, path: Path) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise KeyFileError(f"key file {path} is not a regular file; remove it or run reset-key")
+    if st.st_size != KEY_BYTES:
+        raise KeyFileError(
+            f"key file {path} is corrupt ({st.st_size} bytes, expected {KEY_BYTES}); "
+            "run 'telemetry reset-key' to make a new one"
+        )
+
+
+def read_key(path: Path) -> bytes | None:
+    """The key, None if there is none yet. Symlinks and wrong sizes are refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise KeyFileError(f"key file {path} is a symlink; refusing to follow it") from None
+        raise KeyFileError(f"key file {path} cannot be read ({exc.strerror})") from None
+    try:
+        _check_key_stat(os.fstat(fd), path)
+        data = os.read(fd, KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) != KEY_BYTES:
+        raise KeyFileError(f"key file {path} is corrupt; run 'telemetry reset-key'")
+    return data
+
+
+def _write_new_key_file(directory: Path) -> Path:
+    tmp = directory / f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+    try:
+        os.write(fd, os.urandom(KEY_BYTES))
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read the key, creating it first if needed.
+
+    Creation is race-free: the key is written whole to a temp file and hard-linked into
+    place, which fails if another process got there first; then everyone reads the same
+    file. A kill at any instant leaves either no key or a whole one.
+    """
+    existing = read_key(path)
+    if existing is not None:
+        return existing
+    tmp = _write_new_key_file(path.parent)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except (AttributeError, NotImplementedError, PermissionError):
+            # No hard links here (some file systems): fall back to an exclusive rename.
+            with contextlib.suppress(FileExistsError):
+                if not path.exists():
+                    os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    key = read_key(path)
+    if key is None:
+        raise KeyFileError(f"key file {path} vanished while being created")
+    return key
+
+
+def replace_key(path: Path) -> bytes:
+    """Make a new key, atomically replacing any old (or corrupt) one."""
+    tmp = _write_new_key_file(path.parent)
+    try:
+        if path.is_symlink():
+            path.unlink()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    key = read_key(path)
+    assert key is not None
+    return key

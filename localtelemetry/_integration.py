@@ -1,0 +1,420 @@
+"""Hooking ``--telemetry`` into Typer apps and Click commands.
+
+The root command gets a subclass whose ``main`` removes ``--telemetry`` from anywhere in
+argv before a ``--`` (so ``mycli --telemetry build`` and ``mycli build --telemetry``
+both work, and the app never sees the flag), records the outcome, and re-raises
+whatever the app raised: exit codes and output are the app's own. During a recorded
+run the command objects are instrumented so the command path comes from the
+registered command tree, never from raw argv; the instrumentation is removed after.
+
+Typer builds its click tree lazily, on every call; ``install`` therefore tells Typer
+which classes to build (``cls``), including for commands registered after ``install``.
+Nothing here imports typer or click: both are reached through the host's own objects.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ConfigurationError
+from ._telemetry import FLAG, split_flag
+
+if TYPE_CHECKING:
+    from ._recorder import Run
+    from ._telemetry import Telemetry
+
+FLAG_HELP = "Record local diagnostics for this run only. Nothing is sent anywhere."
+MOUNT_NAME = "telemetry"
+MOUNT_HELP = "Inspect, export and manage the diagnostics recorded with --telemetry."
+_META_ARGS = "localtelemetry.args"
+_RECORDED_SOURCES = {"COMMANDLINE": "commandline", "ENVIRONMENT": "environment", "PROMPT": "prompt"}
+
+
+def install(telemetry: Telemetry, app: Any) -> None:
+    if getattr(app, "_localtelemetry", None) is not None:
+        raise ConfigurationError("telemetry is already installed on this app")
+    if _is_typer(app):
+        _install_typer(telemetry, app)
+    elif _is_click_command(app):
+        _install_click(telemetry, app)
+    else:
+        raise ConfigurationError(
+            f"install() expects a typer.Typer app or a click Command/Group, got {type(app).__name__}"
+        )
+
+
+def _is_typer(app: Any) -> bool:
+    return all(hasattr(app, a) for a in ("registered_commands", "registered_groups", "info"))
+
+
+def _is_click_command(app: Any) -> bool:
+    return all(hasattr(app, a) for a in ("main", "params", "make_context", "invoke"))
+
+
+# -- classes ------------------------------------------------------------------------
+
+
+class _RootMixin:
+    """Mixed into the host's root command class."""
+
+    _localtelemetry: Telemetry
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _decorate(self, self._localtelemetry)
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        parent_main = super().main  # type: ignore[misc]
+        return _run_main(
+            self, parent_main, args, prog_name, complete_var, standalone_mode, extra
+        )
+
+
+def _root_class(telemetry: Telemetry, base: type[Any]) -> type[Any]:
+    if getattr(base, "_localtelemetry", None) is telemetry:
+        return base
+    cache: dict[type[Any], type[Any]] = telemetry.__dict__.setdefault("_lt_classes", {})
+    if base not in cache:
+        cache[base] = type(
+            f"Telemetry{base.__name__}",
+            (_RootMixin, base),
+            {"_localtelemetry": telemetry, "__module__": __name__},
+        )
+    return cache[base]
+
+
+def _is_typer_class(klass: type[Any]) -> bool:
+    return any(k.__module__.split(".")[0] == "typer" for k in klass.__mro__)
+
+
+def _click_core(cmd: Any) -> Any:
+    """The click ``core`` module the host's command classes come from."""
+    for klass in type(cmd).__mro__:
+        if klass.__name__ == "Command" and klass.__module__.endswith("core"):
+            return sys.modules[klass.__module__]
+    raise ConfigurationError("cannot find the click Command class of this app")
+
+
+_TYPER_FLAG: list[Any] = []
+
+
+def _typer_flag_param() -> Any:
+    """Typer's own parameter classes differ across versions; let Typer build the option."""
+    if not _TYPER_FLAG:
+        import typer
+
+        probe = typer.Typer(add_completion=False)
+
+        def _probe(telemetry: bool = typer.Option(False, FLAG, help=FLAG_HELP)) -> None:
+            return None
+
+        probe.command()(_probe)
+        param = next(p for p in typer.main.get_command(probe).params if FLAG in p.opts)
+        param.expose_value = False
+        _TYPER_FLAG.append(param)
+    return _TYPER_FLAG[0]
+
+
+def _decorate(cmd: Any, telemetry: Telemetry) -> None:
+    """Show ``--telemetry`` in help and mount the ``telemetry`` group on group apps."""
+    typer_host = _is_typer_class(type(cmd))
+    if not any(FLAG in getattr(p, "opts", ()) for p in cmd.params):
+        if typer_host:
+            flag = _typer_flag_param()
+        else:
+            flag = _click_core(cmd).Option([FLAG], is_flag=True, expose_value=False, help=FLAG_HELP)
+        cmd.params.append(flag)
+    commands = getattr(cmd, "commands", None)
+    if commands is not None and hasattr(commands, "keys") and MOUNT_NAME not in commands:
+        if typer_host:
+            from typer.core import TyperCommand
+
+            base: type[Any] = TyperCommand
+        else:
+            base = _click_core(cmd).Command
+        mount = _mount_class(base)(
+            name=MOUNT_NAME, help=MOUNT_HELP, short_help=MOUNT_HELP, add_help_option=False
+        )
+        mount._localtelemetry_owner = telemetry
+        commands[MOUNT_NAME] = mount
+
+
+_MOUNT_CLASSES: dict[type[Any], type[Any]] = {}
+
+
+def _mount_class(base: type[Any]) -> type[Any]:
+    """A command that hands its whole argv to the management CLI."""
+    if base not in _MOUNT_CLASSES:
+
+        def parse_args(self: Any, ctx: Any, args: list[str]) -> list[str]:
+            ctx.meta[_META_ARGS] = list(args)
+            return []
+
+        def invoke(self: Any, ctx: Any) -> Any:
+            telemetry: Telemetry = self._localtelemetry_owner
+            run = telemetry._run
+            if run is not None:
+                run.management = True  # management commands never record
+            from ._cli import run_mounted
+
+            return run_mounted(telemetry, ctx.meta.get(_META_ARGS, []), ctx.command_path)
+
+        _MOUNT_CLASSES[base] = type(
+            "TelemetryCommands", (base,), {"parse_args": parse_args, "invoke": invoke}
+        )
+    return _MOUNT_CLASSES[base]
+
+
+# -- installing -----------------------------------------------------------------------
+
+
+def _placeholder_value(value: Any) -> Any:
+    return value.value if type(value).__name__ == "DefaultPlaceholder" else value
+
+
+def _install_typer(telemetry: Telemetry, app: Any) -> None:
+    from typer.core import TyperCommand, TyperGroup
+
+    app._localtelemetry = telemetry
+    callback_info = app.registered_callback
+    if callback_info is not None and _placeholder_value(callback_info.cls):
+        callback_info.cls = _root_class(telemetry, callback_info.cls)
+    else:
+        app.info.cls = _root_class(telemetry, _placeholder_value(app.info.cls) or TyperGroup)
+    for info in app.registered_commands:
+        info.cls = _root_class(telemetry, info.cls or TyperCommand)
+
+    # Commands and callbacks registered after install() get our classes too.
+    original_command = app.command
+    original_callback = app.callback
+
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["cls"] = _root_class(telemetry, kwargs.get("cls") or TyperCommand)
+        return original_command(*args, **kwargs)
+
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        cls = _placeholder_value(kwargs.get("cls")) or _placeholder_value(app.info.cls)
+        kwargs["cls"] = _root_class(telemetry, cls or TyperGroup)
+        return original_callback(*args, **kwargs)
+
+    app.command = command
+    app.callback = callback
+
+
+def _install_click(telemetry: Telemetry, cmd: Any) -> None:
+    cmd.__class__ = _root_class(telemetry, type(cmd))
+    cmd._localtelemetry = telemetry
+    _decorate(cmd, telemetry)
+
+
+# -- one recorded run -------------------------------------------------------------------
+
+
+def _exit_code(code: Any) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1  # sys.exit("message") prints it and exits 1
+
+
+def _is_exit(exc: BaseException) -> bool:
+    return isinstance(exc, SystemExit) or (
+        type(exc).__name__ == "Exit" and hasattr(exc, "exit_code")
+    )
+
+
+def _exc_exit_code(exc: BaseException) -> int:
+    if isinstance(exc, SystemExit):
+        return _exit_code(exc.code)
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    code = getattr(exc, "exit_code", None)
+    return code if isinstance(code, int) else 1
+
+
+def _run_main(
+    cmd: Any,
+    parent_main: Callable[..., Any],
+    args: Any,
+    prog_name: str | None,
+    complete_var: str | None,
+    standalone_mode: bool,
+    extra: dict[str, Any],
+) -> Any:
+    telemetry: Telemetry = cmd._localtelemetry
+    raw = list(sys.argv[1:] if args is None else args)
+    stripped, requested = split_flag(raw)
+    pass_args = args if (args is None and not requested) else stripped
+    run = telemetry.begin_run(requested)
+    if run is None:
+        return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
+    undo: list[tuple[Any, tuple[str, ...]]] = []
+    exit_code = 0
+    try:
+        _instrument(cmd, (), run, undo)
+        return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
+    except BaseException as exc:
+        exit_code = _exc_exit_code(exc)
+        if not isinstance(exc, SystemExit):
+            _note(run, exc, "command")
+        raise
+    finally:
+        for obj, names in undo:
+            for name in names:
+                obj.__dict__.pop(name, None)
+        telemetry.end_run(run, exit_code)
+
+
+def _note(run: Run, exc: BaseException, stage: str) -> None:
+    """Remember the first (deepest) exception of the run."""
+    observation = run.command
+    if observation.exception is not None:
+        return
+    if _is_exit(exc):
+        if _exc_exit_code(exc) == 0:
+            return
+        stage = "exit"
+    observation.exception = exc
+    observation.stage = stage
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    return any(k.__name__ in ("UsageError", "BadParameter") for k in type(exc).__mro__)
+
+
+def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> None:
+    if "_lt_path" in cmd.__dict__:
+        return
+    original_invoke = cmd.invoke
+    original_make_context = cmd.make_context
+    is_group = isinstance(getattr(cmd, "commands", None), dict)
+    observation = run.command
+
+    def invoke(ctx: Any) -> Any:
+        observation.path = path
+        observation.is_group = is_group
+        observation.params = _capture_params(ctx)
+        try:
+            return original_invoke(ctx)
+        except BaseException as exc:
+            if observation.exception is None and observation.path == path and is_group:
+                if _is_usage_error(exc):
+                    observation.unknown_child = True
+                    _note(run, exc, "usage")
+                else:
+                    _note(run, exc, "callback")
+            else:
+                _note(run, exc, "command")
+            raise
+
+    def make_context(info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        try:
+            return original_make_context(info_name, args, parent=parent, **extra)
+        except BaseException as exc:
+            if observation.exception is None and not _is_exit(exc):
+                observation.path = path
+                observation.is_group = is_group
+            _note(run, exc, "usage")
+            raise
+
+    names: tuple[str, ...] = ("_lt_path", "invoke", "make_context")
+    cmd.__dict__.update(_lt_path=path, invoke=invoke, make_context=make_context)
+    if is_group:
+        original_get_command = cmd.get_command
+
+        def get_command(ctx: Any, name: str) -> Any:
+            sub = original_get_command(ctx, name)
+            if sub is not None:
+                _instrument(sub, (*path, getattr(sub, "name", None) or name), run, undo)
+            return sub
+
+        cmd.__dict__["get_command"] = get_command
+        names = (*names, "get_command")
+    undo.append((cmd, names))
+
+
+def _param_type(param: Any, value: Any) -> str:
+    """boolean / integer / number / choice / path / string, from the declaration (click
+    types, or Typer's type descriptor) and then from the parsed value."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None:
+        if getattr(descriptor, "is_choice", False):
+            return "choice"
+        if getattr(descriptor, "is_path", False):
+            return "path"
+    else:
+        names = {k.__name__ for k in type(getattr(param, "type", None)).__mro__}
+        if "Choice" in names:
+            return "choice"
+        if "Path" in names or "File" in names:
+            return "path"
+        if "BoolParamType" in names:
+            return "boolean"
+        if "IntParamType" in names:
+            return "integer"
+        if "FloatParamType" in names:
+            return "number"
+    sample = value[0] if isinstance(value, list | tuple) and value else value
+    if isinstance(sample, bool):
+        return "boolean"
+    if isinstance(sample, int):
+        return "integer"
+    if isinstance(sample, float):
+        return "number"
+    if isinstance(sample, enum.Enum):
+        return "choice"
+    if isinstance(sample, os.PathLike) or hasattr(sample, "read") or hasattr(sample, "write"):
+        return "path"
+    return "string"
+
+
+def _capture_params(ctx: Any) -> list[Any]:
+    from ._recorder import ParamObservation
+
+    chain = []
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent
+    observed: list[ParamObservation] = []
+    for c in reversed(chain):
+        for param in c.command.params:
+            name = param.name
+            if not name or FLAG in getattr(param, "opts", ()) or name not in c.params:
+                continue
+            source = c.get_parameter_source(name)
+            source_name = _RECORDED_SOURCES.get(getattr(source, "name", ""))
+            if source_name is None:
+                continue
+            value = c.params[name]
+            kind = _param_type(param, value)
+            if kind == "path":
+                value = _path_values(value)
+            flag = None
+            if type(param).__name__ != "Argument" and getattr(param, "opts", None):
+                opts = list(param.opts)
+                if kind == "boolean" and value is False and getattr(param, "secondary_opts", None):
+                    opts = list(param.secondary_opts)
+                flag = max(opts, key=len) if source_name == "commandline" else None
+            observed.append(ParamObservation(name, kind, source_name, value, flag))
+    return observed
+
+
+def _path_values(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_path_values(v) for v in value]
+    if value is None or isinstance(value, str):
+        return value
+    name = getattr(value, "name", None)  # click.File gives open file objects
+    return name if isinstance(name, str) else str(value)

@@ -1,0 +1,436 @@
+"""One recorded run: what it observed, and writing its documents without hurting the host.
+
+A ``Run`` exists only when the process was given ``--telemetry`` and nothing blocks
+recording. It holds raw observations in memory and converts them through ``SafeValues``
+when a document is written, so raw values never reach disk. Every failure inside the
+recorder is caught here and reported as at most one line on stderr for the whole run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import IO, Any
+
+from ._documents import MAX_ENTRIES, SafeValues, duration_bucket, envelope, round_ms, serialize
+from ._env import describe
+from ._hashing import Hasher, home_directory, load_or_create_key
+from ._ids import new_id
+from ._store import Store
+
+OUTCOMES = ("success", "failure", "interrupted")
+FLAG_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def error_kind(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def is_interrupt(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
+
+
+@dataclass
+class ParamObservation:
+    """A parameter the user set, before hashing."""
+
+    name: str
+    type: str  # boolean | integer | number | choice | string | path
+    source: str  # commandline | environment | prompt
+    value: Any
+    flag: str | None = None
+
+
+@dataclass
+class CommandObservation:
+    path: tuple[str, ...] = ()
+    is_group: bool = False
+    params: list[ParamObservation] = field(default_factory=list)
+    exception: BaseException | None = None
+    stage: str | None = None
+    unknown_child: bool = False
+
+
+class Run:
+    """The recording state of one process run."""
+
+    def __init__(
+        self,
+        *,
+        app_name: str,
+        app_version: str,
+        store: Store,
+        environ: Mapping[str, str],
+        now: Callable[[], datetime],
+        stderr: IO[str] | None,
+    ) -> None:
+        self.app_name = app_name
+        self.app_version = app_version
+        self.store = store
+        self.environ = environ
+        self.now = now
+        self._stderr = stderr
+        self.started = now()
+        self.started_perf = time.perf_counter()
+        self._cpu0 = os.times()
+        self.run_id = new_id(_epoch_ms(self.started))
+        self.command = CommandObservation()
+        self.management = False
+        self.written: dict[str, int] = {}
+        self.failed_writes = 0
+        self.overhead_s = 0.0
+        self.warned = False
+        self.disabled_reason: str | None = None
+        self._safe: SafeValues | None = None
+        self._environment: dict[str, object] | None = None
+
+    # -- reporting ------------------------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        """At most one stderr line per run, whatever goes wrong."""
+        if self.warned:
+            return
+        self.warned = True
+        try:
+            stream = self._stderr if self._stderr is not None else sys.stderr
+            stream.write(f"{self.app_name}: telemetry: {message}\n")
+            stream.flush()
+        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
+            pass
+
+    # -- writing --------------------------------------------------------------------
+
+    def safe(self) -> SafeValues:
+        """Hashing needs the key, which needs the store: both are created on first use."""
+        if self._safe is None:
+            self.store.ensure_directory()
+            key = load_or_create_key(self.store.location.key_path)
+            self._safe = SafeValues(Hasher(key, home=home_directory(self.environ)))
+        return self._safe
+
+    def environment(self) -> dict[str, object]:
+        if self._environment is None:
+            self._environment = describe(self.environ)
+        return self._environment
+
+    def write(self, kind: str, build_payload: Callable[[SafeValues], dict[str, object]]) -> bool:
+        """Build and store one document; any failure is swallowed and reported once."""
+        if self.disabled_reason is not None:
+            return False
+        t0 = time.perf_counter()
+        try:
+            safe = self.safe()
+            moment = self.now()
+            doc_id = new_id(_epoch_ms(moment))
+            document = envelope(
+                kind=kind,
+                id_=doc_id,
+                run_id=self.run_id,
+                created_at=moment,
+                app_name=self.app_name,
+                app_version=self.app_version,
+                environment=self.environment(),
+                key_id=safe.hasher.key_id,
+                payload=build_payload(safe),
+            )
+            self.store.write_bytes(kind, doc_id, serialize(document))
+        except (Exception, KeyboardInterrupt) as exc:
+            self.failed_writes += 1
+            self.warn(f"could not record diagnostics ({describe_failure(exc)}); "
+                      "the command itself was not affected")
+            if isinstance(exc, OSError | KeyboardInterrupt) or _is_store_problem(exc):
+                # The store is unusable for this run: stop trying, stay quiet.
+                self.disabled_reason = describe_failure(exc)
+            return False
+        finally:
+            self.overhead_s += time.perf_counter() - t0
+        self.written[kind] = self.written.get(kind, 0) + 1
+        return True
+
+    # -- the end of the run ---------------------------------------------------------
+
+    def finish(self, exit_code: int) -> None:
+        """Write the cli-command and run-summary documents, then apply retention."""
+        if self.management:
+            return
+        t0 = time.perf_counter()
+        duration_s = t0 - self.started_perf
+        observation = self.command
+        exc = observation.exception
+        interrupted = is_interrupt(exc)
+        outcome = "interrupted" if interrupted else ("success" if exit_code == 0 else "failure")
+        self.write("cli-command", lambda safe: cli_command_payload(
+            safe, observation, exit_code=exit_code, outcome=outcome, duration_s=duration_s))
+        cpu = os.times()
+        overhead_ms = round_ms(self.overhead_s + (time.perf_counter() - t0))
+        written = dict(self.written)
+        failed = self.failed_writes
+        self.write("run-summary", lambda safe: {
+            "documents": {k: written.get(k, 0) for k in ("cli-command", "build", "snapshot")},
+            "documents_failed": failed,
+            "duration_ms": round_ms(duration_s),
+            "exit_code": exit_code,
+            "outcome": outcome,
+            "cpu_user_ms": round_ms(cpu.user - self._cpu0.user),
+            "cpu_system_ms": round_ms(cpu.system - self._cpu0.system),
+            "peak_rss_kib": peak_rss_kib(),
+            "recorder_overhead_ms": overhead_ms,
+            "redactions": dict(sorted(safe.redactions.items())),
+        })
+        if self.disabled_reason is None and self.written:
+            try:
+                self.store.prune(_epoch_ms(self.now()))
+                self.store.clean_stale_temp_files(time.time())
+            except (Exception, KeyboardInterrupt) as exc:
+                self.warn(f"could not apply retention ({describe_failure(exc)})")
+
+
+def _is_store_problem(exc: BaseException) -> bool:
+    from ._exceptions import StoreError
+
+    return isinstance(exc, StoreError)
+
+
+def describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or type(exc).__name__}{where}"
+    return str(exc) or type(exc).__name__
+
+
+def peak_rss_kib() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024) if sys.platform == "darwin" else int(peak)
+
+
+def cli_command_payload(
+    safe: SafeValues,
+    observation: CommandObservation,
+    *,
+    exit_code: int,
+    outcome: str,
+    duration_s: float,
+) -> dict[str, object]:
+    path = [safe.name(part) for part in observation.path]
+    exc = observation.exception
+    failed = outcome != "success"
+    kind: str | None = None
+    stage: str | None = None
+    message: str | None = None
+    if failed:
+        if exc is not None:
+            kind = safe.name(error_kind(exc))
+            stage = observation.stage
+            text = str(exc)
+            message = safe.message(text) if text else None
+        else:
+            kind, stage = "Exit", "exit"
+    if observation.unknown_child:
+        shape = "unknown_child"
+    elif observation.is_group:
+        shape = "bare_group"
+    elif path or observation.stage != "usage":
+        shape = "leaf"
+    else:
+        shape = "unknown_child"
+    flags: list[str] = []
+    parameters: list[dict[str, object]] = []
+    for param in observation.params[:MAX_ENTRIES]:
+        if param.flag and param.flag not in flags:
+            flags.append(param.flag)
+        parameters.append(parameter_entry(safe, param))
+    duration = round_ms(duration_s)
+    return {
+        "command_path": path,
+        "command_family": path[0] if path else None,
+        "invocation_shape": shape,
+        "flags": [f for f in flags if FLAG_RE.match(f)],
+        "parameters": parameters,
+        "duration_ms": duration,
+        "duration_bucket": duration_bucket(duration),
+        "exit_code": exit_code,
+        "outcome": outcome,
+        "error_kind": kind,
+        "failure_stage": stage,
+        "error_message": message,
+    }
+
+
+def parameter_entry(safe: SafeValues, param: ParamObservation) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "name": safe.name(param.name),
+        "type": param.type,
+        "source": param.source,
+    }
+    values = list(param.value) if isinstance(param.value, list | tuple) else [param.value]
+    values = [v for v in values if v is not None][:MAX_ENTRIES]
+    if param.type in ("boolean", "integer", "number", "choice"):
+        entry["values"] = [plain_value(param.type, v, safe) for v in values]
+    elif param.type == "path":
+        entry["paths"] = [safe.path(v) for v in values]
+    else:
+        entry["hashes"] = [safe.value_hash(v) for v in values]
+    return entry
+
+
+def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
+    """Values of closed types pass as they are; choices are app-defined words."""
+    if kind == "boolean":
+        return bool(value)
+    if kind == "integer":
+        return int(value) if isinstance(value, int) else safe.value_hash(value)
+    if kind == "number":
+        number = float(value)
+        return number if number == number and abs(number) != float("inf") else None
+    raw = getattr(value, "value", value)  # Enum members chosen from a Choice
+    return safe.name(raw)
+
+
+class Phase:
+    """Times one phase of a build."""
+
+    __slots__ = ("_build", "_name", "_t0")
+
+    def __init__(self, build: BuildRecorder, name: str) -> None:
+        self._build = build
+        self._name = name
+        self._t0 = 0.0
+
+    def __enter__(self) -> Phase:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        status = "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
+        if len(self._build._phases) < MAX_ENTRIES:
+            self._build._phases.append((self._name, time.perf_counter() - self._t0, status))
+
+
+class BuildRecorder:
+    """Collects what a unit of work reports; written as one ``build`` document on exit."""
+
+    def __init__(self, run: Run, name: str) -> None:
+        self._run = run
+        self._name = name
+        self._t0 = 0.0
+        self._phases: list[tuple[str, float, str]] = []
+        self._counters: dict[str, int] = {}
+        self._warnings: dict[str, int] = {}
+        self._cache = [0, 0]
+        self._inputs: list[tuple[str, str]] = []
+        self._outputs: list[tuple[str, str]] = []
+        self._filters: list[tuple[str, str]] = []
+        self._values: list[tuple[str, str]] = []
+        self.status: str | None = None
+
+    enabled = True
+
+    def __enter__(self) -> BuildRecorder:
+        self._t0 = time.perf_counter()
+        return self
+
+    def path(self, role: str, path: str | os.PathLike[str], *, output: bool = False) -> None:
+        """An input (or, with ``output=True``, output) path; stored as a hashed descriptor."""
+        target = self._outputs if output else self._inputs
+        target.append((role, os.fspath(path)))
+
+    def output(self, role: str, path: str | os.PathLike[str]) -> None:
+        self.path(role, path, output=True)
+
+    def filter(self, name: str, value: object) -> None:
+        """A filter or pattern the user gave; stored as a keyed hash."""
+        self._filters.append((name, str(value)))
+
+    def value(self, name: str, value: object) -> None:
+        """Any other user-supplied string; stored as a keyed hash."""
+        self._values.append((name, str(value)))
+
+    def count(self, name: str, n: int = 1) -> None:
+        self._counters[name] = self._counters.get(name, 0) + int(n)
+
+    def cache_hit(self, n: int = 1) -> None:
+        self._cache[0] += int(n)
+
+    def cache_miss(self, n: int = 1) -> None:
+        self._cache[1] += int(n)
+
+    def warning(self, category: str, n: int = 1) -> None:
+        self._warnings[category] = self._warnings.get(category, 0) + int(n)
+
+    def phase(self, name: str) -> Phase:
+        return Phase(self, name)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        duration_s = time.perf_counter() - self._t0
+        if self.status is not None:
+            status = self.status
+        elif exc is None:
+            status = "success"
+        else:
+            status = "interrupted" if is_interrupt(exc) else "failure"
+
+        def payload(safe: SafeValues) -> dict[str, object]:
+            message = None
+            if exc is not None and str(exc):
+                message = safe.message(str(exc))
+            return {
+                "name": safe.name(self._name),
+                "status": status,
+                "duration_ms": round_ms(duration_s),
+                "phases": [
+                    {"name": safe.name(n), "duration_ms": round_ms(d), "status": s}
+                    for n, d, s in self._phases
+                ],
+                "counters": safe.counts(self._counters),
+                "cache": {"hits": self._cache[0], "misses": self._cache[1]},
+                "warnings": safe.counts(self._warnings),
+                "inputs": [{"role": safe.name(r), "path": safe.path(p)} for r, p in self._inputs[:MAX_ENTRIES]],
+                "outputs": [{"role": safe.name(r), "path": safe.path(p)} for r, p in self._outputs[:MAX_ENTRIES]],
+                "filters": safe.named_hashes(self._filters),
+                "values": safe.named_hashes(self._values),
+                "error_kind": safe.name(error_kind(exc)) if exc is not None else None,
+                "error_message": message,
+            }
+
+        self._run.write("build", payload)
+
+
+def snapshot_payload(
+    safe: SafeValues,
+    name: str,
+    counts: Mapping[str, int] | None,
+    filters: Mapping[str, object] | None,
+    fingerprint: str | bytes | None,
+    duration_ms: float | None,
+) -> dict[str, object]:
+    return {
+        "name": safe.name(name),
+        "counts": safe.counts(counts),
+        "filters": safe.named_hashes((filters or {}).items()),
+        "fingerprint": safe.hasher.fingerprint(fingerprint) if fingerprint is not None else None,
+        "duration_ms": round(float(duration_ms), 3) if duration_ms is not None else None,
+    }

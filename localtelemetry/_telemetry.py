@@ -1,0 +1,196 @@
+"""The object a CLI author creates: ``Telemetry("mycli", version="1.2.3")``.
+
+Importing this module and running without ``--telemetry`` stays cheap: the recording
+machinery (orjson, blake3, platformdirs) is imported only when a run records.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+from ._env import hard_off_reason
+from ._exceptions import ConfigurationError
+from ._store import Limits, StoreLocation
+
+if TYPE_CHECKING:
+    from ._noop import NullBuild
+    from ._recorder import BuildRecorder, Run
+
+APP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$")
+FLAG = "--telemetry"
+
+T = TypeVar("T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def split_flag(args: list[str]) -> tuple[list[str], bool]:
+    """Remove ``--telemetry`` from ``args`` (only before a ``--``)."""
+    out: list[str] = []
+    found = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == FLAG:
+            found = True
+            continue
+        out.append(arg)
+    return out, found
+
+
+class Telemetry:
+    """Per-run, opt-in, local diagnostics for one CLI app.
+
+    ``directory``, ``environ``, ``now`` and ``stderr`` exist for tests and embedding;
+    the defaults read the real platform, environment, clock and stderr at run time.
+    """
+
+    def __init__(
+        self,
+        app_name: str,
+        *,
+        version: str,
+        directory: str | os.PathLike[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        now: Callable[[], datetime] | None = None,
+        limits: Limits | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        if not APP_NAME_RE.match(app_name or ""):
+            raise ConfigurationError(
+                f"app name {app_name!r} must be 1-64 letters, digits, '.', '_' or '-'"
+            )
+        if not VERSION_RE.match(version or ""):
+            raise ConfigurationError(f"version {version!r} is not a plain version string")
+        self.app_name = app_name
+        self.version = version
+        self._directory = Path(directory) if directory is not None else None
+        self._environ = environ
+        self._now = now or _utc_now
+        self.limits = limits or Limits()
+        self._stderr = stderr
+        self._run: Run | None = None
+
+    # -- what the author's code asks ------------------------------------------------
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return os.environ if self._environ is None else self._environ
+
+    @property
+    def location(self) -> StoreLocation:
+        """Where this app's documents live (computing it creates nothing)."""
+        return StoreLocation(self.app_name, self._directory, self.environ)
+
+    @property
+    def enabled(self) -> bool:
+        """True while a run that was given ``--telemetry`` (and not blocked) is recording."""
+        run = self._run
+        return run is not None and run.disabled_reason is None
+
+    def install(self, app: T) -> T:
+        """Add ``--telemetry`` and the ``telemetry`` command group to a Typer app or a
+        Click command/group. Returns ``app`` so it can be used inline."""
+        from ._integration import install
+
+        install(self, app)
+        return app
+
+    def build(self, name: str) -> BuildRecorder | NullBuild:
+        """A context manager that records one ``build`` document when it exits.
+
+        When this run does not record, it returns an object whose methods do nothing.
+        """
+        run = self._run
+        if run is None or run.disabled_reason is not None:
+            from ._noop import NullBuild
+
+            return NullBuild()
+        from ._recorder import BuildRecorder
+
+        return BuildRecorder(run, name)
+
+    def snapshot(
+        self,
+        name: str,
+        *,
+        counts: Mapping[str, int] | None = None,
+        filters: Mapping[str, object] | None = None,
+        fingerprint: str | bytes | None = None,
+        duration_ms: float | None = None,
+    ) -> None:
+        """Record one ``snapshot`` document (no-op unless this run records)."""
+        run = self._run
+        if run is None or run.disabled_reason is not None:
+            return
+        from ._recorder import snapshot_payload
+
+        counts_copy = dict(counts or {})
+        filters_copy = dict(filters or {})
+        run.write(
+            "snapshot",
+            lambda safe: snapshot_payload(
+                safe, name, counts_copy, filters_copy, fingerprint, duration_ms
+            ),
+        )
+
+    # -- the run lifecycle (driven by the integration) ------------------------------
+
+    def begin_run(self, requested: bool) -> Run | None:
+        """Start recording if ``--telemetry`` was given and nothing blocks it."""
+        self._run = None
+        if not requested:
+            return None
+        environ = self.environ
+        blocker = hard_off_reason(environ)
+        if blocker is not None:
+            self._say(f"{blocker} is set, so --telemetry is ignored and nothing is recorded")
+            return None
+        try:
+            from ._recorder import Run
+            from ._store import Store
+
+            run = Run(
+                app_name=self.app_name,
+                app_version=self.version,
+                store=Store(self.location, limits=self.limits),
+                environ=environ,
+                now=self._now,
+                stderr=self._stderr,
+            )
+        except Exception as exc:  # e.g. platformdirs cannot find a home: never hurt the host
+            self._say(f"could not start recording ({exc}); the command itself was not affected")
+            return None
+        self._run = run
+        return run
+
+    def end_run(self, run: Run, exit_code: int) -> None:
+        try:
+            run.finish(exit_code)
+        except BaseException as exc:  # noqa: BLE001 - the host's own exit must win
+            run.warn(f"could not finish recording ({type(exc).__name__})")
+        finally:
+            self._run = None
+
+    def _say(self, message: str) -> None:
+        try:
+            stream = self._stderr if self._stderr is not None else sys.stderr
+            stream.write(f"{self.app_name}: telemetry: {message}\n")
+            stream.flush()
+        except Exception:  # noqa: S110
+            pass
+
+    def __repr__(self) -> str:
+        return f"Telemetry({self.app_name!r}, version={self.version!r})"
+
+

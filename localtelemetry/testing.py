@@ -1,0 +1,99 @@
+"""Test helpers for CLI authors: run your app with ``--telemetry`` into a temporary
+store and read back what it recorded.
+
+    from localtelemetry.testing import record
+
+    def test_build_is_recorded(tmp_path):
+        result = record(app, ["build", "src"], directory=tmp_path)
+        assert result.exit_code == 0
+        (command,) = result.of_kind("cli-command")
+        assert command["payload"]["command_path"] == ["build"]
+
+Every document read back is validated against the published schemas (pass
+``validate=False`` to skip), so a test fails if the app records something invalid.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._store import Store, StoreLocation, load_document
+
+__all__ = ["RecordedRun", "read_documents", "record"]
+
+
+@dataclass
+class RecordedRun:
+    """What one run printed and recorded."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    store_directory: Path
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    exception: BaseException | None = None
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [d for d in self.documents if d.get("kind") == kind]
+
+
+def read_documents(store_directory: Path, *, validate: bool = True) -> list[dict[str, Any]]:
+    """All documents in a store directory, oldest first; validated unless told not to."""
+    location = StoreLocation(store_directory.name, base=store_directory.parent)
+    documents = [load_document(e.path) for e in Store(location).entries()]
+    if validate:
+        from ._schemas import validation_errors
+
+        for document in documents:
+            errors = validation_errors(document)
+            if errors:
+                raise AssertionError(f"document {document.get('id')} is invalid: {errors}")
+    return documents
+
+
+def _app_name(app: Any) -> str:
+    telemetry = getattr(app, "_localtelemetry", None)
+    if telemetry is None:
+        raise TypeError("install telemetry on the app first: telemetry.install(app)")
+    return str(telemetry.app_name)
+
+
+def record(
+    app: Any,
+    args: Sequence[str],
+    *,
+    directory: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    telemetry: bool = True,
+    validate: bool = True,
+) -> RecordedRun:
+    """Run ``app`` in-process with ``--telemetry`` (unless ``telemetry=False``), with
+    ``LOCALTELEMETRY_DIR`` pointing at ``directory``; return output and documents."""
+    base = Path(directory)
+    run_env = {"LOCALTELEMETRY_DIR": str(base), "DO_NOT_TRACK": "", "LOCALTELEMETRY_DISABLED": ""}
+    run_env.update(env or {})
+    argv = ["--telemetry", *args] if telemetry else list(args)
+    if hasattr(app, "registered_commands"):
+        from typer.testing import CliRunner
+
+        result = CliRunner().invoke(app, argv, env=run_env, input=input)
+    else:
+        from click.testing import CliRunner as ClickRunner
+
+        result = ClickRunner().invoke(app, argv, env=run_env, input=input)
+    store_directory = base / _app_name(app)
+    documents = read_documents(store_directory, validate=validate) if store_directory.exists() else []
+    exception = result.exception if not isinstance(result.exception, SystemExit) else None
+    return RecordedRun(
+        exit_code=result.exit_code,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        store_directory=store_directory,
+        documents=documents,
+        exception=exception,
+    )

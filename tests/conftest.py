@@ -1,0 +1,69 @@
+"""Shared fixtures. Every test runs with HOME and LOCALTELEMETRY_DIR in temporary
+directories, so nothing ever touches the real home directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+HOSTAPP = TESTS / "hostapp.py"
+EXAMPLE = ROOT / "examples" / "notebook.py"
+
+sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("LOCALTELEMETRY_DIR", str(tmp_path_factory.mktemp("unused-store")))
+    for name in ("DO_NOT_TRACK", "LOCALTELEMETRY_DISABLED", "LOCALTELEMETRY_APP"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh LOCALTELEMETRY_DIR (not created yet)."""
+    path = tmp_path / "lt"
+    monkeypatch.setenv("LOCALTELEMETRY_DIR", str(path))
+    return path
+
+
+def clean_env(base: Path, home: Path, **extra: str) -> dict[str, str]:
+    """Environment for subprocesses: the real PATH etc., a temp HOME and store."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DO_NOT_TRACK", "LOCALTELEMETRY_DISABLED", "CI", "GITHUB_ACTIONS")}
+    env.update({"HOME": str(home), "LOCALTELEMETRY_DIR": str(base),
+                "XDG_STATE_HOME": str(home / ".local" / "state"), "PYTHONPATH": str(ROOT)})
+    env.update(extra)
+    return env
+
+
+def run_script(script: Path, args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False, **kw)  # type: ignore[call-overload]
+
+
+def all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def store_documents(store: Path) -> list[dict[str, object]]:
+    """Every document in a store, each validated against schema/ (fails the test if not)."""
+    from localtelemetry.testing import read_documents
+
+    return read_documents(store)
+
+
+@pytest.fixture
+def home(isolated_home: Path) -> Iterator[Path]:
+    yield isolated_home

@@ -1,0 +1,215 @@
+"""The management commands: standalone (`localtelemetry`) and mounted (`mycli telemetry`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from conftest import ROOT, clean_env, store_documents
+from typer.testing import CliRunner
+
+import hostapp
+from localtelemetry._cli import make_app
+
+COMMANDS = ["status", "list", "show", "explain", "schema", "validate", "purge", "reset-key"]
+
+
+def standalone(args: list[str], **kw: Any) -> Any:
+    return CliRunner().invoke(make_app(None), args, **kw)
+
+
+def _record(n: int = 1, args: list[str] | None = None) -> None:
+    for _ in range(n):
+        result = CliRunner().invoke(hostapp.app, ["--telemetry", *(args or ["ok"])])
+        assert result.exit_code in (0, 1, 2, 3)
+
+
+def _json(result: Any) -> dict[str, Any]:
+    value = json.loads(result.stdout)  # exactly one JSON object and nothing else
+    assert isinstance(value, dict)
+    return value
+
+
+def test_status_on_an_empty_store_creates_nothing(base: Path) -> None:
+    result = standalone(["status", "--app", "hostapp"])
+    assert result.exit_code == 0, result.output
+    assert "not created yet" in result.stdout
+    assert not base.exists()
+
+
+def test_status_counts_and_json(base: Path) -> None:
+    _record(2)
+    data = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))
+    assert data["ok"] is True and data["command"] == "status"
+    result = data["result"]
+    assert result["documents"] == 8
+    assert result["by_kind"]["cli-command"]["count"] == 2
+    assert re.fullmatch(r"[0-9a-f]{16}", result["key_id"])
+    assert result["limits"]["max_documents"] == 1000
+    assert result["store"] == str(base / "hostapp")
+
+
+def test_status_shows_active_overrides(base: Path) -> None:
+    result = standalone(["status", "--app", "hostapp"], env={"DO_NOT_TRACK": "yes"})
+    assert "DO_NOT_TRACK is set" in result.stdout
+
+
+def test_list_filters(base: Path) -> None:
+    _record(2)
+    _record(1, ["fail"])
+    data = _json(standalone(["list", "--app", "hostapp", "--kind", "cli-command", "--output", "json"]))
+    rows = data["result"]["documents"]
+    assert len(rows) == 3 and {r["kind"] for r in rows} == {"cli-command"}
+    assert "fail: failure (exit 3) Exit" in rows[-1]["summary"]
+    run_id = rows[0]["run_id"]
+    by_run = _json(standalone(["list", "--app", "hostapp", "--run", run_id[:8], "--output", "json"]))
+    assert {r["run_id"] for r in by_run["result"]["documents"]} == {run_id}
+    assert len(by_run["result"]["documents"]) == 4
+    recent = _json(standalone(["list", "--app", "hostapp", "--since", "1h", "--output", "json"]))
+    assert recent["result"]["total"] == 10
+    text = standalone(["list", "--app", "hostapp", "--limit", "2"])
+    assert "(2 of 10 shown" in text.stdout
+
+
+def test_show_by_prefix_and_errors(base: Path) -> None:
+    _record()
+    doc = next(d for d in store_documents(base / "hostapp") if d["kind"] == "build")
+    result = standalone(["show", str(doc["id"])[-8:], "--app", "hostapp"])
+    assert result.exit_code == 2  # a suffix is not a prefix
+    assert result.stderr.count("\n") == 1
+    shown = _json(standalone(["show", str(doc["id"])[:12], "--app", "hostapp", "--output", "json"]))
+    assert shown["result"]["document"] == doc
+    missing = standalone(["show", "zzzzzzzz", "--app", "hostapp", "--output", "json"])
+    assert missing.exit_code == 2
+    assert _json(missing)["ok"] is False
+    assert missing.stderr.startswith("error: no document")
+
+
+def test_explain_lists_every_schema_field(base: Path) -> None:
+    result = standalone(["explain", "cli-command"])
+    assert result.exit_code == 0
+    for field in ("payload.command_path", "payload.error_message", "environment.ci_provider",
+                  "payload.parameters[].hashes", "hashing.key_id"):
+        assert field in result.stdout
+    everything = _json(standalone(["explain", "--output", "json"]))
+    assert set(everything["result"]["kinds"]) == {"cli-command", "build", "snapshot", "run-summary"}
+    bad = standalone(["explain", "nope"])
+    assert bad.exit_code == 2 and "unknown kind" in bad.stderr
+
+
+def test_schema_prints_the_shipped_schema() -> None:
+    data = _json(standalone(["schema", "build", "--output", "json"]))
+    on_disk = json.loads((ROOT / "schema" / "build.schema.json").read_text())
+    assert data["result"]["schema"] == on_disk
+    text = standalone(["schema", "envelope"])
+    assert json.loads(text.stdout)["$id"].endswith(":envelope:1")
+
+
+def test_validate_store_and_files(base: Path, tmp_path: Path) -> None:
+    _record()
+    ok = standalone(["validate", "--app", "hostapp"])
+    assert ok.exit_code == 0 and "4 valid, 0 invalid" in ok.stdout
+    doc = next(d for d in store_documents(base / "hostapp") if d["kind"] == "snapshot")
+    doc["payload"]["extra"] = "not allowed"  # type: ignore[index]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\xff\xfe not json")
+    result = standalone(["validate", str(bad), str(garbage)])
+    assert result.exit_code == 1
+    assert "Additional properties" in result.stdout and "not valid JSON" in result.stdout
+    missing = standalone(["validate", str(tmp_path / "missing.json")])
+    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1
+
+
+def test_purge_needs_yes_when_not_interactive(base: Path) -> None:
+    _record()
+    refused = standalone(["purge", "--app", "hostapp"])
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert len(store_documents(base / "hostapp")) == 4
+    done = _json(standalone(["purge", "--app", "hostapp", "--yes", "--output", "json"]))
+    assert done["result"]["removed"] == 4
+    assert store_documents(base / "hostapp") == []
+    assert (base / "hostapp" / ".hashkey").exists()  # purge removes documents, not the key
+
+
+def test_purge_older_than(base: Path) -> None:
+    _record()
+    kept = _json(standalone(["purge", "--app", "hostapp", "--older-than", "1d", "--yes",
+                             "--output", "json"]))
+    assert kept["result"]["removed"] == 0
+    bad = standalone(["purge", "--app", "hostapp", "--older-than", "soon", "--yes"])
+    assert bad.exit_code == 2 and "duration" in bad.stderr
+
+
+def test_reset_key_rotates(base: Path) -> None:
+    _record()
+    before = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))["result"]["key_id"]
+    rotated = _json(standalone(["reset-key", "--app", "hostapp", "--output", "json"]))["result"]
+    assert rotated["old_key_id"] == before and rotated["new_key_id"] != before
+    _record()
+    key_ids = {d["hashing"]["key_id"] for d in store_documents(base / "hostapp")}  # type: ignore[index]
+    assert key_ids == {before, rotated["new_key_id"]}
+
+
+def test_missing_app_is_a_usage_error(base: Path) -> None:
+    _record()
+    result = standalone(["status"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: which app? pass --app NAME (stores found: hostapp)\n"
+    assert standalone(["status", "--app", "../etc"]).exit_code == 2
+
+
+def test_json_output_is_one_object_for_every_command(base: Path) -> None:
+    _record()
+    doc_id = str(store_documents(base / "hostapp")[0]["id"])
+    for args in (["status"], ["list"], ["show", doc_id], ["validate"], ["explain"], ["schema"],
+                 ["reset-key"], ["purge", "--yes"]):
+        extra = ["--app", "hostapp"] if args[0] not in ("explain", "schema") else []
+        result = standalone([*args, *extra, "--output", "json"])
+        assert result.exit_code == 0, (args, result.output)
+        assert _json(result)["command"] == args[0]
+
+
+def test_management_commands_never_record(base: Path) -> None:
+    for args in (["telemetry", "status"], ["telemetry", "list"], ["telemetry", "explain"]):
+        result = CliRunner().invoke(hostapp.app, ["--telemetry", *args])
+        assert result.exit_code == 0, result.output
+    assert not base.exists()
+
+
+def test_every_command_is_documented() -> None:
+    guide = (ROOT / "docs" / "user-guide.md").read_text()
+    for command in [*COMMANDS, "demo"]:
+        assert f"### `{command}" in guide or f"`localtelemetry {command}" in guide, command
+    help_text = CliRunner().invoke(make_app(None), ["--help"]).stdout
+    for command in [*COMMANDS, "demo"]:
+        assert command in help_text
+
+
+def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(tmp_path / "store", home)
+    proc = subprocess.run([sys.executable, "-m", "localtelemetry", "explain", "snapshot"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "payload.fingerprint" in proc.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help(command: str) -> None:
+    result = standalone([command, "--help"])
+    assert result.exit_code == 0
+    assert "--output" in result.stdout
+
+
+def test_typer_is_used_only_here() -> None:
+    assert isinstance(make_app(None), typer.Typer)

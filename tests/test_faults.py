@@ -1,0 +1,170 @@
+"""Principle 4 again: faults inside the recorder never reach the host."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
+from typer.testing import CliRunner
+
+import hostapp
+from localtelemetry import _store
+
+EXPECTED_STDOUT = "ok src=. include=* jobs=1 verbose=False\n"
+
+
+def _run(args: list[str] | None = None) -> Any:
+    return CliRunner().invoke(hostapp.app, args or ["--telemetry", "ok"])
+
+
+def _assert_host_unaffected(result: Any) -> None:
+    assert result.exit_code == 0, result.output
+    assert result.stdout == EXPECTED_STDOUT
+    assert len(result.stderr.splitlines()) <= 1
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores modes")
+def test_read_only_store(base: Path) -> None:
+    _run()
+    store = base / "hostapp"
+    before = sorted(p.name for p in store.iterdir())
+    store.chmod(0o500)
+    try:
+        result = _run()
+    finally:
+        store.chmod(0o700)
+    _assert_host_unaffected(result)
+    assert "could not record" in result.stderr
+    assert sorted(p.name for p in store.iterdir()) == before
+
+
+def test_file_where_the_store_should_be(base: Path) -> None:
+    base.mkdir()
+    (base / "hostapp").write_text("not a directory")
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "not a directory" in result.stderr
+    assert (base / "hostapp").read_text() == "not a directory"
+
+
+def test_file_where_the_base_should_be(base: Path) -> None:
+    base.write_text("a file")
+    result = _run()
+    _assert_host_unaffected(result)
+    assert result.stderr.count("\n") == 1
+
+
+def test_disk_full(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fake_os = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
+    fake_os.write = full
+    monkeypatch.setattr(_store, "os", fake_os)
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "No space left on device" in result.stderr
+    # no partial files were left behind: only the key (made before the failed writes)
+    assert [p.name for p in all_files(base / "hostapp")] == [".hashkey"]
+
+
+def test_corrupt_key_file(base: Path) -> None:
+    _run()
+    store = base / "hostapp"
+    (store / ".hashkey").write_bytes(b"short")
+    count = len(all_files(store))
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "key" in result.stderr and "reset-key" in result.stderr
+    assert len(all_files(store)) == count
+
+
+def test_symlinked_key_is_not_followed(base: Path, tmp_path: Path) -> None:
+    _run()
+    store = base / "hostapp"
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"x" * 32)
+    (store / ".hashkey").unlink()
+    (store / ".hashkey").symlink_to(target)
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "symlink" in result.stderr
+
+
+def test_corrupt_and_foreign_files_in_store_are_skipped_not_deleted(base: Path) -> None:
+    _run()
+    store = base / "hostapp"
+    corrupt = store / "cli-command-01aaaaaaaaaaaaaaaaaaaaaaaa.json"
+    corrupt.write_bytes(b"{not json")
+    foreign = store / "notes.txt"
+    foreign.write_text("mine")
+    result = _run()
+    _assert_host_unaffected(result)
+    assert foreign.read_text() == "mine"
+    listing = CliRunner().invoke(hostapp.app, ["telemetry", "list", "--output", "json"])
+    assert listing.exit_code == 0, listing.output
+    assert '"skipped_unreadable": 1' in listing.stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and modes")
+def test_symlinked_store_is_refused(base: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    base.mkdir()
+    (base / "hostapp").symlink_to(real)
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "symlink" in result.stderr
+    assert list(real.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_world_writable_store_is_refused(base: Path) -> None:
+    store = base / "hostapp"
+    store.mkdir(parents=True)
+    store.chmod(0o777)
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "writable by other users" in result.stderr
+    assert list(store.iterdir()) == []
+    assert stat.S_IMODE(store.stat().st_mode) == 0o777  # we refuse; we do not "fix" it
+
+
+def test_foreign_owner_is_refused(base: Path) -> None:
+    from localtelemetry import StoreLocation
+    from localtelemetry._exceptions import UnsafeStoreError
+
+    base.mkdir()
+    (base / "app").mkdir(mode=0o700)
+    store = _store.Store(StoreLocation("app", base=base), getuid=lambda: os.getuid() + 1)
+    with pytest.raises(UnsafeStoreError, match="another user"):
+        store.ensure_directory()
+
+
+def test_stderr_is_one_line_even_when_everything_fails(base: Path) -> None:
+    base.write_text("a file")
+    result = _run(["--telemetry", "ok"])
+    assert result.stderr.count("\n") == 1
+
+
+def test_faults_in_a_real_subprocess(tmp_path: Path) -> None:
+    home, base = tmp_path / "home", tmp_path / "store"
+    home.mkdir()
+    base.mkdir()
+    (base / "hostapp").write_text("in the way")
+    env = clean_env(base, home)
+    plain = run_script(HOSTAPP, ["ok"], env)
+    recorded = run_script(HOSTAPP, ["ok", "--telemetry"], env)
+    assert (recorded.returncode, recorded.stdout) == (plain.returncode, plain.stdout)
+    assert recorded.stderr.count("\n") == 1 and "Traceback" not in recorded.stderr
+
+
+def test_good_store_after_faults_still_records(base: Path) -> None:
+    _run()
+    assert len(store_documents(base / "hostapp")) == 4
