@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
@@ -44,8 +45,12 @@ KindOption = Annotated[
 
 def _emit(output: Output, command: str, result: dict[str, Any], text: str) -> None:
     if output is Output.json:
-        envelope = {"localtelemetry": OUTPUT_VERSION, "command": command, "ok": True,
-                    "result": result}
+        envelope = {
+            "localtelemetry": OUTPUT_VERSION,
+            "command": command,
+            "ok": True,
+            "result": result,
+        }
         sys.stdout.write(json.dumps(envelope, indent=2, sort_keys=False) + "\n")
     else:
         sys.stdout.write(text + "\n")
@@ -54,8 +59,12 @@ def _emit(output: Output, command: str, result: dict[str, Any], text: str) -> No
 def _fail(output: Output, command: str, message: str, code: int) -> NoReturn:
     sys.stderr.write(f"error: {message}\n")
     if output is Output.json:
-        envelope = {"localtelemetry": OUTPUT_VERSION, "command": command, "ok": False,
-                    "error": {"message": message, "exit_code": code}}
+        envelope = {
+            "localtelemetry": OUTPUT_VERSION,
+            "command": command,
+            "ok": False,
+            "error": {"message": message, "exit_code": code},
+        }
         sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
     raise typer.Exit(code)
 
@@ -108,7 +117,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         return dict(bound.environ if bound is not None else os.environ)
 
     def now() -> Any:
-        return bound._now() if bound is not None else _commands.datetime.now(_commands.timezone.utc)
+        return bound._now() if bound is not None else datetime.now(timezone.utc)
 
     @app.command()
     def status(app_name: AppOption = None, output: OutputOption = Output.text) -> None:
@@ -124,9 +133,15 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     def list_(
         app_name: AppOption = None,
         kind: KindOption = None,
-        run: Annotated[Optional[str], typer.Option(help="Only documents of this run id (or prefix).")] = None,  # noqa: E501, UP045
-        since: Annotated[Optional[str], typer.Option(help="Only newer than this: 7d, 12h, 30m or a date.")] = None,  # noqa: E501, UP045
-        limit: Annotated[int, typer.Option(help="Show at most this many (newest); 0 for all.")] = 50,  # noqa: E501
+        run: Annotated[
+            str | None, typer.Option(help="Only documents of this run id (or prefix).")
+        ] = None,
+        since: Annotated[
+            str | None, typer.Option(help="Only newer than this: 7d, 12h, 30m or a date.")
+        ] = None,
+        limit: Annotated[
+            int, typer.Option(help="Show at most this many (newest); 0 for all.")
+        ] = 50,
         output: OutputOption = Output.text,
     ) -> None:
         """List recorded documents, oldest first."""
@@ -144,7 +159,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
     @app.command()
     def show(
-        document_id: Annotated[str, typer.Argument(help="A document id, unique prefix or file name.")],  # noqa: E501
+        document_id: Annotated[
+            str, typer.Argument(help="A document id, unique prefix or file name.")
+        ],
         app_name: AppOption = None,
         output: OutputOption = Output.text,
     ) -> None:
@@ -158,7 +175,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
     @app.command()
     def explain(
-        kind: Annotated[Optional[str], typer.Argument(help="A document kind; all when omitted.")] = None,  # noqa: E501, UP045
+        kind: Annotated[
+            str | None, typer.Argument(help="A document kind; all when omitted.")
+        ] = None,
         output: OutputOption = Output.text,
     ) -> None:
         """Every field each document kind can contain, read from the schemas themselves."""
@@ -172,7 +191,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
     @app.command()
     def schema(
-        kind: Annotated[Optional[str], typer.Argument(help="A document kind, or 'envelope'; all when omitted.")] = None,  # noqa: E501, UP045
+        kind: Annotated[
+            str | None, typer.Argument(help="A document kind, or 'envelope'; all when omitted.")
+        ] = None,
         output: OutputOption = Output.text,
     ) -> None:
         """Print the JSON Schema of a document kind."""
@@ -194,7 +215,10 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
     @app.command()
     def validate(
-        paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories; the store when omitted.")] = None,  # noqa: E501, UP045
+        paths: Annotated[
+            list[Path] | None,
+            typer.Argument(help="Files or directories; the store when omitted."),
+        ] = None,
         app_name: AppOption = None,
         output: OutputOption = Output.text,
     ) -> None:
@@ -212,8 +236,12 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     @app.command()
     def purge(
         app_name: AppOption = None,
-        older_than: Annotated[Optional[str], typer.Option(help="Only documents older than this: 30d, 12h, ...")] = None,  # noqa: E501, UP045
-        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,  # noqa: E501
+        older_than: Annotated[
+            str | None, typer.Option(help="Only documents older than this: 30d, 12h, ...")
+        ] = None,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+        ] = False,
         output: OutputOption = Output.text,
     ) -> None:
         """Delete recorded documents (all, or --older-than). Asks first unless --yes."""
@@ -225,14 +253,26 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             if not yes:
                 count = _commands.purge_candidates(store, older_than=age, now=moment)
                 if output is Output.json or not sys.stdin.isatty():
-                    raise UsageError("purge deletes documents: pass --yes to confirm when not interactive")
+                    raise UsageError(
+                        "purge deletes documents: pass --yes to confirm when not interactive"
+                    )
                 if count == 0:
-                    _emit(output, "purge", {"removed": 0, "store": str(store.directory)}, "nothing to delete")
+                    _emit(
+                        output,
+                        "purge",
+                        {"removed": 0, "store": str(store.directory)},
+                        "nothing to delete",
+                    )
                     return
                 if not typer.confirm(f"Delete {count} documents from {store.directory}?"):
                     raise UsageError("cancelled; nothing was deleted")
             result = _commands.purge(store, older_than=age, now=moment)
-            _emit(output, "purge", result, f"removed {result['removed']} documents from {result['store']}")
+            _emit(
+                output,
+                "purge",
+                result,
+                f"removed {result['removed']} documents from {result['store']}",
+            )
 
         _guard(output, "purge", body)
 
@@ -251,10 +291,16 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
         @app.command()
         def demo(
-            directory: Annotated[Optional[Path], typer.Option("--dir", help="Store base directory for the demo (default: the normal per-user store).")] = None,  # noqa: E501, UP045
+            directory: Annotated[
+                Path | None,
+                typer.Option(
+                    "--dir",
+                    help="Store base directory for the demo (default: the normal per-user store).",
+                ),
+            ] = None,
             output: OutputOption = Output.text,
         ) -> None:
-            """Run the bundled example CLI a few times with --telemetry and show what was recorded."""
+            """Run the bundled example CLI a few times with --telemetry and show the result."""
 
             def body() -> None:
                 from ._demo import run_demo

@@ -117,7 +117,8 @@ def _summary_of(document: Mapping[str, Any]) -> str:
         extra = f" {payload.get('error_kind')}" if payload.get("error_kind") else ""
         return f"{path}: {payload.get('outcome')} (exit {payload.get('exit_code')}){extra}"
     if kind == "build":
-        return f"{payload.get('name')}: {payload.get('status')}, {len(payload.get('phases') or [])} phases"
+        phases = len(payload.get("phases") or [])
+        return f"{payload.get('name')}: {payload.get('status')}, {phases} phases"
     if kind == "snapshot":
         return f"{payload.get('name')}: {sum((payload.get('counts') or {}).values())} objects"
     if kind == "run-summary":
@@ -150,16 +151,19 @@ def list_documents(
         run_id = document.get("run_id")
         if run_ref and not (isinstance(run_id, str) and run_id.startswith(run_ref)):
             continue
-        duration = (document.get("payload") or {}).get("duration_ms")  # type: ignore[union-attr]
-        rows.append({
-            "id": entry.id,
-            "kind": entry.kind,
-            "created_at": _iso(entry.created_ms),
-            "run_id": run_id if isinstance(run_id, str) else None,
-            "duration_ms": duration if isinstance(duration, int | float) else None,
-            "summary": _summary_of(document),
-            "file": entry.path.name,
-        })
+        payload = document.get("payload")
+        duration = payload.get("duration_ms") if isinstance(payload, dict) else None
+        rows.append(
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "created_at": _iso(entry.created_ms),
+                "run_id": run_id if isinstance(run_id, str) else None,
+                "duration_ms": duration if isinstance(duration, int | float) else None,
+                "summary": _summary_of(document),
+                "file": entry.path.name,
+            }
+        )
     total = len(rows)
     if limit is not None:
         rows = rows[-limit:] if limit > 0 else []
@@ -197,8 +201,12 @@ def validate(store: Store | None, paths: list[Path]) -> dict[str, Any]:
             errors = [str(exc)]
         results.append({"file": str(path), "valid": not errors, "errors": errors[:20]})
     invalid = sum(1 for r in results if not r["valid"])
-    return {"checked": len(results), "valid": len(results) - invalid, "invalid": invalid,
-            "results": results}
+    return {
+        "checked": len(results),
+        "valid": len(results) - invalid,
+        "invalid": invalid,
+        "results": results,
+    }
 
 
 def purge(store: Store, *, older_than: timedelta | None, now: datetime) -> dict[str, Any]:

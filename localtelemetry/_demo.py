@@ -55,8 +55,20 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
     _make_notes(notes)
     plan = [
         ("index the notes", ["--telemetry", "index", str(notes), "--include", "*.md"]),
-        ("index again, other options", ["index", str(notes), "--include", "*.txt", "--jobs", "2",
-                                        "--mode", "thorough", "--telemetry"]),
+        (
+            "index again, other options",
+            [
+                "index",
+                str(notes),
+                "--include",
+                "*.txt",
+                "--jobs",
+                "2",
+                "--mode",
+                "thorough",
+                "--telemetry",
+            ],
+        ),
         ("check links (fails on purpose)", ["--telemetry", "check", str(notes)]),
         ("stats without --telemetry (records nothing)", ["stats", str(notes)]),
     ]
@@ -65,15 +77,21 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
         for label, args in plan:
             proc = subprocess.run(
                 [sys.executable, str(example), *args],
-                env=env, capture_output=True, text=True, timeout=300, check=False,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
                 cwd=workspace,
             )
-            runs.append({
-                "label": label,
-                "command": "nb " + " ".join(a if a != str(notes) else "NOTES" for a in args),
-                "exit_code": proc.returncode,
-                "stderr_lines": len(proc.stderr.splitlines()),
-            })
+            runs.append(
+                {
+                    "label": label,
+                    "command": "nb " + " ".join(a if a != str(notes) else "NOTES" for a in args),
+                    "exit_code": proc.returncode,
+                    "stderr_lines": len(proc.stderr.splitlines()),
+                }
+            )
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
 
@@ -87,8 +105,12 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
         if isinstance(payload, dict) and payload.get("error_message"):
             failed_message = payload["error_message"]
             break
-    result = {"runs": runs, "status": status, "blocked_by": hard_off_reason(env),
-              "stored_error_message": failed_message}
+    result = {
+        "runs": runs,
+        "status": status,
+        "blocked_by": hard_off_reason(env),
+        "stored_error_message": failed_message,
+    }
     return result, _text(result, store)
 
 

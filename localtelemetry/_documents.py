@@ -34,7 +34,7 @@ DURATION_BUCKETS: tuple[tuple[float, str], ...] = (
     (600_000, "2m_10m"),
 )
 LAST_BUCKET = "gte_10m"
-BUCKET_NAMES = tuple(name for _, name in DURATION_BUCKETS) + (LAST_BUCKET,)
+BUCKET_NAMES = (*tuple(name for _, name in DURATION_BUCKETS), LAST_BUCKET)
 
 
 def duration_bucket(ms: float) -> str:

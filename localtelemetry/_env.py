@@ -31,7 +31,7 @@ CI_PROVIDERS: tuple[tuple[str, str, str | None], ...] = (
     ("aws-codebuild", "CODEBUILD_BUILD_ID", None),
     ("teamcity", "TEAMCITY_VERSION", None),
 )
-CI_PROVIDER_NAMES = tuple(dict.fromkeys(name for name, _, _ in CI_PROVIDERS)) + ("other",)
+CI_PROVIDER_NAMES = (*tuple(dict.fromkeys(name for name, _, _ in CI_PROVIDERS)), "other")
 
 #: (agent, variable, required value or None): coding agents mark the shells they run.
 AGENT_MARKERS: tuple[tuple[str, str, str | None], ...] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
@@ -15,10 +16,28 @@ ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 ID_RE = re.compile(rf"^{ID_PATTERN}$")
 
 
+_lock = threading.Lock()
+_last = [-1, 0]  # the last (ms, random part) this process handed out
+
+
 def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
-    """Return a 26-character id whose first 10 characters encode ``epoch_ms``."""
-    rnd = os.urandom(10) if random_bytes is None else random_bytes
-    value = ((epoch_ms & ((1 << 48) - 1)) << 80) | int.from_bytes(rnd[:10], "big")
+    """Return a 26-character id whose first 10 characters encode ``epoch_ms``.
+
+    Without ``random_bytes`` ids are monotonic within a process: a second id in the
+    same millisecond (or after the clock stepped back) increments the previous one, so
+    documents of one run always sort in the order they were written.
+    """
+    ms = epoch_ms & ((1 << 48) - 1)
+    if random_bytes is not None:
+        rnd = int.from_bytes(random_bytes[:10], "big")
+    else:
+        with _lock:
+            if ms <= _last[0] and _last[1] < (1 << 80) - 1:
+                ms, rnd = _last[0], _last[1] + 1
+            else:
+                rnd = int.from_bytes(os.urandom(10), "big")
+            _last[0], _last[1] = ms, rnd
+    value = (ms << 80) | rnd
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

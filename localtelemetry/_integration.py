@@ -43,7 +43,8 @@ def install(telemetry: Telemetry, app: Any) -> None:
         _install_click(telemetry, app)
     else:
         raise ConfigurationError(
-            f"install() expects a typer.Typer app or a click Command/Group, got {type(app).__name__}"
+            "install() expects a typer.Typer app or a click Command/Group, "
+            f"got {type(app).__name__}"
         )
 
 
@@ -76,9 +77,7 @@ class _RootMixin:
         **extra: Any,
     ) -> Any:
         parent_main = super().main  # type: ignore[misc]
-        return _run_main(
-            self, parent_main, args, prog_name, complete_var, standalone_mode, extra
-        )
+        return _run_main(self, parent_main, args, prog_name, complete_var, standalone_mode, extra)
 
 
 def _root_class(telemetry: Telemetry, base: type[Any]) -> type[Any]:
@@ -416,5 +415,7 @@ def _path_values(value: Any) -> Any:
         return [_path_values(v) for v in value]
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     name = getattr(value, "name", None)  # click.File gives open file objects
     return name if isinstance(name, str) else str(value)

@@ -8,6 +8,7 @@ recorder is caught here and reported as at most one line on stderr for the whole
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -105,12 +106,11 @@ class Run:
         if self.warned:
             return
         self.warned = True
-        try:
+        # A broken stderr must not hurt the host either.
+        with contextlib.suppress(Exception):
             stream = self._stderr if self._stderr is not None else sys.stderr
             stream.write(f"{self.app_name}: telemetry: {message}\n")
             stream.flush()
-        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
-            pass
 
     # -- writing --------------------------------------------------------------------
 
@@ -150,8 +150,10 @@ class Run:
             self.store.write_bytes(kind, doc_id, serialize(document))
         except (Exception, KeyboardInterrupt) as exc:
             self.failed_writes += 1
-            self.warn(f"could not record diagnostics ({describe_failure(exc)}); "
-                      "the command itself was not affected")
+            self.warn(
+                f"could not record diagnostics ({describe_failure(exc)}); "
+                "the command itself was not affected"
+            )
             if isinstance(exc, OSError | KeyboardInterrupt) or _is_store_problem(exc):
                 # The store is unusable for this run: stop trying, stay quiet.
                 self.disabled_reason = describe_failure(exc)
@@ -173,24 +175,31 @@ class Run:
         exc = observation.exception
         interrupted = is_interrupt(exc)
         outcome = "interrupted" if interrupted else ("success" if exit_code == 0 else "failure")
-        self.write("cli-command", lambda safe: cli_command_payload(
-            safe, observation, exit_code=exit_code, outcome=outcome, duration_s=duration_s))
+        self.write(
+            "cli-command",
+            lambda safe: cli_command_payload(
+                safe, observation, exit_code=exit_code, outcome=outcome, duration_s=duration_s
+            ),
+        )
         cpu = os.times()
         overhead_ms = round_ms(self.overhead_s + (time.perf_counter() - t0))
         written = dict(self.written)
         failed = self.failed_writes
-        self.write("run-summary", lambda safe: {
-            "documents": {k: written.get(k, 0) for k in ("cli-command", "build", "snapshot")},
-            "documents_failed": failed,
-            "duration_ms": round_ms(duration_s),
-            "exit_code": exit_code,
-            "outcome": outcome,
-            "cpu_user_ms": round_ms(cpu.user - self._cpu0.user),
-            "cpu_system_ms": round_ms(cpu.system - self._cpu0.system),
-            "peak_rss_kib": peak_rss_kib(),
-            "recorder_overhead_ms": overhead_ms,
-            "redactions": dict(sorted(safe.redactions.items())),
-        })
+        self.write(
+            "run-summary",
+            lambda safe: {
+                "documents": {k: written.get(k, 0) for k in ("cli-command", "build", "snapshot")},
+                "documents_failed": failed,
+                "duration_ms": round_ms(duration_s),
+                "exit_code": exit_code,
+                "outcome": outcome,
+                "cpu_user_ms": round_ms(cpu.user - self._cpu0.user),
+                "cpu_system_ms": round_ms(cpu.system - self._cpu0.system),
+                "peak_rss_kib": peak_rss_kib(),
+                "recorder_overhead_ms": overhead_ms,
+                "redactions": dict(sorted(safe.redactions.items())),
+            },
+        )
         if self.disabled_reason is None and self.written:
             try:
                 self.store.prune(_epoch_ms(self.now()))
@@ -321,7 +330,10 @@ class Phase:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         status = "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
         if len(self._build._phases) < MAX_ENTRIES:
@@ -383,7 +395,10 @@ class BuildRecorder:
         return Phase(self, name)
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         duration_s = time.perf_counter() - self._t0
         if self.status is not None:
@@ -408,8 +423,14 @@ class BuildRecorder:
                 "counters": safe.counts(self._counters),
                 "cache": {"hits": self._cache[0], "misses": self._cache[1]},
                 "warnings": safe.counts(self._warnings),
-                "inputs": [{"role": safe.name(r), "path": safe.path(p)} for r, p in self._inputs[:MAX_ENTRIES]],
-                "outputs": [{"role": safe.name(r), "path": safe.path(p)} for r, p in self._outputs[:MAX_ENTRIES]],
+                "inputs": [
+                    {"role": safe.name(r), "path": safe.path(p)}
+                    for r, p in self._inputs[:MAX_ENTRIES]
+                ],
+                "outputs": [
+                    {"role": safe.name(r), "path": safe.path(p)}
+                    for r, p in self._outputs[:MAX_ENTRIES]
+                ],
                 "filters": safe.named_hashes(self._filters),
                 "values": safe.named_hashes(self._values),
                 "error_kind": safe.name(error_kind(exc)) if exc is not None else None,

@@ -48,15 +48,16 @@ def status_text(result: dict[str, Any]) -> str:
         f"limits:     {limits['max_documents']} documents, {human_bytes(limits['max_bytes'])}, "
         f"{limits['max_age_days']:g} days (oldest removed first)"
     )
-    lines.append(f"key id:     {result['key_id'] or '(no key yet: made on the first recorded run)'}")
+    lines.append(
+        f"key id:     {result['key_id'] or '(no key yet: made on the first recorded run)'}"
+    )
     if result["key_problem"]:
         lines.append(f"key:        PROBLEM: {result['key_problem']}")
     if result["foreign_files"]:
         lines.append(f"other files: {result['foreign_files']} (not ours: ignored, never deleted)")
     if result["documents"]:
         rows = [
-            (kind, c["count"], human_bytes(c["bytes"]))
-            for kind, c in result["by_kind"].items()
+            (kind, c["count"], human_bytes(c["bytes"])) for kind, c in result["by_kind"].items()
         ]
         lines += ["", table(("kind", "documents", "size"), rows)]
     return "\n".join(lines)
@@ -93,5 +94,7 @@ def validate_text(result: dict[str, Any]) -> str:
         if not r["valid"]:
             lines.append(f"INVALID {r['file']}")
             lines.extend(f"  {e}" for e in r["errors"])
-    lines.append(f"{result['checked']} checked: {result['valid']} valid, {result['invalid']} invalid")
+    lines.append(
+        f"{result['checked']} checked: {result['valid']} valid, {result['invalid']} invalid"
+    )
     return "\n".join(lines)

@@ -29,7 +29,7 @@ def schema_directory() -> Path:
     raise FileNotFoundError("localtelemetry's schema files are missing from this installation")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The schema of a document kind (or ``envelope`` for the shared definitions)."""
     if name != ENVELOPE and name not in KINDS:
@@ -82,9 +82,14 @@ def _resolve(node: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
     seen = 0
     while "$ref" in node and seen < 10:
         target, _, pointer = node["$ref"].partition("#")
-        doc = load_schema(ENVELOPE) if target.endswith(":envelope:1") else local
+        parts = pointer.strip("/").split("/")
+        envelope = load_schema(ENVELOPE)
+        # A local ref inside an envelope definition points into the envelope.
+        doc = envelope if target.endswith(":envelope:1") else local
+        if parts[-1] not in doc.get("$defs", {}):
+            doc = envelope
         resolved: Any = doc
-        for part in pointer.strip("/").split("/"):
+        for part in parts:
             resolved = resolved[part]
         merged = dict(resolved)
         if "description" in node:

@@ -130,7 +130,7 @@ def _email_domain(candidate: str) -> bool:
 
 
 def _public_ipv4(candidate: str) -> bool:
-    return not candidate.startswith("127.") and candidate != "0.0.0.0"  # noqa: S104
+    return not candidate.startswith("127.") and candidate != "0.0.0.0"
 
 
 def _ipv6_groups(part: str, *, last: bool) -> int:
@@ -175,28 +175,38 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _ASSIGN = r"""["']?[ \t]*[:=]{1,2}>?[ \t]*["']?"""
 _VALUE = r"""(?P<value>(?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|[^\s"',;&]+)"""
-_URL_REST_END = r"""[^\s<>"'`.,;:!?)\]}]"""
+_URL_REST = r"""[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]"""
+_PASSWORD_KEYS = r"passw(?:or)?d|passphrase|(?<![A-Za-z0-9])pwd"
+_SECRET_KEYS = (
+    r"secret(?:[_\-]?key)?|token|api[_\-]?key|private[_\-]?key|access[_\-]?key"
+    r"|session[_\-]?id|auth|credentials?"
+)
+_AUTH_SCHEMES = r"bearer|basic|token|digest|negotiate|ntlm|apikey"
 
-_HINTS: dict[str, tuple[str, ...]] = {}
+# kind, pattern, description, group, validate, hints, gate. ``hints``: lower-case strings
+# one of which every match contains; ``gate``: a pattern that every match, lower-cased,
+# contains. Both are checked on the lower-cased text first, so most rules cost nothing on
+# text that cannot match.
+_Spec = tuple[
+    str, str, str, "str | int", "Callable[[str], bool] | None", tuple[str, ...], "str | None"
+]
 
 
-def _rule(
+def _spec(
     kind: str,
     pattern: str,
     description: str,
     *,
     hints: tuple[str, ...] = (),
+    gate: str | None = None,
     group: str | int = 0,
     validate: Callable[[str], bool] | None = None,
-) -> Rule:
-    """Build a rule; ``hints`` are lower-case substrings one of which any match contains
-    (a cheap pre-filter: the regex runs only if a hint occurs in the lower-cased text)."""
-    _HINTS[kind] = hints
-    return Rule(kind, re.compile(pattern), description, group, validate)
+) -> _Spec:
+    return (kind, pattern, description, group, validate, hints, gate)
 
 
-RULES: tuple[Rule, ...] = (
-    _rule(
+_SPECS: tuple[_Spec, ...] = (
+    _spec(
         "pem-private-key",
         r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
         r"(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)",
@@ -204,217 +214,225 @@ RULES: tuple[Rule, ...] = (
         "the key text if END is missing).",
         hints=("private key",),
     ),
-    _rule(
+    _spec(
         "azure-storage-connection-string",
         r"""DefaultEndpointsProtocol=[A-Za-z]*(?:;[A-Za-z]+=[^;\s"'<>]*)+;?""",
         "Azure storage connection string (DefaultEndpointsProtocol=...;AccountName=...;"
         "AccountKey=...), replaced whole.",
         hints=("defaultendpointsprotocol=",),
     ),
-    _rule(
+    _spec(
         "azure-account-key",
-        r"(?i:(?<![A-Za-z0-9])(?:Account|SharedAccess)Key=)(?P<value>[A-Za-z0-9+/]{20,}={0,2})",
+        r"(?ai:(?<![A-Za-z0-9])(?:Account|SharedAccess)Key=)(?P<value>[A-Za-z0-9+/]{20,}={0,2})",
         "Value of AccountKey= / SharedAccessKey= in Azure connection strings.",
         hints=("accountkey=", "sharedaccesskey="),
         group="value",
     ),
-    _rule(
+    _spec(
         "azure-sas-token",
-        r"""(?i)(?<=SharedAccessSignature=)[^;\s"'<>]+|(?<=[?&]sig=)[A-Za-z0-9%+/=]{16,}""",
+        r"""(?ai:(?<=SharedAccessSignature=))[^;\s"'<>]+|(?ai:(?<=[?&]sig=))[A-Za-z0-9%+/=]{16,}""",
         "Azure shared access signature: SharedAccessSignature=... value or sig= URL parameter.",
         hints=("sharedaccesssignature=", "sig="),
     ),
-    _rule(
+    _spec(
         "aws-access-key-id",
-        _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}"
-        r"(?![A-Za-z0-9])",
+        r"(?=A)" + _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)"
+        r"[A-Z0-9]{16}(?![A-Za-z0-9])",
         "AWS access key id: AKIA/ASIA/... followed by 16 upper-case letters or digits.",
-        hints=("akia", "asia", "abia", "acca", "agpa", "aida", "aipa", "anpa", "anva", "apka",
-               "aroa", "asca"),
+        gate=r"a(?:kia|sia|bia|cca|gpa|ida|ipa|npa|nva|pka|roa|sca)[a-z0-9]{16}",
     ),
-    _rule(
+    _spec(
         "aws-secret-access-key",
-        r"(?i:(?<![A-Za-z0-9])(?:aws|secret))[^\n]{0,48}?"
+        r"(?ai:(?<![A-Za-z0-9])(?:aws|secret))[^\n]{0,48}?"
         r"(?<![A-Za-z0-9/+=])(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
         "AWS secret access key: 40 base64 characters with mixed case within 48 characters "
         "after the word aws or secret (aws_secret_access_key=..., SecretAccessKey: ...).",
+        gate=r"[a-z0-9/+]{40}",
         hints=("aws", "secret"),
         group="value",
         validate=_mixed_case,
     ),
-    _rule(
+    _spec(
         "google-api-key",
         r"AIza[0-9A-Za-z_\-]{35}",
         "Google API key: AIza followed by 35 characters.",
         hints=("aiza",),
     ),
-    _rule(
+    _spec(
         "google-oauth-token",
         r"ya29\.[0-9A-Za-z_\-]{20,}",
         "Google OAuth access token (ya29.).",
         hints=("ya29.",),
     ),
-    _rule(
+    _spec(
         "google-oauth-client-secret",
         r"GOCSPX-[0-9A-Za-z_\-]{24,}",
         "Google OAuth client secret (GOCSPX-).",
         hints=("gocspx-",),
     ),
-    _rule(
+    _spec(
         "github-token",
         r"gh[pousr]_[A-Za-z0-9]{36,255}",
         "GitHub classic token: ghp_, gho_, ghu_, ghs_, ghr_ followed by 36+ characters.",
-        hints=("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        hints=("gh",),
+        gate=r"gh[pousr]_",
     ),
-    _rule(
+    _spec(
         "github-fine-grained-token",
         r"github_pat_[A-Za-z0-9_]{22,255}",
         "GitHub fine-grained personal access token (github_pat_).",
         hints=("github_pat_",),
     ),
-    _rule(
+    _spec(
         "gitlab-token",
         r"gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-[0-9A-Za-z_\-]{20,}(?:\.[0-9A-Za-z_\-]{2,})*",
         "GitLab token: glpat-, gldt-, glrt-, glptt-, ... followed by 20+ characters.",
-        hints=("glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-",
-               "glagent-"),
+        hints=("gl",),
+        gate=r"gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-",
     ),
-    _rule(
+    _spec(
         "slack-webhook-url",
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+",
         "Slack incoming webhook URL, replaced whole.",
         hints=("hooks.slack.com",),
     ),
-    _rule(
+    _spec(
         "slack-token",
         r"(?:xox[abeoprs]|xapp)-[0-9A-Za-z\-]{10,}",
         "Slack token: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-.",
         hints=("xox", "xapp-"),
     ),
-    _rule(
+    _spec(
         "stripe-key",
         r"(?:[prs]k_(?:live|test)|whsec)_[0-9A-Za-z]{16,}",
         "Stripe key: sk_live_, sk_test_, rk_live_, pk_live_, ... and whsec_ webhook secrets.",
-        hints=("_live_", "_test_", "whsec_"),
+        hints=("k_live_", "k_test_", "whsec_"),
     ),
-    _rule(
+    _spec(
         "sendgrid-api-key",
         r"SG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}",
         "SendGrid API key (SG.xxx.yyy).",
         hints=("sg.",),
     ),
-    _rule(
+    _spec(
         "anthropic-api-key",
         r"sk-ant-[0-9A-Za-z_\-]{20,}",
         "Anthropic API key (sk-ant-).",
         hints=("sk-ant-",),
     ),
-    _rule(
+    _spec(
         "openai-api-key",
-        _B + r"sk-(?:proj-|svcacct-|admin-)?[0-9A-Za-z_\-]{20,}",
+        r"(?=s)" + _B + r"sk-(?:proj-|svcacct-|admin-)?[0-9A-Za-z_\-]{20,}",
         "OpenAI-style key: sk- or sk-proj- followed by 20+ characters with upper, lower "
         "and digits.",
         hints=("sk-",),
         validate=_looks_random,
     ),
-    _rule(
+    _spec(
         "huggingface-token",
         r"hf_[A-Za-z0-9]{34,}",
         "Hugging Face token: hf_ followed by 34+ characters.",
         hints=("hf_",),
     ),
-    _rule(
+    _spec(
         "npm-token",
         r"npm_[A-Za-z0-9]{36,}",
         "npm access token: npm_ followed by 36 characters.",
         hints=("npm_",),
     ),
-    _rule(
+    _spec(
         "pypi-token",
         r"pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[0-9A-Za-z_\-]{20,}",
         "PyPI / TestPyPI upload token (pypi-AgEIcHlwaS5vcmc...).",
         hints=("pypi-age",),
     ),
-    _rule(
+    _spec(
         "jwt",
         r"eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]{4,}\.[0-9A-Za-z_\-]*",
         "JSON Web Token: three base64url segments, the first starting with eyJ.",
         hints=("eyj",),
     ),
-    _rule(
+    _spec(
         "url-credentials",
-        r"""(?<=://)[^\s/?#@:<>"']*:[^\s/?#<>"']*@[^\s<>"'`]*""" + _URL_REST_END,
+        r"""://(?P<value>[^\s/?#@:<>"']*:[^\s/?#<>"']*@""" + _URL_REST + ")",
         "URL with user:password@: everything after scheme:// (credentials and host).",
         hints=("://",),
+        gate=r"://[^\s/?#@]*@",
+        group="value",
     ),
-    _rule(
+    _spec(
         "authorization-header",
-        r"""(?i:(?<![A-Za-z0-9])(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?"""
-        r"(?:(?:bearer|basic|token|digest|negotiate|ntlm|apikey)[ \t]+)?)"
+        r"(?=[AaPp])(?ai:(?<![A-Za-z0-9])(?:proxy-)?authorization"
+        rf"""["']?[ \t]*[:=][ \t]*["']?(?:(?:{_AUTH_SCHEMES})[ \t]+)?"""
+        rf"(?!(?:{_AUTH_SCHEMES})(?![A-Za-z0-9])))"
         r"""(?P<value>[^\s"',;]+)""",
         "Credential in an Authorization: / Proxy-Authorization: header (scheme kept).",
         hints=("authorization",),
         group="value",
     ),
-    _rule(
+    _spec(
         "bearer-token",
-        r"(?i:(?<![A-Za-z0-9])bearer[ \t]+)(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)",
+        r"(?=[Bb])(?ai:(?<![A-Za-z0-9])bearer[ \t]+)(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)",
         "Bearer token outside a header: 'Bearer' followed by 16+ token characters with "
         "letters and digits.",
         hints=("bearer",),
         group="value",
         validate=_digit_and_letter,
     ),
-    _rule(
+    _spec(
         "password-assignment",
-        r"(?i:passw(?:or)?d|passphrase|(?<![A-Za-z0-9])pwd)" + _ASSIGN + _VALUE,
+        rf"(?ai:{_PASSWORD_KEYS}){_ASSIGN}{_VALUE}",
         "Value assigned to password / passwd / passphrase / pwd (=, :, quotes; key kept).",
         hints=("passw", "passphrase", "pwd"),
+        gate=rf"(?:{_PASSWORD_KEYS}){_ASSIGN}",
         group="value",
     ),
-    _rule(
+    _spec(
         "secret-assignment",
-        r"(?i:secret(?:[_\-]?key)?|token|api[_\-]?key|private[_\-]?key|access[_\-]?key"
-        r"|session[_\-]?id|auth|credentials?)" + _ASSIGN + _VALUE,
+        rf"(?ai:{_SECRET_KEYS}){_ASSIGN}{_VALUE}",
         "Value assigned to secret, client_secret, token, access_token, api_key, apikey, "
         "api-key, private_key, auth, credentials, ... (=, :, quotes; key kept).",
         hints=("secret", "token", "key", "auth", "credential", "session"),
+        gate=rf"(?:{_SECRET_KEYS}){_ASSIGN}",
         group="value",
     ),
-    _rule(
+    _spec(
         "email",
-        r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
+        r"(?=[A-Za-z0-9._%+\-])(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@"
+        r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
         "E-mail address (the top-level domain must be 2+ letters, so pkg@1.2.3 stays).",
         hints=("@",),
         validate=_email_domain,
     ),
-    _rule(
+    _spec(
         "mac-address",
-        r"(?<![\w:.\-])[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
+        r"(?=[0-9A-Fa-f])(?<![\w:.\-])[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
         r"(?![\w:\-]|\.\w)",
         "MAC address, aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff.",
-        hints=(":", "-"),
+        gate=r"[0-9a-f]{2}([:\-])[0-9a-f]{2}\1[0-9a-f]{2}\1",
     ),
-    _rule(
+    _spec(
         "ipv6-address",
-        r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:" + _IPV4 + r"|[0-9A-Fa-f]{1,4})?"
-        r"(?:%[0-9A-Za-z_.\-]+)?(?![\w:]|\.\w)",
+        r"(?=[0-9A-Fa-f:])(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
+        rf"(?:{_IPV4}|[0-9A-Fa-f]{{1,4}})?(?:%[0-9A-Za-z_.\-]+)?(?![\w:]|\.\w)",
         "IPv6 address, full or compressed (see the module docstring for what is excluded).",
-        hints=(":",),
+        gate=r"[0-9a-f]{0,4}:[0-9a-f]{0,4}:",
         validate=_ipv6,
     ),
-    _rule(
+    _spec(
         "ipv4-address",
-        r"(?<![\w.])" + _IPV4 + r"(?![\w]|\.\w)",
+        rf"(?=[0-9])(?<![\w.]){_IPV4}(?![\w]|\.\w)",
         "IPv4 dotted quad, not part of a longer dotted run; loopback and 0.0.0.0 stay.",
-        hints=(".",),
+        gate=r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
         validate=_public_ipv4,
     ),
-    _rule(
+    _spec(
         "credit-card",
-        r"(?<![\w.])(?:[2-6][0-9]{12,18}|[2-6][0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}"
+        r"(?=[2-6])(?<![\w.])(?:[2-6][0-9]{12,18}"
+        r"|[2-6][0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}"
         r"|3[0-9]{3}([ \-])[0-9]{6}\2[0-9]{4,5})(?![\w]|[.,][0-9])",
         "Payment card number, 13-19 digits (spaces or dashes allowed) passing the Luhn check.",
+        gate=r"[2-6][0-9]{3}[ \-]?[0-9]{4}",
         validate=_luhn,
     ),
 )
@@ -422,35 +440,38 @@ RULES: tuple[Rule, ...] = (
 PATH_KINDS: frozenset[str] = frozenset({"url", "home-path", "path"})
 """Kinds counted by the path stage, which emits ``<path:...>`` tokens instead of markers."""
 
-RULE_KINDS: frozenset[str] = frozenset(rule.kind for rule in RULES) | PATH_KINDS
+RULE_KINDS: frozenset[str] = frozenset(spec[0] for spec in _SPECS) | PATH_KINDS
+"""Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS."""
+
+RULES: tuple[Rule, ...]
+"""The rules in the order they run (most specific first). Compiled on first use, so that
+importing this module stays cheap: see ``__getattr__``."""
 
 # --------------------------------------------------------------------------- path stage
 
-_URL_RE = re.compile(
-    r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,31}://"
-    r"""(?P<value>[^\s<>"'`]*""" + _URL_REST_END + ")"
+_URL = (
+    r"(?=[A-Za-z])(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,31}://"
+    rf"(?P<value>{_URL_REST})"
 )
-
 _C = r"""[^\s\\/'"`<>|*?:;,()\[\]{}=]"""  # a path-component character
 _CE = r"""[^\s\\/'"`<>|*?:;,()\[\]{}=.]"""  # ... that may end a path
 _SEP = r"[\\/]+"
 _LAST = rf"(?:{_C}*{_CE})?"
 _BODY = rf"(?:{_C}+{_SEP})*{_LAST}"
-_BODY_WS = rf"(?:{_C}+(?: {_C}+){{0,3}}{_SEP})*{_LAST}"
-_START = r"""(?<![^\s'"`(\[{=,;:])"""
+# Inner components of Windows paths may contain spaces: C:\Program Files\x, C:\Users\A B\x
+_BODY_WS = rf"(?:{_C}+(?:(?: {_C}+){{1,3}}(?=\\))?{_SEP})*{_LAST}"
 _QROOT = r"(?:/|~|\.{1,2}[\\/]|[A-Za-z]:[\\/]|\\\\)"
-_PATH_RE = re.compile(
-    rf"(?<='){_QROOT}[^'\n]*(?=')"
+_PATH = (
+    r"""(?<![^\s'"`(\[{=,;:])(?:"""  # a path starts the text or follows one of these
+    rf"(?<='){_QROOT}[^'\n]*(?=')"  # quoted: may contain spaces
     rf"""|(?<="){_QROOT}[^"\n]*(?=")"""
-    rf"|{_START}(?<![A-Za-z0-9_])(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}"
-    rf"|{_START}~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]{_BODY}"
-    rf"|{_START}\.{{1,2}}[\\/]{_BODY}"
-    rf"|{_START}/{_BODY}"
-    rf"|{_START}{_C}+{_SEP}{_BODY}"
+    rf"|(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}"  # C:\... and \\server\share\...
+    rf"|~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]{_BODY}"  # ~/... and ~user/...
+    rf"|\.{{1,2}}[\\/]{_BODY}"  # ./... and ../...
+    rf"|/{_BODY}"  # /...
+    rf"|{_C}+{_SEP}{_BODY})"  # a/b...
 )
-_SPLIT_SEP = re.compile(r"[\\/]+")
-_EXT_RE = re.compile(r"[^.]\.([A-Za-z0-9]{1,8})\Z")
-_HOME_RE = re.compile(
+_HOME = (
     r"(?i)(?:[a-z]:)?[\\/]+(?:(?:var|usr|export|mnt[\\/]+[a-z])[\\/]+)?"
     r"(?:(?:home|users|documents and settings)[\\/]+[^\\/]|root(?:[\\/]|\Z))|~"
 )
@@ -460,18 +481,18 @@ def _has_letter(text: str) -> bool:
     return any("a" <= c <= "z" or "A" <= c <= "Z" for c in text)
 
 
-def _extension(last: str) -> str:
-    m = _EXT_RE.search(last)
+def _extension(last: str, c: _Compiled) -> str:
+    m = c.ext.search(last)
     return "." + m.group(1).lower() if m else ""
 
 
-def _path_kind(p: str) -> tuple[str, str] | None:
+def _path_kind(p: str, c: _Compiled) -> tuple[str, str] | None:
     """(``"home-path"`` or ``"path"``, extension), or None if ``p`` is not taken for a path."""
-    comps = [c for c in _SPLIT_SEP.split(p) if c]
+    comps = [comp for comp in c.split_sep.split(p) if comp]
     if not comps:
         return None
     first = p[0]
-    ext = _extension(comps[-1]) if p[-1] not in "\\/" else ""
+    ext = _extension(comps[-1], c) if p[-1] not in "\\/" else ""
     if first == "/":
         ok = len(comps) >= 2 or _has_letter(ext)
     elif p.startswith("\\\\"):
@@ -481,29 +502,28 @@ def _path_kind(p: str) -> tuple[str, str] | None:
     elif len(p) > 2 and p[1] == ":" and p[2] in "\\/":
         ok = len(comps) >= 2
     elif comps[0] in (".", ".."):
-        ok = any(c not in (".", "..") for c in comps)
+        ok = any(comp not in (".", "..") for comp in comps)
     else:
         ok = _has_letter(p) and (len(comps) >= 3 or (len(comps) == 2 and _has_letter(ext)))
     if not ok:
         return None
-    return ("home-path" if _HOME_RE.match(p) else "path"), ext
+    return ("home-path" if c.home.match(p) else "path"), ext
 
 
 # ------------------------------------------------------------------------------ engine
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
-_MARKER_RE = re.compile(_MARKER)
-_MARKER_SPLIT_RE = re.compile(f"({_MARKER})")
-_HEX_RE = re.compile(r"[0-9a-f]+")
 _TRUNCATED = "\u2026[truncated]"
 _MAX_PASSES = 8
 
-_REDACT, _URL, _PATH = 0, 1, 2
+_REDACT, _URL_MODE, _PATH_MODE = 0, 1, 2
 
 
 class _Stage:
-    __slots__ = ("group", "hints", "kind", "marker", "mode", "pattern", "validate")
+    """A compiled rule, or the URL / path stage, plus its cheap pre-filters."""
+
+    __slots__ = ("gate", "group", "hints", "kind", "marker", "mode", "pattern", "validate")
 
     def __init__(
         self,
@@ -514,6 +534,7 @@ class _Stage:
         group: str | int = 0,
         validate: Callable[[str], bool] | None = None,
         hints: tuple[str, ...] = (),
+        gate: str | None = None,
     ) -> None:
         self.kind = kind
         self.pattern = pattern
@@ -521,25 +542,70 @@ class _Stage:
         self.group = group
         self.validate = validate
         self.hints = hints
+        self.gate = re.compile(gate) if gate else None
         self.marker = f"<redacted:{kind}>"
 
 
-def _stages() -> tuple[_Stage, ...]:
-    stages = [
-        _Stage(r.kind, r.pattern, group=r.group, validate=r.validate, hints=_HINTS.get(r.kind, ()))
-        for r in RULES
-    ]
-    stages.append(_Stage("url", _URL_RE, mode=_URL, group="value", hints=("://",)))
-    stages.append(_Stage("path", _PATH_RE, mode=_PATH, hints=("/", "\\")))
-    return tuple(stages)
+class _Compiled:
+    """Everything compiled, built on first use."""
+
+    __slots__ = (
+        "control",
+        "ext",
+        "hex",
+        "home",
+        "marker",
+        "marker_split",
+        "rules",
+        "split_sep",
+        "stages",
+    )
+
+    def __init__(self) -> None:
+        rules: list[Rule] = []
+        stages: list[_Stage] = []
+        for kind, pattern, description, group, validate, hints, gate in _SPECS:
+            rule = Rule(kind, re.compile(pattern), description, group, validate)
+            rules.append(rule)
+            stages.append(
+                _Stage(kind, rule.pattern, group=group, validate=validate, hints=hints, gate=gate)
+            )
+        url = re.compile(_URL)
+        stages.append(_Stage("url", url, mode=_URL_MODE, group="value", hints=("://",)))
+        stages.append(_Stage("path", re.compile(_PATH), mode=_PATH_MODE, hints=("/", "\\")))
+        self.rules = tuple(rules)
+        self.stages = tuple(stages)
+        self.home = re.compile(_HOME)
+        self.control = re.compile(_CONTROL)
+        self.marker = re.compile(_MARKER)
+        self.marker_split = re.compile(f"({_MARKER})")
+        self.hex = re.compile(r"[0-9a-f]+")
+        self.split_sep = re.compile(r"[\\/]+")
+        self.ext = re.compile(r"[^.]\.([A-Za-z0-9]{1,8})\Z")
 
 
-_STAGES = _stages()
+_compiled: _Compiled | None = None
 
 
-def _token(hash_path: Callable[[str], str], p: str, ext: str) -> str:
+def _get_compiled() -> _Compiled:
+    global _compiled
+    if _compiled is None:
+        _compiled = _Compiled()
+    return _compiled
+
+
+def __getattr__(name: str) -> object:
+    """``RULES`` is compiled on first access (PEP 562), keeping the import at ~1 ms."""
+    if name == "RULES":
+        rules = _get_compiled().rules
+        globals()["RULES"] = rules
+        return rules
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _token(hash_path: Callable[[str], str], p: str, ext: str, c: _Compiled) -> str:
     digest = hash_path(p)
-    if not _HEX_RE.fullmatch(digest):
+    if not c.hex.fullmatch(digest):
         raise ValueError("hash_path must return a lower-case hexadecimal string")
     return f"<path:{digest}{ext}>"
 
@@ -550,32 +616,34 @@ def _apply(
     m: re.Match[str] | None,
     hash_path: Callable[[str], str],
     counts: dict[str, int],
+    c: _Compiled,
 ) -> list[str] | None:
-    """Replace the matches of ``stage`` in ``seg``: alternating free text and markers,
-    or None if nothing was replaced. ``m`` is the first match."""
+    """Replace the matches of ``stage`` in ``seg``, starting with the match ``m``.
+
+    Returns alternating free text and markers, or None if nothing was replaced. A
+    rejected candidate is retried one character later (so a failed Luhn check on a
+    longer run cannot hide a card number inside it)."""
     out: list[str] = []
     pos = 0  # end of the text already emitted
     search = stage.pattern.search
     while m is not None:
         start, end = m.span(stage.group)
-        if start < 0 or start == end:
-            m = search(seg, m.start() + 1)
-            continue
-        value = seg[start:end]
         replacement: str | None = None
         kind = stage.kind
-        if stage.mode == _REDACT:
-            if stage.validate is None or stage.validate(value):
-                replacement = stage.marker
-        elif stage.mode == _URL:
-            path = value.split("?", 1)[0].split("#", 1)[0]
-            ext = _extension(path.rsplit("/", 1)[1]) if "/" in path else ""
-            replacement = _token(hash_path, value, ext)
-        else:
-            qualified = _path_kind(value)
-            if qualified is not None:
-                kind, ext = qualified
-                replacement = _token(hash_path, value, ext)
+        if start < end:
+            value = seg[start:end]
+            if stage.mode == _REDACT:
+                if stage.validate is None or stage.validate(value):
+                    replacement = stage.marker
+            elif stage.mode == _URL_MODE:
+                path = value.split("?", 1)[0].split("#", 1)[0]
+                ext = _extension(path.rsplit("/", 1)[1], c) if "/" in path else ""
+                replacement = _token(hash_path, value, ext, c)
+            else:
+                qualified = _path_kind(value, c)
+                if qualified is not None:
+                    kind, ext = qualified
+                    replacement = _token(hash_path, value, ext, c)
         if replacement is None:
             m = search(seg, m.start() + 1)
             continue
@@ -590,27 +658,38 @@ def _apply(
     return out
 
 
-def _pass(text: str, hash_path: Callable[[str], str], counts: dict[str, int]) -> str | None:
-    """One pass of every stage; the new text, or None if nothing was replaced."""
-    parts = _MARKER_SPLIT_RE.split(text) if "<" in text else [text]
-    lower = text.lower()
+def _pass(
+    text: str, hash_path: Callable[[str], str], counts: dict[str, int], c: _Compiled
+) -> str | None:
+    """Run every stage once; the new text, or None if nothing was replaced."""
+    if "<" in text:
+        parts = c.marker_split.split(text)  # free text at even, markers at odd indices
+        lower = "\0".join(parts[::2]).lower()  # "\0" so no hint spans a marker
+    else:
+        parts = [text]
+        lower = text.lower()
     changed = False
-    for stage in _STAGES:
-        if stage.hints and not any(h in lower for h in stage.hints):
+    for stage in c.stages:
+        if stage.hints:
+            for hint in stage.hints:
+                if hint in lower:
+                    break
+            else:
+                continue
+        if stage.gate is not None and stage.gate.search(lower) is None:
             continue
         search = stage.pattern.search
         new_parts: list[str] | None = None
         for i in range(0, len(parts), 2):
             seg = parts[i]
             m = search(seg) if seg else None
-            pieces = _apply(stage, seg, m, hash_path, counts) if m is not None else None
-            if pieces is None:
-                if new_parts is not None:
-                    new_parts.append(seg)
-            else:
+            pieces = None if m is None else _apply(stage, seg, m, hash_path, counts, c)
+            if pieces is not None:
                 if new_parts is None:
                     new_parts = parts[:i]
                 new_parts.extend(pieces)
+            elif new_parts is not None:
+                new_parts.append(seg)
             if new_parts is not None and i + 1 < len(parts):
                 new_parts.append(parts[i + 1])
         if new_parts is not None:
@@ -619,7 +698,7 @@ def _pass(text: str, hash_path: Callable[[str], str], counts: dict[str, int]) ->
     return "".join(parts) if changed else None
 
 
-def _truncate(text: str, max_length: int) -> str:
+def _truncate(text: str, max_length: int, c: _Compiled) -> str:
     if len(text) <= max_length:
         return text
     if max_length < len(_TRUNCATED):
@@ -627,7 +706,7 @@ def _truncate(text: str, max_length: int) -> str:
     cut = max_length - len(_TRUNCATED)
     start = text.rfind("<", 0, cut)
     if start >= 0:
-        m = _MARKER_RE.match(text, start)
+        m = c.marker.match(text, start)
         if m is not None and m.end() > cut:
             cut = start
     return text[:cut] + _TRUNCATED
@@ -640,18 +719,19 @@ def scrub(
     paths/URLs by ``<path:{hash_path(p)}{ext}>`` tokens; see the module docstring.
 
     ``hash_path`` must return lower-case hex (ValueError otherwise). ``max_length`` caps
-    the result (counted in characters) after scrubbing.
+    the result, in characters, after scrubbing.
     """
     if max_length is not None and max_length < 0:
         raise ValueError("max_length must not be negative")
-    if _CONTROL_RE.search(text):
-        text = _CONTROL_RE.sub(" ", text)
+    c = _compiled or _get_compiled()
+    if not text.isprintable() and c.control.search(text):
+        text = c.control.sub(" ", text)
     counts: dict[str, int] = {}
     for _ in range(_MAX_PASSES):
-        new = _pass(text, hash_path, counts)
+        new = _pass(text, hash_path, counts, c)
         if new is None:
             break
         text = new
     if max_length is not None:
-        text = _truncate(text, max_length)
+        text = _truncate(text, max_length, c)
     return ScrubResult(text, counts)

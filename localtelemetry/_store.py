@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,7 +216,9 @@ class Store:
                     continue  # vanished (pruned by a concurrent run)
                 if not stat.S_ISREG(st.st_mode):
                     continue
-                found.append(DocumentEntry(match.group(1), match.group(2), Path(entry.path), st.st_size))
+                found.append(
+                    DocumentEntry(match.group(1), match.group(2), Path(entry.path), st.st_size)
+                )
         found.sort(key=lambda e: (e.id, e.kind))
         return found
 

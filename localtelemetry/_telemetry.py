@@ -6,13 +6,14 @@ machinery (orjson, blake3, platformdirs) is imported only when a run records.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from ._env import hard_off_reason
 from ._exceptions import ConfigurationError
@@ -177,20 +178,17 @@ class Telemetry:
     def end_run(self, run: Run, exit_code: int) -> None:
         try:
             run.finish(exit_code)
-        except BaseException as exc:  # noqa: BLE001 - the host's own exit must win
+        except BaseException as exc:
             run.warn(f"could not finish recording ({type(exc).__name__})")
         finally:
             self._run = None
 
     def _say(self, message: str) -> None:
-        try:
+        # A broken stderr must not hurt the host either.
+        with contextlib.suppress(Exception):
             stream = self._stderr if self._stderr is not None else sys.stderr
             stream.write(f"{self.app_name}: telemetry: {message}\n")
             stream.flush()
-        except Exception:  # noqa: S110
-            pass
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"
-
-

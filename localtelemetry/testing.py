@@ -78,6 +78,7 @@ def record(
     run_env = {"LOCALTELEMETRY_DIR": str(base), "DO_NOT_TRACK": "", "LOCALTELEMETRY_DISABLED": ""}
     run_env.update(env or {})
     argv = ["--telemetry", *args] if telemetry else list(args)
+    result: Any
     if hasattr(app, "registered_commands"):
         from typer.testing import CliRunner
 
@@ -87,7 +88,9 @@ def record(
 
         result = ClickRunner().invoke(app, argv, env=run_env, input=input)
     store_directory = base / _app_name(app)
-    documents = read_documents(store_directory, validate=validate) if store_directory.exists() else []
+    documents = (
+        read_documents(store_directory, validate=validate) if store_directory.exists() else []
+    )
     exception = result.exception if not isinstance(result.exception, SystemExit) else None
     return RecordedRun(
         exit_code=result.exit_code,

@@ -20,7 +20,9 @@ sys.path.insert(0, str(TESTS))
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
@@ -40,17 +42,35 @@ def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def clean_env(base: Path, home: Path, **extra: str) -> dict[str, str]:
     """Environment for subprocesses: the real PATH etc., a temp HOME and store."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DO_NOT_TRACK", "LOCALTELEMETRY_DISABLED", "CI", "GITHUB_ACTIONS")}
-    env.update({"HOME": str(home), "LOCALTELEMETRY_DIR": str(base),
-                "XDG_STATE_HOME": str(home / ".local" / "state"), "PYTHONPATH": str(ROOT)})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DO_NOT_TRACK", "LOCALTELEMETRY_DISABLED", "CI", "GITHUB_ACTIONS")
+    }
+    env.update(
+        {
+            "HOME": str(home),
+            "LOCALTELEMETRY_DIR": str(base),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
 
-def run_script(script: Path, args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False, **kw)  # type: ignore[call-overload]
+def run_script(
+    script: Path, args: list[str], env: dict[str, str], **kw: object
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kw,
+    )  # type: ignore[call-overload]
 
 
 def all_files(root: Path) -> list[Path]:
@@ -66,4 +86,4 @@ def store_documents(store: Path) -> list[dict[str, object]]:
 
 @pytest.fixture
 def home(isolated_home: Path) -> Iterator[Path]:
-    yield isolated_home
+    return isolated_home

@@ -6,6 +6,7 @@ Every command prints something on stdout so tests can compare output with and wi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -54,7 +55,9 @@ def fail(code: Annotated[int, typer.Option()] = 3) -> None:
 
 
 @app.command()
-def boom(where: Annotated[str, typer.Option()] = "/home/jane/projects/secret-plan/data.csv") -> None:
+def boom(
+    where: Annotated[str, typer.Option()] = "/home/jane/projects/secret-plan/data.csv",
+) -> None:
     print("about to fail")
     raise CatalogError(f"cannot open {where} with token {FAKE_TOKEN} for {FAKE_EMAIL}")
 
@@ -70,10 +73,8 @@ def sleep(seconds: Annotated[float, typer.Option()] = 30.0) -> None:
 def loop(runs: Annotated[int, typer.Option()] = 1) -> None:
     """Record `runs` complete runs in this one process (for the concurrency tests)."""
     for i in range(runs):
-        try:
+        with contextlib.suppress(SystemExit):
             app(["--telemetry", "ok", f"src-{os.getpid()}-{i}"], standalone_mode=False)
-        except SystemExit:
-            pass
     print("looped", runs)
 
 

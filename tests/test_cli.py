@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import typer
-from conftest import ROOT, clean_env, store_documents
 from typer.testing import CliRunner
 
-import hostapp
 from localtelemetry._cli import make_app
+
+import hostapp
+from conftest import ROOT, clean_env, store_documents
 
 COMMANDS = ["status", "list", "show", "explain", "schema", "validate", "purge", "reset-key"]
 
@@ -61,12 +62,16 @@ def test_status_shows_active_overrides(base: Path) -> None:
 def test_list_filters(base: Path) -> None:
     _record(2)
     _record(1, ["fail"])
-    data = _json(standalone(["list", "--app", "hostapp", "--kind", "cli-command", "--output", "json"]))
+    data = _json(
+        standalone(["list", "--app", "hostapp", "--kind", "cli-command", "--output", "json"])
+    )
     rows = data["result"]["documents"]
     assert len(rows) == 3 and {r["kind"] for r in rows} == {"cli-command"}
     assert "fail: failure (exit 3) Exit" in rows[-1]["summary"]
     run_id = rows[0]["run_id"]
-    by_run = _json(standalone(["list", "--app", "hostapp", "--run", run_id[:8], "--output", "json"]))
+    by_run = _json(
+        standalone(["list", "--app", "hostapp", "--run", run_id[:20], "--output", "json"])
+    )
     assert {r["run_id"] for r in by_run["result"]["documents"]} == {run_id}
     assert len(by_run["result"]["documents"]) == 4
     recent = _json(standalone(["list", "--app", "hostapp", "--since", "1h", "--output", "json"]))
@@ -92,8 +97,13 @@ def test_show_by_prefix_and_errors(base: Path) -> None:
 def test_explain_lists_every_schema_field(base: Path) -> None:
     result = standalone(["explain", "cli-command"])
     assert result.exit_code == 0
-    for field in ("payload.command_path", "payload.error_message", "environment.ci_provider",
-                  "payload.parameters[].hashes", "hashing.key_id"):
+    for field in (
+        "payload.command_path",
+        "payload.error_message",
+        "environment.ci_provider",
+        "payload.parameters[].hashes",
+        "hashing.key_id",
+    ):
         assert field in result.stdout
     everything = _json(standalone(["explain", "--output", "json"]))
     assert set(everything["result"]["kinds"]) == {"cli-command", "build", "snapshot", "run-summary"}
@@ -139,8 +149,9 @@ def test_purge_needs_yes_when_not_interactive(base: Path) -> None:
 
 def test_purge_older_than(base: Path) -> None:
     _record()
-    kept = _json(standalone(["purge", "--app", "hostapp", "--older-than", "1d", "--yes",
-                             "--output", "json"]))
+    kept = _json(
+        standalone(["purge", "--app", "hostapp", "--older-than", "1d", "--yes", "--output", "json"])
+    )
     assert kept["result"]["removed"] == 0
     bad = standalone(["purge", "--app", "hostapp", "--older-than", "soon", "--yes"])
     assert bad.exit_code == 2 and "duration" in bad.stderr
@@ -148,7 +159,9 @@ def test_purge_older_than(base: Path) -> None:
 
 def test_reset_key_rotates(base: Path) -> None:
     _record()
-    before = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))["result"]["key_id"]
+    before = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))["result"][
+        "key_id"
+    ]
     rotated = _json(standalone(["reset-key", "--app", "hostapp", "--output", "json"]))["result"]
     assert rotated["old_key_id"] == before and rotated["new_key_id"] != before
     _record()
@@ -167,8 +180,16 @@ def test_missing_app_is_a_usage_error(base: Path) -> None:
 def test_json_output_is_one_object_for_every_command(base: Path) -> None:
     _record()
     doc_id = str(store_documents(base / "hostapp")[0]["id"])
-    for args in (["status"], ["list"], ["show", doc_id], ["validate"], ["explain"], ["schema"],
-                 ["reset-key"], ["purge", "--yes"]):
+    for args in (
+        ["status"],
+        ["list"],
+        ["show", doc_id],
+        ["validate"],
+        ["explain"],
+        ["schema"],
+        ["reset-key"],
+        ["purge", "--yes"],
+    ):
         extra = ["--app", "hostapp"] if args[0] not in ("explain", "schema") else []
         result = standalone([*args, *extra, "--output", "json"])
         assert result.exit_code == 0, (args, result.output)
@@ -198,8 +219,14 @@ def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = clean_env(tmp_path / "store", home)
-    proc = subprocess.run([sys.executable, "-m", "localtelemetry", "explain", "snapshot"],
-                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "localtelemetry", "explain", "snapshot"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "payload.fingerprint" in proc.stdout
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 from typer.testing import CliRunner
 
-import hostapp
 from localtelemetry import _store
+from localtelemetry._ids import new_id
+
+import hostapp
+from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 
 EXPECTED_STDOUT = "ok src=. include=* jobs=1 verbose=False\n"
 
@@ -64,7 +67,9 @@ def test_disk_full(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def full(fd: int, data: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    fake_os = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
+    fake_os = types.SimpleNamespace(
+        **{k: getattr(os, k) for k in dir(os) if not k.startswith("__")}
+    )
     fake_os.write = full
     monkeypatch.setattr(_store, "os", fake_os)
     result = _run()
@@ -100,13 +105,14 @@ def test_symlinked_key_is_not_followed(base: Path, tmp_path: Path) -> None:
 def test_corrupt_and_foreign_files_in_store_are_skipped_not_deleted(base: Path) -> None:
     _run()
     store = base / "hostapp"
-    corrupt = store / "cli-command-01aaaaaaaaaaaaaaaaaaaaaaaa.json"
+    corrupt = store / f"cli-command-{new_id(int(time.time() * 1000))}.json"
     corrupt.write_bytes(b"{not json")
     foreign = store / "notes.txt"
     foreign.write_text("mine")
     result = _run()
     _assert_host_unaffected(result)
     assert foreign.read_text() == "mine"
+    assert corrupt.read_bytes() == b"{not json"
     listing = CliRunner().invoke(hostapp.app, ["telemetry", "list", "--output", "json"])
     assert listing.exit_code == 0, listing.output
     assert '"skipped_unreadable": 1' in listing.stdout

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import HOSTAPP, clean_env, run_script, store_documents
 
 CASES = {
@@ -40,15 +41,27 @@ def test_expected_exit_codes(tmp_path: Path) -> None:
     home, base = tmp_path / "home", tmp_path / "store"
     home.mkdir()
     env = clean_env(base, home)
-    codes = {case: run_script(HOSTAPP, ["--telemetry", *args], env).returncode
-             for case, args in CASES.items()}
-    assert codes == {"success": 0, "exit-3": 3, "exception": 1, "usage-error": 2,
-                     "unknown-command": 2}
+    codes = {
+        case: run_script(HOSTAPP, ["--telemetry", *args], env).returncode
+        for case, args in CASES.items()
+    }
+    assert codes == {
+        "success": 0,
+        "exit-3": 3,
+        "exception": 1,
+        "usage-error": 2,
+        "unknown-command": 2,
+    }
 
 
 def _interrupt(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    proc = subprocess.Popen([sys.executable, str(HOSTAPP), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HOSTAPP), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "sleeping\n"
     time.sleep(0.1)

@@ -9,10 +9,11 @@ import click
 import pytest
 import typer
 from click.testing import CliRunner as ClickRunner
-from conftest import store_documents
 from typer.testing import CliRunner
 
 from localtelemetry import ConfigurationError, Telemetry
+
+from conftest import store_documents
 
 
 def _commands(base: Path, app: str) -> list[dict[str, object]]:
@@ -103,7 +104,16 @@ def test_typer_mounted_management_group(base: Path) -> None:
     assert "documents:  2" in result.stdout  # the status run itself recorded nothing
     help_result = CliRunner().invoke(app, ["telemetry", "--help"])
     assert help_result.exit_code == 0
-    for command in ("status", "list", "show", "explain", "schema", "validate", "purge", "reset-key"):
+    for command in (
+        "status",
+        "list",
+        "show",
+        "explain",
+        "schema",
+        "validate",
+        "purge",
+        "reset-key",
+    ):
         assert command in help_result.stdout
 
 
@@ -122,8 +132,9 @@ def test_click_group(base: Path) -> None:
 
     telemetry = Telemetry("clickapp", version="3.1")
     assert telemetry.install(cli) is cli
-    result = ClickRunner().invoke(cli, ["--debug", "run", "/srv/data/x.db", "--mode", "slow",
-                                        "--level", "2", "--telemetry"])
+    result = ClickRunner().invoke(
+        cli, ["--debug", "run", "/srv/data/x.db", "--mode", "slow", "--level", "2", "--telemetry"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output == "ran slow 2\n"
     (cmd,) = _commands(base, "clickapp")
@@ -180,7 +191,7 @@ def test_install_twice_and_on_wrong_objects_is_a_clear_error() -> None:
     telemetry.install(app)
     with pytest.raises(ConfigurationError, match="already installed"):
         telemetry.install(app)
-    with pytest.raises(ConfigurationError, match="expects a typer.Typer app"):
+    with pytest.raises(ConfigurationError, match=r"expects a typer\.Typer app"):
         telemetry.install(object())
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 from typer.testing import CliRunner
 
 import hostapp
+from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 
 
 def test_run_without_flag_creates_nothing_on_disk_subprocess(tmp_path: Path) -> None:
@@ -38,8 +38,11 @@ def test_flag_after_double_dash_is_an_argument_not_a_request(base: Path) -> None
 
 @pytest.mark.parametrize("position", ["first", "last", "middle"])
 def test_flag_anywhere_before_double_dash_records(base: Path, position: str) -> None:
-    args = {"first": ["--telemetry", "ok", "src"], "last": ["ok", "src", "--telemetry"],
-            "middle": ["ok", "--telemetry", "src"]}[position]
+    args = {
+        "first": ["--telemetry", "ok", "src"],
+        "last": ["ok", "src", "--telemetry"],
+        "middle": ["ok", "--telemetry", "src"],
+    }[position]
     result = CliRunner().invoke(hostapp.app, args)
     assert result.exit_code == 0, result.output
     assert "src=src" in result.stdout  # the app never saw the flag

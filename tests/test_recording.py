@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 from typer.testing import CliRunner
 
 import hostapp
+from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
 
 SECRET_PATH = "/home/jane/clients/acme-corp/ledger-2026.xlsx"
 SECRET_FILTER = "customer_name LIKE 'Jane Doe%'"
@@ -24,8 +24,9 @@ def _record(base: Path, args: list[str]) -> tuple[int, list[dict[str, object]]]:
 
 
 def test_successful_run_writes_four_valid_documents_sharing_a_run_id(base: Path) -> None:
-    code, documents = _record(base, ["ok", SECRET_PATH, "--include", SECRET_FILTER, "-v",
-                                     "--jobs", "4"])
+    code, documents = _record(
+        base, ["ok", SECRET_PATH, "--include", SECRET_FILTER, "-v", "--jobs", "4"]
+    )
     assert code == 0
     by_kind = {d["kind"]: d for d in documents}
     assert sorted(by_kind) == ["build", "cli-command", "run-summary", "snapshot"]
@@ -75,8 +76,16 @@ def test_nothing_raw_reaches_disk(base: Path) -> None:
     _record(base, ["ok", SECRET_PATH, "--include", SECRET_FILTER])
     _record(base, ["boom", "--where", SECRET_PATH])
     blob = b"".join(p.read_bytes() for p in all_files(base))
-    for needle in (SECRET_PATH, "acme-corp", "ledger-2026", "Jane Doe", "jane",
-                   hostapp.FAKE_TOKEN, hostapp.FAKE_EMAIL, "example.org"):
+    for needle in (
+        SECRET_PATH,
+        "acme-corp",
+        "ledger-2026",
+        "Jane Doe",
+        "jane",
+        hostapp.FAKE_TOKEN,
+        hostapp.FAKE_EMAIL,
+        "example.org",
+    ):
         assert needle.encode() not in blob, f"{needle!r} reached the store"
 
 

@@ -1,0 +1,117 @@
+"""Principle 5 (cheap when off), the public surface, and no network code at all."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import localtelemetry
+
+from conftest import ROOT, clean_env
+
+HEAVY = ("orjson", "blake3", "jsonschema", "rich", "platformdirs", "referencing")
+NETWORK = {
+    "socket",
+    "ssl",
+    "http",
+    "urllib",
+    "requests",
+    "httpx",
+    "asyncio",
+    "ftplib",
+    "smtplib",
+    "xmlrpc",
+    "telnetlib",
+    "selectors",
+    "aiohttp",
+    "urllib3",
+}
+
+PROBE = r"""
+import json, sys
+sys.argv = ["hostapp", *sys.argv[1:]]
+import hostapp
+try:
+    hostapp.app()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(args: list[str], tmp_path: Path) -> set[str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = clean_env(tmp_path / "store", home)
+    env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'tests'}"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
+def test_disabled_path_imports_nothing_heavy(tmp_path: Path) -> None:
+    modules = _modules_after(["ok", "src", "--include", "*.py"], tmp_path)
+    loaded = [m for m in HEAVY if m in modules]
+    assert loaded == [], f"the disabled path imported {loaded}"
+    assert not (tmp_path / "store").exists()
+
+
+def test_enabled_path_does_not_import_validation_or_rich(tmp_path: Path) -> None:
+    modules = _modules_after(["--telemetry", "ok", "src"], tmp_path)
+    assert "orjson" in modules and "blake3" in modules  # it really recorded
+    assert "jsonschema" not in modules and "rich" not in modules
+
+
+def test_import_of_the_package_is_light() -> None:
+    code = "import sys, localtelemetry; print(sorted(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    for module in (*HEAVY, "typer", "click"):
+        assert f"'{module}'" not in out, module
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "localtelemetry").rglob("*.py")), ids=lambda p: p.name
+)
+def test_package_imports_no_networking_module(path: Path) -> None:
+    assert not (_imported_modules(path) & NETWORK)
+
+
+def test_all_is_sorted_and_complete() -> None:
+    exported = localtelemetry.__all__
+    # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, Classes, then functions
+    assert exported == sorted(
+        exported, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
+    )
+    public = {n for n in dir(localtelemetry) if not n.startswith("_") or n == "__version__"}
+    submodules = {"testing"}
+    assert public - submodules - set(exported) == set()
+    for name in exported:
+        assert hasattr(localtelemetry, name)
+
+
+def test_py_typed_ships() -> None:
+    assert (ROOT / "localtelemetry" / "py.typed").exists()
