@@ -8,6 +8,7 @@ commands never record.
 """
 
 import enum
+import itertools
 import json
 import os
 import sys
@@ -160,7 +161,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     @app.command()
     def show(
         document_id: Annotated[
-            str, typer.Argument(help="A document id, unique prefix or file name.")
+            str, typer.Argument(metavar="ID", help="A document id, unique prefix or file name.")
         ],
         app_name: AppOption = None,
         output: OutputOption = Output.text,
@@ -313,12 +314,44 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     return app
 
 
-def run_mounted(telemetry: "Telemetry", args: list[str], prog_name: str) -> Any:
-    command = typer.main.get_command(make_app(telemetry))
-    return command.main(args=args, prog_name=prog_name, standalone_mode=True)
+def _wants_json(args: list[str]) -> bool:
+    return "--output=json" in args or any(
+        a == "--output" and b == "json" for a, b in itertools.pairwise(args)
+    )
+
+
+def _invoke(app: typer.Typer, args: list[str], prog_name: str) -> NoReturn:
+    """Run the management CLI; bad usage is one stderr line (and, with ``--output
+    json``, one JSON object on stdout) instead of click's multi-line usage block."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name=prog_name, standalone_mode=False)
+    except Exception as exc:
+        format_message = getattr(exc, "format_message", None)
+        code = getattr(exc, "exit_code", None)
+        if format_message is None or not isinstance(code, int):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare command: show its help
+            sys.stdout.write(format_message().rstrip() + "\n")
+            sys.exit(0)
+        ctx = getattr(exc, "ctx", None)
+        where = getattr(ctx, "command_path", prog_name) or prog_name
+        message = f"{format_message()} (see '{where} --help')"
+        output = Output.json if _wants_json(args) else Output.text
+        try:
+            _fail(output, "usage", message, code)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+    except (KeyboardInterrupt, EOFError):
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def run_mounted(telemetry: "Telemetry", args: list[str], prog_name: str) -> NoReturn:
+    _invoke(make_app(telemetry), args, prog_name)
 
 
 def main() -> None:
     """Console script entry point: ``localtelemetry``."""
-    command = typer.main.get_command(make_app(None))
-    command.main(prog_name="localtelemetry")
+    _invoke(make_app(None), sys.argv[1:], "localtelemetry")

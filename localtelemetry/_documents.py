@@ -22,7 +22,7 @@ SCHEMA_IDS = {
 }
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 MESSAGE_MAX = 500
-MAX_ENTRIES = 100  # per map or list in a payload; more are dropped and counted
+MAX_ENTRIES = 100  # per map or list in a payload (the schemas' maxItems); more are dropped
 
 DURATION_BUCKETS: tuple[tuple[float, str], ...] = (
     (100, "lt_100ms"),

@@ -27,7 +27,7 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     same millisecond (or after the clock stepped back) increments the previous one, so
     documents of one run always sort in the order they were written.
     """
-    ms = epoch_ms & ((1 << 48) - 1)
+    ms = min(max(epoch_ms, 0), (1 << 48) - 1)  # a clock before 1970 must not wrap around
     if random_bytes is not None:
         rnd = int.from_bytes(random_bytes[:10], "big")
     else:

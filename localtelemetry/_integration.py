@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 FLAG_HELP = "Record local diagnostics for this run only. Nothing is sent anywhere."
 MOUNT_NAME = "telemetry"
-MOUNT_HELP = "Inspect, export and manage the diagnostics recorded with --telemetry."
+MOUNT_HELP = "Inspect and manage the diagnostics recorded with --telemetry."
 _META_ARGS = "localtelemetry.args"
 _RECORDED_SOURCES = {"COMMANDLINE": "commandline", "ENVIRONMENT": "environment", "PROMPT": "prompt"}
 

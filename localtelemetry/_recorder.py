@@ -19,13 +19,23 @@ from datetime import datetime
 from types import TracebackType
 from typing import IO, Any
 
-from ._documents import MAX_ENTRIES, SafeValues, duration_bucket, envelope, round_ms, serialize
+from ._documents import (
+    MAX_ENTRIES,
+    SafeValues,
+    clamp_int,
+    duration_bucket,
+    envelope,
+    round_ms,
+    serialize,
+)
 from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
 from ._store import Store
 
 OUTCOMES = ("success", "failure", "interrupted")
+BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
+MAX_PATH_DEPTH = 16
 FLAG_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -240,7 +250,7 @@ def cli_command_payload(
     outcome: str,
     duration_s: float,
 ) -> dict[str, object]:
-    path = [safe.name(part) for part in observation.path]
+    path = [safe.name(part) for part in observation.path[:MAX_PATH_DEPTH]]
     exc = observation.exception
     failed = outcome != "success"
     kind: str | None = None
@@ -366,7 +376,7 @@ class BuildRecorder:
     def path(self, role: str, path: str | os.PathLike[str], *, output: bool = False) -> None:
         """An input (or, with ``output=True``, output) path; stored as a hashed descriptor."""
         target = self._outputs if output else self._inputs
-        target.append((role, os.fspath(path)))
+        target.append((role, path if isinstance(path, str) else _path_text(path)))
 
     def output(self, role: str, path: str | os.PathLike[str]) -> None:
         self.path(role, path, output=True)
@@ -379,17 +389,20 @@ class BuildRecorder:
         """Any other user-supplied string; stored as a keyed hash."""
         self._values.append((name, str(value)))
 
+    # Bad arguments are tolerated, never raised: a recorded run must behave exactly like
+    # an unrecorded one, where these methods do nothing.
+
     def count(self, name: str, n: int = 1) -> None:
-        self._counters[name] = self._counters.get(name, 0) + int(n)
+        self._counters[name] = self._counters.get(name, 0) + clamp_int(n)
 
     def cache_hit(self, n: int = 1) -> None:
-        self._cache[0] += int(n)
+        self._cache[0] += max(0, clamp_int(n))
 
     def cache_miss(self, n: int = 1) -> None:
-        self._cache[1] += int(n)
+        self._cache[1] += max(0, clamp_int(n))
 
     def warning(self, category: str, n: int = 1) -> None:
-        self._warnings[category] = self._warnings.get(category, 0) + int(n)
+        self._warnings[category] = self._warnings.get(category, 0) + max(0, clamp_int(n))
 
     def phase(self, name: str) -> Phase:
         return Phase(self, name)
@@ -401,8 +414,8 @@ class BuildRecorder:
         tb: TracebackType | None,
     ) -> None:
         duration_s = time.perf_counter() - self._t0
-        if self.status is not None:
-            status = self.status
+        if self.status in BUILD_STATUSES:
+            status = str(self.status)
         elif exc is None:
             status = "success"
         else:
@@ -453,5 +466,21 @@ def snapshot_payload(
         "counts": safe.counts(counts),
         "filters": safe.named_hashes((filters or {}).items()),
         "fingerprint": safe.hasher.fingerprint(fingerprint) if fingerprint is not None else None,
-        "duration_ms": round(float(duration_ms), 3) if duration_ms is not None else None,
+        "duration_ms": _duration_or_none(duration_ms),
     }
+
+
+def _duration_or_none(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return round(number, 3) if 0 <= number < float("inf") else None
+
+
+def _path_text(path: object) -> str:
+    try:
+        value = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        return str(path)
+    return value if isinstance(value, str) else os.fsdecode(value)

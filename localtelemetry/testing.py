@@ -75,6 +75,7 @@ def record(
     """Run ``app`` in-process with ``--telemetry`` (unless ``telemetry=False``), with
     ``LOCALTELEMETRY_DIR`` pointing at ``directory``; return output and documents."""
     base = Path(directory)
+    app_name = _app_name(app)  # fails early, with a clear message, if not installed
     run_env = {"LOCALTELEMETRY_DIR": str(base), "DO_NOT_TRACK": "", "LOCALTELEMETRY_DISABLED": ""}
     run_env.update(env or {})
     argv = ["--telemetry", *args] if telemetry else list(args)
@@ -87,7 +88,11 @@ def record(
         from click.testing import CliRunner as ClickRunner
 
         result = ClickRunner().invoke(app, argv, env=run_env, input=input)
-    store_directory = base / _app_name(app)
+    telemetry_obj = app._localtelemetry
+    if telemetry_obj._directory is not None or telemetry_obj._environ is not None:
+        store_directory = telemetry_obj.location.directory  # the author pinned the store
+    else:
+        store_directory = base / app_name
     documents = (
         read_documents(store_directory, validate=validate) if store_directory.exists() else []
     )

@@ -240,3 +240,41 @@ def test_each_command_has_help(command: str) -> None:
 
 def test_typer_is_used_only_here() -> None:
     assert isinstance(make_app(None), typer.Typer)
+
+
+def _console(args: list[str], tmp_path: Path) -> Any:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "localtelemetry", *args],
+        env=clean_env(tmp_path / "store", home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_bad_usage_is_one_stderr_line_and_json_when_asked(tmp_path: Path) -> None:
+    text = _console(["status", "--bogus"], tmp_path)
+    assert text.returncode == 2 and text.stdout == ""
+    assert text.stderr == "error: No such option: --bogus (see 'localtelemetry status --help')\n"
+    as_json = _console(
+        ["list", "--app", "x", "--kind", "build", "--limit", "lots", "--output", "json"], tmp_path
+    )
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["ok"] is False
+    assert as_json.stderr.count("\n") == 1
+    assert _console(["nosuch"], tmp_path).returncode == 2
+    bare = _console([], tmp_path)
+    assert bare.returncode == 0 and "Commands" in bare.stdout
+
+
+def test_mounted_bad_usage_is_one_line(base: Path) -> None:
+    result = CliRunner().invoke(hostapp.app, ["telemetry", "list", "--bogus"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: No such option: --bogus")
+    assert result.stderr.count("\n") == 1

@@ -7,6 +7,7 @@ import os
 import stat
 import time
 import types
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,71 @@ def test_faults_in_a_real_subprocess(tmp_path: Path) -> None:
 def test_good_store_after_faults_still_records(base: Path) -> None:
     _run()
     assert len(store_documents(base / "hostapp")) == 4
+
+
+def _fake_os(**overrides: Any) -> types.SimpleNamespace:
+    fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
+    for name, value in overrides.items():
+        setattr(fake, name, value)
+    return fake
+
+
+def test_read_only_file_system(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated, so it also runs as root (which ignores directory modes)."""
+    _run()
+    before = sorted(p.name for p in (base / "hostapp").iterdir())
+
+    def read_only_open(path: Any, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return os.open(path, flags, mode)
+
+    monkeypatch.setattr(_store, "os", _fake_os(open=read_only_open))
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "Read-only file system" in result.stderr
+    assert sorted(p.name for p in (base / "hostapp").iterdir()) == before
+
+
+def test_ctrl_c_in_the_middle_of_a_write(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted_replace(src: Any, dst: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_store, "os", _fake_os(replace=interrupted_replace))
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "interrupted" in result.stderr
+    # the temp file of the interrupted write was removed; no document appeared
+    assert [p.name for p in all_files(base / "hostapp")] == [".hashkey"]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1970, 1, 1, tzinfo=timezone.utc),
+        datetime(1969, 7, 20, tzinfo=timezone.utc),
+        datetime(2250, 1, 1, tzinfo=timezone.utc),
+    ],
+)
+def test_clock_skew_still_gives_valid_documents(base: Path, moment: datetime) -> None:
+    import typer
+
+    from localtelemetry import Telemetry
+
+    app = typer.Typer()
+    telemetry = Telemetry("skewed", version="1", now=lambda: moment)
+    telemetry.install(app)
+
+    @app.command()
+    def go() -> None:
+        print("went")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    result = CliRunner().invoke(app, ["go", "--telemetry"])
+    _assert_clean = result.exit_code == 0 and result.stdout == "went\n"
+    assert _assert_clean, result.output
+    documents = store_documents(base / "skewed")
+    assert [d["kind"] for d in documents] == ["cli-command", "run-summary"]

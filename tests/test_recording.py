@@ -192,3 +192,36 @@ def test_enabled_reflects_the_run(base: Path) -> None:
     CliRunner().invoke(app, ["go", "--telemetry"])
     assert seen == [False, True]
     assert telemetry.enabled is False  # after the run
+
+
+def test_bad_arguments_to_the_build_api_never_raise_and_still_validate(base: Path) -> None:
+    import typer
+
+    from localtelemetry import Telemetry
+
+    app = typer.Typer()
+    telemetry = Telemetry("tolerant", version="1")
+    telemetry.install(app)
+
+    @app.command()
+    def go() -> None:
+        with telemetry.build("work") as b:
+            b.count("x", "many")  # type: ignore[arg-type]
+            b.cache_hit(-5)
+            b.warning("w", 10**30)
+            b.status = "not-a-status"
+            b.path("p", 12345)  # type: ignore[arg-type]
+        telemetry.snapshot("s", counts={"a": "b"}, duration_ms=-1)  # type: ignore[dict-item]
+        print("done")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    plain = CliRunner().invoke(app, ["go"])
+    recorded = CliRunner().invoke(app, ["go", "--telemetry"])
+    assert (plain.exit_code, plain.stdout) == (recorded.exit_code, recorded.stdout) == (0, "done\n")
+    documents = store_documents(base / "tolerant")  # validates every document
+    build = next(d for d in documents if d["kind"] == "build")["payload"]
+    assert isinstance(build, dict)
+    assert build["status"] == "success" and build["cache"] == {"hits": 0, "misses": 0}

@@ -1,0 +1,118 @@
+"""The documentation stays true: the schema reference is generated from schema/, every
+test privacy.md cites exists, every design principle has its section, and no relative
+link is broken."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from types import ModuleType
+
+import pytest
+
+from conftest import ROOT
+
+DOCS = ROOT / "docs"
+GENERATOR = DOCS / "generate_schema_reference.py"
+
+# The titles of the principles in DESIGN.md, kept here so the test does not need it.
+PRINCIPLES = (
+    "Explicit intent",
+    "Hard off wins",
+    "Hash before disk",
+    "Never hurt the host",
+    "Cheap when off, cheap when on",
+    "Crash-safe and concurrent",
+    "Bounded",
+    "Transparent",
+    "Schema is the contract",
+)
+
+TEST_REFERENCE = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate_schema_reference", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def test_schema_reference_matches_the_schemas() -> None:
+    expected = _generator().render()
+    assert _read("schema-reference.md") == expected, (
+        "docs/schema-reference.md is out of date: run python docs/generate_schema_reference.py"
+    )
+
+
+def test_schema_reference_has_a_section_per_kind() -> None:
+    from localtelemetry import KINDS
+
+    text = _read("schema-reference.md")
+    for kind in KINDS:
+        assert f"\n## `{kind}`\n" in text
+
+
+def test_privacy_cites_only_tests_that_exist() -> None:
+    references = TEST_REFERENCE.findall(_read("privacy.md"))
+    assert len(references) >= 9
+    for path, name in references:
+        source = ROOT / path
+        assert source.is_file(), f"privacy.md cites {path}, which does not exist"
+        assert re.search(rf"^def {name}\(", source.read_text(encoding="utf-8"), re.M), (
+            f"privacy.md cites {path}::{name}, which does not exist"
+        )
+
+
+def test_privacy_has_a_section_per_principle() -> None:
+    headings = [line for line in _read("privacy.md").splitlines() if line.startswith("## ")]
+    for number, title in enumerate(PRINCIPLES, start=1):
+        wanted = f"## {number}. {title}"
+        assert wanted in headings, f"privacy.md has no section '{wanted}'"
+
+
+def test_every_section_of_privacy_cites_a_test() -> None:
+    sections = re.split(r"^## ", _read("privacy.md"), flags=re.M)
+    for number in range(1, len(PRINCIPLES) + 1):
+        (section,) = [s for s in sections if s.startswith(f"{number}. ")]
+        assert TEST_REFERENCE.search(section), f"principle {number} cites no test"
+
+
+def test_user_guide_has_a_heading_per_command() -> None:
+    text = _read("user-guide.md")
+    for command in (
+        "status",
+        "list",
+        "show",
+        "explain",
+        "schema",
+        "validate",
+        "purge",
+        "reset-key",
+        "demo",
+    ):
+        assert f"\n### `{command}`\n" in text, command
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_relative_links_point_at_existing_files(page: str) -> None:
+    text = FENCE.sub("", _read(page))
+    for target in LINK.findall(text):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+            continue  # an external URL or an anchor in the same page
+        path = target.split("#", 1)[0]
+        assert (DOCS / path).exists(), f"{page} links to {target}, which does not exist"
+
+
+def test_docs_hold_no_machine_specific_paths() -> None:
+    for page in DOCS.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for needle in ("/tmp/", "/work/", "venv/bin"):
+            assert needle not in text, f"{page.name} mentions {needle}"
