@@ -11,6 +11,7 @@ import enum
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -193,20 +194,21 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     @app.command()
     def schema(
         kind: Annotated[
-            str | None, typer.Argument(help="A document kind, or 'envelope'; all when omitted.")
+            str | None,
+            typer.Argument(help="A document kind, 'envelope' or 'manifest'; all when omitted."),
         ] = None,
         output: OutputOption = Output.text,
     ) -> None:
         """Print the JSON Schema of a document kind."""
 
         def body() -> None:
-            from ._schemas import ENVELOPE, all_schemas, load_schema
+            from ._schemas import ENVELOPE, MANIFEST, all_schemas, load_schema
 
             if kind is None:
                 result: dict[str, Any] = {"schemas": all_schemas()}
                 text = json.dumps(result["schemas"], indent=2)
             else:
-                if kind != ENVELOPE:
+                if kind not in (ENVELOPE, MANIFEST):
                     _commands.check_kind(kind)
                 result = {"schema": load_schema(kind)}
                 text = json.dumps(result["schema"], indent=2)
@@ -288,7 +290,121 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
         _guard(output, "reset-key", body)
 
+    @app.command()
+    def export(
+        app_name: AppOption = None,
+        output: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--output",
+                "-o",
+                metavar="FILE|json|text",
+                help="Where to write the bundle (default: APP-telemetry-TIME.zip here); "
+                "'json' or 'text' choose how the summary is printed. May be given twice.",
+            ),
+        ] = None,
+        kind: Annotated[
+            list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeatable).")
+        ] = None,
+        since: Annotated[
+            str | None, typer.Option(help="Only newer than this: 7d, 12h, 30m or a date.")
+        ] = None,
+        run: Annotated[str | None, typer.Option(help="Only this run id (or prefix).")] = None,
+        preview: Annotated[
+            bool, typer.Option("--preview", help="Show what would be shared; write nothing.")
+        ] = False,
+        keep_hashes: Annotated[
+            bool,
+            typer.Option(
+                "--keep-hashes",
+                help="Keep the stored hashes instead of re-keying them for this bundle "
+                "(bundles become linkable to each other, and reproducible byte for byte).",
+            ),
+        ] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Overwrite the output file if it exists.")
+        ] = False,
+    ) -> None:
+        """Redact the recorded documents once more and zip them to share by hand."""
+        fmt, target_text = _split_output(output or [])
+
+        def body() -> None:
+            from ._export import Selection, default_bundle_name
+            from ._export import export as run_export
+            from ._export import preview as run_preview
+
+            store = store_for(app_name)
+            kinds = tuple(kind) if kind else KINDS
+            for k in kinds:
+                _commands.check_kind(k)
+            moment = now()
+            selection = Selection(
+                kinds=tuple(k for k in KINDS if k in kinds),
+                since=_commands.parse_when(since, moment) if since else None,
+                run=run,
+            )
+            if run is not None and not re.fullmatch(r"[0-9a-hjkmnp-tv-z]{1,26}", run.lower()):
+                raise UsageError(f"{run!r} is not a run id; 'list' shows them")
+            if preview:
+                result = run_preview(
+                    store, selection=selection, keep_hashes=keep_hashes, now=moment
+                )
+                summaries = [
+                    f"  {d['kind']:<12} {d['id']}  {_commands.summary_of(d)}"
+                    for d in result["documents"]
+                ]
+                _emit(
+                    fmt,
+                    "export",
+                    {"preview": True, **result},
+                    _render.preview_text(result, summaries),
+                )
+                return
+            name = target_text or default_bundle_name(store.location.app_name, moment)
+            result = run_export(
+                store,
+                target=Path(name),
+                force=force,
+                selection=selection,
+                keep_hashes=keep_hashes,
+                now=moment,
+                progress=_progress_bar() if fmt is Output.text else None,
+            )
+            _emit(fmt, "export", result, _render.export_text(result))
+
+        _guard(fmt, "export", body)
+
     if not mounted:
+
+        @app.command()
+        def inspect(
+            bundle: Annotated[Path, typer.Argument(help="A bundle made by 'telemetry export'.")],
+            extract: Annotated[
+                Path | None,
+                typer.Option(
+                    "--extract",
+                    metavar="DIR",
+                    help="After verifying, write the documents into DIR (nothing else is "
+                    "ever written).",
+                ),
+            ] = None,
+            output: OutputOption = Output.text,
+        ) -> None:
+            """Verify a bundle (manifest, digests, schemas; hostile input refused) and
+            summarise it."""
+
+            def body() -> None:
+                from ._bundle import extract as run_extract
+                from ._inspect import inspect_bundle
+
+                result = inspect_bundle(bundle)
+                text = _render.inspect_text(result)
+                if extract is not None:
+                    result["extracted"] = run_extract(bundle, extract)
+                    text += f"\n\nextracted {result['extracted']} files into {extract}"
+                _emit(output, "inspect", result, text)
+
+            _guard(output, "inspect", body)
 
         @app.command()
         def demo(
@@ -312,6 +428,41 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             _guard(output, "demo", body)
 
     return app
+
+
+def _split_output(values: list[str]) -> tuple[Output, str | None]:
+    """``export -o``: the words text/json pick the summary format, anything else is
+    the bundle's file name (write ``./json`` for a file literally named json)."""
+    fmt = Output.text
+    target: str | None = None
+    for value in values:
+        if value in ("json", "text"):
+            fmt = Output(value)
+        elif target is None:
+            target = value
+        else:
+            _fail(fmt, "export", "give at most one output file", 2)
+    return fmt, target
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    """A one-line progress bar on stderr for big exports, only on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        if total < 500:
+            return
+        percent = done * 100 // total
+        if percent != shown[0]:
+            shown[0] = percent
+            bar = "#" * (percent // 4)
+            end = "\n" if done == total else ""
+            sys.stderr.write(f"\rexporting [{bar:<25}] {percent:3d}% ({done}/{total}){end}")
+            sys.stderr.flush()
+
+    return progress
 
 
 def _wants_json(args: list[str]) -> bool:

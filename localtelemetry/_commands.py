@@ -109,7 +109,7 @@ def status(store: Store, environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _summary_of(document: Mapping[str, Any]) -> str:
+def summary_of(document: Mapping[str, Any]) -> str:
     payload = document.get("payload") or {}
     kind = document.get("kind")
     if kind == "cli-command":
@@ -160,7 +160,7 @@ def list_documents(
                 "created_at": _iso(entry.created_ms),
                 "run_id": run_id if isinstance(run_id, str) else None,
                 "duration_ms": duration if isinstance(duration, int | float) else None,
-                "summary": _summary_of(document),
+                "summary": summary_of(document),
                 "file": entry.path.name,
             }
         )

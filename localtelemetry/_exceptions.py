@@ -6,6 +6,7 @@
      │    ├── UnsafeStoreError   symlinked, foreign-owned, group/world-writable, not a directory
      │    └── KeyFileError       the hashing key file is missing, corrupt or unsafe
      ├── DocumentError           a document is unreadable, too large, not JSON or invalid
+     │    └── BundleError        an export bundle is malformed, hostile or tampered with
      └── CommandError            a management command cannot do what was asked
           ├── UsageError         bad input or usage (exit code 2)
           └── OperationFailed    the input was fine but the operation failed (exit code 1)
@@ -48,6 +49,12 @@ class KeyFileError(StoreError):
 
 class DocumentError(LocalTelemetryError):
     """A document could not be read, parsed or validated."""
+
+    exit_code = 2
+
+
+class BundleError(DocumentError):
+    """An export bundle failed verification (malformed, hostile or tampered with)."""
 
     exit_code = 2
 

@@ -98,3 +98,98 @@ def validate_text(result: dict[str, Any]) -> str:
         f"{result['checked']} checked: {result['valid']} valid, {result['invalid']} invalid"
     )
     return "\n".join(lines)
+
+
+def inspect_text(result: dict[str, Any]) -> str:
+    app = result["app"] or {}
+    hashing = result["hashing"] or {}
+    lines = [
+        f"bundle:     {result['bundle']}",
+        f"verified:   yes: manifest, {result['documents']} documents, digests and schemas",
+        f"app:        {app.get('name')} (versions: {', '.join(app.get('versions') or [])})",
+        f"created:    {result['created_at']} by localtelemetry "
+        f"{(result['producer'] or {}).get('version')}",
+        f"hashing:    {hashing.get('mode')} (key id {hashing.get('key_id')})",
+        "documents:  " + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items()),
+    ]
+    redaction = result["redaction"]
+    subs = redaction.get("substitutions") or {}
+    lines.append(
+        "redaction:  "
+        + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no substitutions at export")
+        + f"; {redaction.get('fields_dropped', 0)} fields dropped; skipped: "
+        + (
+            ", ".join(f"{k} {v}" for k, v in (redaction.get("documents_skipped") or {}).items())
+            or "none"
+        )
+    )
+    if result["commands"]:
+        command_rows: list[tuple[object, ...]] = [
+            (
+                c["command"],
+                c["runs"],
+                c["success"],
+                c["failure"],
+                c["interrupted"],
+                c["duration_p50_ms"],
+                c["duration_p95_ms"],
+                c["duration_max_ms"],
+                ", ".join(f"{k} x{v}" for k, v in c["error_kinds"].items()),
+            )
+            for c in result["commands"]
+        ]
+        headers = (
+            "command",
+            "runs",
+            "ok",
+            "failed",
+            "interrupted",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+            "error kinds",
+        )
+        lines += ["", table(headers, command_rows)]
+    if result["builds"]:
+        rows: list[tuple[object, ...]] = [
+            (b["name"], b["runs"], ", ".join(f"{k} {v}" for k, v in b["statuses"].items()))
+            for b in result["builds"]
+        ]
+        lines += ["", table(("build", "runs", "statuses"), rows)]
+    return "\n".join(lines)
+
+
+def export_text(result: dict[str, Any]) -> str:
+    redaction = result["redaction"]
+    subs = redaction.get("substitutions") or {}
+    skipped = redaction.get("documents_skipped") or {}
+    return "\n".join(
+        [
+            f"wrote {result['bundle']} ({human_bytes(result['bytes'])}): {result['documents']} "
+            "documents (" + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items()) + ")",
+            f"hashing: {result['hashing']['mode']} (key id {result['hashing']['key_id']})",
+            "redaction at export: "
+            + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
+            + f"; {redaction.get('fields_dropped', 0)} unknown fields dropped"
+            + ("; skipped " + ", ".join(f"{k} {v}" for k, v in skipped.items()) if skipped else ""),
+            "Check it before sharing: localtelemetry inspect " + result["bundle"],
+        ]
+    )
+
+
+def preview_text(result: dict[str, Any], summaries: list[str]) -> str:
+    manifest = result["manifest"]
+    redaction = manifest["redaction"]
+    lines = [
+        f"would export {manifest['counts']['documents']} documents: "
+        + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["by_kind"].items()),
+        f"hashing: {manifest['hashing']['mode']}",
+        f"redaction at export: {redaction['substitutions'] or 'no new substitutions'}; "
+        f"{redaction['fields_dropped']} unknown fields dropped; "
+        f"skipped: {redaction['documents_skipped'] or 'none'}",
+        "",
+        *summaries,
+        "",
+        "Nothing was written. '--preview --output json' shows every document in full.",
+    ]
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ from ._exceptions import UsageError
 from ._store import KINDS
 
 ENVELOPE = "envelope"
+MANIFEST = "manifest"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -32,7 +33,7 @@ def schema_directory() -> Path:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The schema of a document kind (or ``envelope`` for the shared definitions)."""
-    if name != ENVELOPE and name not in KINDS:
+    if name not in (ENVELOPE, MANIFEST) and name not in KINDS:
         raise UsageError(f"unknown document kind {name!r}; choose one of: {', '.join(KINDS)}")
     with open(schema_directory() / f"{name}.schema.json", encoding="utf-8") as fh:
         value: dict[str, Any] = json.load(fh)
@@ -40,7 +41,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
-    return {name: load_schema(name) for name in (ENVELOPE, *KINDS)}
+    return {name: load_schema(name) for name in (ENVELOPE, *KINDS, MANIFEST)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,7 +53,23 @@ def _validators() -> dict[str, Any]:
     registry: Registry[Any] = Registry().with_resources(
         (s["$id"], Resource.from_contents(s)) for s in schemas.values()
     )
-    return {kind: Draft202012Validator(schemas[kind], registry=registry) for kind in KINDS}
+    return {
+        name: Draft202012Validator(schemas[name], registry=registry) for name in (*KINDS, MANIFEST)
+    }
+
+
+def manifest_errors(manifest: object) -> list[str]:
+    """Reasons a bundle manifest is invalid; empty when it is valid."""
+    return _errors(_validators()[MANIFEST], manifest)
+
+
+def _errors(validator: Any, value: object) -> list[str]:
+    errors = []
+    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(document)"
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+        errors.append(f"{where}: {message}")
+    return errors
 
 
 def validation_errors(document: object) -> list[str]:
@@ -62,12 +79,7 @@ def validation_errors(document: object) -> list[str]:
     kind = document.get("kind")
     if kind not in KINDS:
         return [f"unknown kind {kind!r}"]
-    validator = _validators()[str(kind)]
-    errors = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(p) for p in error.absolute_path) or "(document)"
-        errors.append(f"{where}: {error.message}")
-    return errors
+    return _errors(_validators()[str(kind)], document)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def _objects(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_one_schema_per_kind_plus_envelope() -> None:
-    assert {p.name for p in SCHEMA_FILES} == {f"{k}.schema.json" for k in (*KINDS, "envelope")}
+    expected = {f"{k}.schema.json" for k in (*KINDS, "envelope", "manifest")}
+    assert {p.name for p in SCHEMA_FILES} == expected
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
