@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +106,29 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
         if isinstance(payload, dict) and payload.get("error_message"):
             failed_message = payload["error_message"]
             break
-    result = {
+    result: dict[str, Any] = {
         "runs": runs,
         "status": status,
         "blocked_by": hard_off_reason(env),
         "stored_error_message": failed_message,
+        "bundle": None,
+        "inspect": None,
     }
+    if status["documents"]:
+        from ._export import Selection, export
+        from ._inspect import inspect_bundle
+
+        # Next to the store, not in it: the store holds only documents.
+        bundle = store.directory.parent / "nb-telemetry-demo.zip"
+        result["bundle"] = export(
+            store,
+            target=bundle,
+            force=True,
+            selection=Selection(),
+            keep_hashes=False,
+            now=datetime.now(timezone.utc),
+        )
+        result["inspect"] = inspect_bundle(bundle)
     return result, _text(result, store)
 
 
@@ -129,6 +147,15 @@ def _text(result: dict[str, Any], store: Store) -> str:
             "",
             "The failed run's error message, as stored (paths hashed, e-mail redacted):",
             f"  {result['stored_error_message']}",
+        ]
+    if result["bundle"]:
+        lines += [
+            "",
+            "Exporting a bundle to share (localtelemetry export --app nb):",
+            _render.export_text(result["bundle"]),
+            "",
+            "What a maintainer sees (localtelemetry inspect BUNDLE):",
+            _render.inspect_text(result["inspect"]),
         ]
     lines += [
         "",
