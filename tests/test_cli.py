@@ -86,7 +86,14 @@ def test_show_by_prefix_and_errors(base: Path) -> None:
     result = standalone(["show", str(doc["id"])[-8:], "--app", "hostapp"])
     assert result.exit_code == 2  # a suffix is not a prefix
     assert result.stderr.count("\n") == 1
-    shown = _json(standalone(["show", str(doc["id"])[:12], "--app", "hostapp", "--output", "json"]))
+    ids = [str(d["id"]) for d in store_documents(base / "hostapp")]
+    # the shortest prefix that only this document has (ids of one run share long prefixes)
+    prefix = next(
+        str(doc["id"])[:n]
+        for n in range(4, 27)
+        if sum(i.startswith(str(doc["id"])[:n]) for i in ids) == 1
+    )
+    shown = _json(standalone(["show", prefix, "--app", "hostapp", "--output", "json"]))
     assert shown["result"]["document"] == doc
     missing = standalone(["show", "zzzzzzzz", "--app", "hostapp", "--output", "json"])
     assert missing.exit_code == 2
