@@ -21,6 +21,8 @@ SCHEMA_IDS = {
     for kind in ("cli-command", "build", "snapshot", "run-summary")
 }
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+# Every secret and address rule needs digits, ':' or '@', or at least 17 characters.
+_PLAIN_WORD_RE = re.compile(r"^[A-Za-z_][A-Za-z_.-]{0,15}$")
 MESSAGE_MAX = 500
 MAX_ENTRIES = 100  # per map or list in a payload (the schemas' maxItems); more are dropped
 
@@ -64,7 +66,11 @@ class SafeValues:
         """An author-chosen name (phase, counter, role): kept if it is a plain identifier
         that the scrubber leaves alone, else hashed as ``h:<hash>``."""
         text = str(raw)
-        if NAME_RE.match(text) and scrub(text, hash_path=self.hasher.path_hash).text == text:
+        if not NAME_RE.match(text):
+            return "h:" + self.hasher.value(text)
+        if _PLAIN_WORD_RE.match(text):
+            return text  # short, no digits or colons: no rule can match, skip the scrubber
+        if scrub(text, hash_path=self.hasher.path_hash).text == text:
             return text
         return "h:" + self.hasher.value(text)
 

@@ -14,7 +14,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import IO, Any
@@ -55,25 +54,33 @@ def is_interrupt(exc: BaseException | None) -> bool:
     return False
 
 
-@dataclass
 class ParamObservation:
     """A parameter the user set, before hashing."""
 
-    name: str
-    type: str  # boolean | integer | number | choice | string | path
-    source: str  # commandline | environment | prompt
-    value: Any
-    flag: str | None = None
+    __slots__ = ("flag", "name", "source", "type", "value")
+
+    def __init__(
+        self, name: str, type: str, source: str, value: Any, flag: str | None = None
+    ) -> None:
+        self.name = name
+        self.type = type  # boolean | integer | number | choice | string | path
+        self.source = source  # commandline | environment | prompt
+        self.value = value
+        self.flag = flag
 
 
-@dataclass
 class CommandObservation:
-    path: tuple[str, ...] = ()
-    is_group: bool = False
-    params: list[ParamObservation] = field(default_factory=list)
-    exception: BaseException | None = None
-    stage: str | None = None
-    unknown_child: bool = False
+    """What the integration saw of the command: path, parameters, the first exception."""
+
+    __slots__ = ("exception", "is_group", "params", "path", "stage", "unknown_child")
+
+    def __init__(self) -> None:
+        self.path: tuple[str, ...] = ()
+        self.is_group = False
+        self.params: list[ParamObservation] = []
+        self.exception: BaseException | None = None
+        self.stage: str | None = None
+        self.unknown_child = False
 
 
 class Run:

@@ -15,7 +15,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from ._exceptions import DocumentError, StoreError, UnsafeStoreError
@@ -36,20 +35,46 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 
 
-@dataclass(frozen=True)
+# Plain slotted classes, not dataclasses: creating a dataclass costs about a millisecond
+# at import, and this module is imported by every run of the host app.
+
+
 class Limits:
     """Retention limits, applied every time a run writes documents."""
 
-    max_documents: int = 1000
-    max_bytes: int = 20 * 1000 * 1000
-    max_age_days: float = 30.0
+    __slots__ = ("max_age_days", "max_bytes", "max_documents")
 
-    def __post_init__(self) -> None:
-        if self.max_documents < 1 or self.max_bytes < 1 or self.max_age_days <= 0:
+    def __init__(
+        self,
+        max_documents: int = 1000,
+        max_bytes: int = 20 * 1000 * 1000,
+        max_age_days: float = 30.0,
+    ) -> None:
+        if max_documents < 1 or max_bytes < 1 or max_age_days <= 0:
             raise ValueError("retention limits must be positive")
+        self.max_documents = max_documents
+        self.max_bytes = max_bytes
+        self.max_age_days = max_age_days
+
+    def __repr__(self) -> str:
+        return (
+            f"Limits(max_documents={self.max_documents}, max_bytes={self.max_bytes}, "
+            f"max_age_days={self.max_age_days})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Limits):
+            return NotImplemented
+        return (self.max_documents, self.max_bytes, self.max_age_days) == (
+            other.max_documents,
+            other.max_bytes,
+            other.max_age_days,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.max_documents, self.max_bytes, self.max_age_days))
 
 
-@dataclass(frozen=True)
 class StoreLocation:
     """Computes where an app's documents live. Creates nothing.
 
@@ -58,9 +83,20 @@ class StoreLocation:
     then the platform's user state directory for the app, sub-folder ``telemetry``.
     """
 
-    app_name: str
-    base: Path | None = None
-    environ: Mapping[str, str] | None = None
+    __slots__ = ("app_name", "base", "environ")
+
+    def __init__(
+        self,
+        app_name: str,
+        base: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.app_name = app_name
+        self.base = base
+        self.environ = environ
+
+    def __repr__(self) -> str:
+        return f"StoreLocation({self.app_name!r}, base={self.base!r})"
 
     @property
     def relocated_by(self) -> str | None:
@@ -94,14 +130,19 @@ class StoreLocation:
         return self.directory / f"{kind}-{id_}.json"
 
 
-@dataclass(frozen=True)
 class DocumentEntry:
     """A file in the store whose name says it is one of our documents."""
 
-    kind: str
-    id: str
-    path: Path
-    size: int
+    __slots__ = ("id", "kind", "path", "size")
+
+    def __init__(self, kind: str, id: str, path: Path, size: int) -> None:
+        self.kind = kind
+        self.id = id
+        self.path = path
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"DocumentEntry({self.kind!r}, {self.id!r}, size={self.size})"
 
     @property
     def created_ms(self) -> int:

@@ -1,0 +1,16 @@
+"""The recorder skips the scrubber for short plain words; prove no rule could match them."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localtelemetry._documents import _PLAIN_WORD_RE, NAME_RE
+from localtelemetry._scrub import scrub
+
+
+@given(st.from_regex(_PLAIN_WORD_RE, fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_plain_words_are_never_changed_by_the_scrubber(word: str) -> None:
+    assert NAME_RE.match(word)
+    assert scrub(word, hash_path=lambda s: "0" * 32).text == word
