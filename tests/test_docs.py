@@ -1,4 +1,5 @@
-"""The documentation stays true: the schema reference is generated from schema/, every
+"""The documentation stays true: the schema reference and the manifest table are
+generated from schema/, the bundle limits in bundles.md are the ones in the code, every
 test privacy.md cites exists, every design principle has its section, and no relative
 link is broken."""
 
@@ -29,6 +30,11 @@ PRINCIPLES = (
 )
 
 TEST_REFERENCE = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
+# A row of the limits table in bundles.md: | what | 1 MiB | `MAX_DOCUMENT_BYTES` |
+LIMIT_ROW = re.compile(
+    r"^\|[^|]*\|\s*([\d,]+)\s*(KiB|MiB|GiB)?\s*\|\s*`([A-Z_]+)`\s*\|$", re.MULTILINE
+)
+UNITS = {"": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 
@@ -50,6 +56,55 @@ def test_schema_reference_matches_the_schemas() -> None:
     assert _read("schema-reference.md") == expected, (
         "docs/schema-reference.md is out of date: run python docs/generate_schema_reference.py"
     )
+
+
+def test_generator_check_mode_finds_nothing_stale() -> None:
+    assert _generator().main(["--check"]) == 0
+
+
+def test_manifest_table_matches_the_manifest_schema() -> None:
+    generator = _generator()
+    text = _read("bundles.md")
+    table = generator.render_manifest_table()
+    assert table in text and generator.with_manifest_table(text) == text, (
+        "the manifest table in docs/bundles.md is out of date: "
+        "run python docs/generate_schema_reference.py"
+    )
+
+
+def test_manifest_table_lists_every_manifest_field() -> None:
+    from localtelemetry._schemas import MANIFEST, explain_fields, load_schema
+
+    text = _read("bundles.md")
+    fields = [field.path for field in explain_fields(MANIFEST)]
+    assert set(load_schema(MANIFEST)["properties"]) <= set(fields)
+    for path in fields:
+        assert f"| `{path}` |" in text, f"bundles.md does not describe manifest field {path}"
+
+
+def test_bundle_limits_match_the_code() -> None:
+    from localtelemetry import _bundle
+
+    stated = {
+        name: int(number.replace(",", "")) * UNITS[unit]
+        for number, unit, name in LIMIT_ROW.findall(_read("bundles.md"))
+    }
+    wanted = {
+        "MAX_ENTRIES",
+        "MAX_DOCUMENT_BYTES",
+        "MAX_MANIFEST_BYTES",
+        "MAX_README_BYTES",
+        "MAX_TOTAL_BYTES",
+        "MAX_RATIO",
+        "RATIO_FLOOR",
+        "MAX_DEPTH",
+    }
+    wanted |= {n for n, v in vars(_bundle).items() if n.startswith("MAX_") and isinstance(v, int)}
+    assert set(stated) == wanted, "the limits table of bundles.md names other constants"
+    for name, value in stated.items():
+        assert value == getattr(_bundle, name), (
+            f"bundles.md says {name} is {value}, the code says {getattr(_bundle, name)}"
+        )
 
 
 def test_schema_reference_has_a_section_per_kind() -> None:
@@ -96,6 +151,8 @@ def test_user_guide_has_a_heading_per_command() -> None:
         "validate",
         "purge",
         "reset-key",
+        "export",
+        "inspect",
         "demo",
     ):
         assert f"\n### `{command}`\n" in text, command
