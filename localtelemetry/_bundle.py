@@ -56,8 +56,9 @@ tool. Its owner chose to share it. It contains:
 
 What was done before sharing: every field the schema does not allow was dropped; paths,
 filters and other values that came from the user are keyed hashes (by default re-keyed
-for this bundle only, so two bundles cannot be linked); free text was scrubbed of paths,
-secrets and personal data at recording time and again at export.
+for this bundle only, so the hashes in two bundles cannot be matched; document ids and
+times are kept as recorded); free text was scrubbed of paths, secrets and personal data
+at recording time and again at export.
 
 What redaction cannot guarantee: scrubbing free text works by patterns; an unusual
 secret or a name in an error message may not be recognised. Names chosen by the tool's
@@ -242,14 +243,23 @@ def iter_verified(path: Path) -> Iterator[tuple[str, dict[str, Any], bytes]]:
             if document.get("kind") != match.group(1) or document.get("id") != match.group(2):
                 raise BundleError(f"entry {name!r} holds a document of another kind or id")
             yield name, document, data
+        if README_NAME in by_name:
+            entry = listed.pop(README_NAME, None)
+            data = _read(zf, by_name[README_NAME])
+            if entry is None:
+                raise BundleError("entry 'README.txt' is not listed in manifest.json")
+            if len(data) != entry["size"] or blake3.blake3(data).hexdigest() != entry["blake3"]:
+                raise BundleError(
+                    "entry 'README.txt' does not match its digest in manifest.json "
+                    "(tampered or corrupt)"
+                )
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BundleError("entry 'README.txt' is not UTF-8") from None
         if listed:
             missing = sorted(listed)[0]
             raise BundleError(f"manifest.json lists {missing!r}, which is not in the bundle")
-        if README_NAME in by_name:
-            try:
-                _read(zf, by_name[README_NAME]).decode("utf-8")
-            except UnicodeDecodeError:
-                raise BundleError("entry 'README.txt' is not UTF-8") from None
 
 
 def extract(verified_path: Path, destination: Path) -> int:
@@ -260,8 +270,15 @@ def extract(verified_path: Path, destination: Path) -> int:
     """
     from ._documents import serialize
 
-    for _ in iter_verified(verified_path):  # verify everything before writing anything
-        pass
+    planned: list[Path] = []
+    for name, document, _ in iter_verified(verified_path):  # verify all before writing
+        if name == MANIFEST_NAME:
+            planned.append(destination / MANIFEST_NAME)
+        else:
+            planned.append(destination / str(document["kind"]) / f"{document['id']}.json")
+    clash = next((p for p in planned if p.exists() or p.is_symlink()), None)
+    if clash is not None:
+        raise BundleError(f"{clash} already exists; extract into an empty directory")
     destination.mkdir(parents=True, exist_ok=True)
     if destination.is_symlink():
         raise BundleError(f"{destination} is a symlink; choose a real directory")

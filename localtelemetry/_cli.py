@@ -406,6 +406,68 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
             _guard(output, "inspect", body)
 
+        import click
+        from typer.core import TyperCommand
+
+        run_meta_key = "localtelemetry.run.command"
+        run_usage = "localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]"
+
+        class RunCommand(TyperCommand):
+            """Splits the command line at the first ``--`` before click sees it, so the
+            child's arguments reach it untouched (click would parse ``-la`` or
+            ``--help`` after ``--`` correctly, but could not tell us whether a ``--``
+            was there at all, and the ``--`` is required)."""
+
+            def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+                if "--" not in args:
+                    if any(a in ("--help", "-h") for a in args):
+                        return super().parse_args(ctx, args)
+                    raise click.UsageError(f"put '--' before the command: {run_usage}", ctx)
+                cut = args.index("--")
+                if cut + 1 == len(args):
+                    raise click.UsageError(f"no command after '--': {run_usage}", ctx)
+                ctx.meta[run_meta_key] = args[cut + 1 :]
+                return super().parse_args(ctx, args[:cut])
+
+            def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+                return [*super().collect_usage_pieces(ctx), "--", "CMD", "[ARGS]..."]
+
+        @app.command("run", cls=RunCommand)
+        def run(
+            ctx: typer.Context,
+            telemetry: Annotated[
+                bool,
+                typer.Option(
+                    "--telemetry", help="Record this run (a cli-command and a run-summary)."
+                ),
+            ] = False,
+            app_name: Annotated[
+                str | None,
+                typer.Option(
+                    "--app",
+                    metavar="NAME",
+                    help="The store to record into (default: the program's base name).",
+                ),
+            ] = None,
+        ) -> None:
+            """Run any program transparently (like 'time'); with --telemetry, record it.
+
+            Output, input and the terminal pass straight through. The exit code is the
+            program's, 128+N if signal N ended it, 127/126 if it cannot be found or
+            run. Argument values are recorded only as keyed hashes or path descriptors.
+            """
+            from ._wrap import run_command
+
+            command = list(ctx.meta.get(run_meta_key, []))
+            code = 0
+
+            def body() -> None:
+                nonlocal code
+                code = run_command(command, telemetry=telemetry, app_name=app_name)
+
+            _guard(Output.text, "run", body)
+            raise typer.Exit(code)
+
         @app.command()
         def demo(
             directory: Annotated[
@@ -467,7 +529,7 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 
 def _wants_json(args: list[str]) -> bool:
     return "--output=json" in args or any(
-        a == "--output" and b == "json" for a, b in itertools.pairwise(args)
+        a in ("--output", "-o") and b == "json" for a, b in itertools.pairwise(args)
     )
 
 

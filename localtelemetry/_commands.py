@@ -180,7 +180,7 @@ def show(store: Store, ref: str) -> dict[str, Any]:
 
 
 def validate(store: Store | None, paths: list[Path]) -> dict[str, Any]:
-    from ._schemas import validation_errors
+    from ._schemas import manifest_errors, validation_errors
 
     targets: list[Path] = []
     if paths:
@@ -196,7 +196,11 @@ def validate(store: Store | None, paths: list[Path]) -> dict[str, Any]:
     results = []
     for path in targets:
         try:
-            errors = validation_errors(load_document(path))
+            document = load_document(path)
+            if document.get("format") == "localtelemetry-bundle":  # an extracted manifest
+                errors = manifest_errors(document)
+            else:
+                errors = validation_errors(document)
         except DocumentError as exc:
             errors = [str(exc)]
         results.append({"file": str(path), "valid": not errors, "errors": errors[:20]})

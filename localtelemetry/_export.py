@@ -250,17 +250,21 @@ def export(
     keys = _Keys(store, keep_hashes)
     report = Report()
     rewriter, documents = prepare(store, selection, keys, report, progress)
-    tmp = directory / f".{target.name}.partial-{os.urandom(6).hex()}"
+    _remove_stale_partials(directory, target.name)
+    tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(zip_info(README_NAME), README_TEXT.encode("utf-8"))
-            files: list[dict[str, Any]] = []
+            readme = README_TEXT.encode("utf-8")
+            zf.writestr(zip_info(README_NAME), readme)
+            files: list[dict[str, Any]] = [
+                {"path": README_NAME, "blake3": _digest(readme), "size": len(readme)}
+            ]
             for item in documents:
                 name = document_entry_name(item.kind, item.id)
                 zf.writestr(zip_info(name), item.data)
                 files.append({"path": name, "blake3": _digest(item.data), "size": len(item.data)})
-            if not files:
+            if len(files) == 1:
                 raise OperationFailed(_nothing_message(report))
             created = report.newest if keep_hashes and report.newest else rfc3339(now)
             manifest = build_manifest(
@@ -309,7 +313,8 @@ def preview(
     items = list(documents)
     if not items:
         raise OperationFailed(_nothing_message(report))
-    files = [
+    readme = README_TEXT.encode("utf-8")
+    files = [{"path": README_NAME, "blake3": _digest(readme), "size": len(readme)}] + [
         {"path": document_entry_name(i.kind, i.id), "blake3": _digest(i.data), "size": len(i.data)}
         for i in items
     ]
@@ -329,3 +334,23 @@ def _nothing_message(report: Report) -> str:
     skipped = sum(report.skipped.values())
     extra = f" ({skipped} documents skipped as unreadable or invalid)" if skipped else ""
     return f"nothing to export: no documents match{extra}"
+
+
+def _remove_stale_partials(directory: Path, name: str) -> None:
+    """A killed export leaves its hidden temp file; the next export to the same name
+    removes it once its writer is gone."""
+    from ._store import _pid_alive
+
+    prefix = f".{name}.partial-"
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
+            pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+            if (
+                pid_text.isdigit()
+                and int(pid_text) != os.getpid()
+                and not _pid_alive(int(pid_text))
+            ):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

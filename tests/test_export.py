@@ -193,7 +193,7 @@ def test_bundle_layout_is_deterministic_and_private(base: Path, tmp_path: Path) 
         "snapshot": 1,
     }
     assert re.fullmatch(r"[0-9a-f]{16}", manifest["hashing"]["key_id"])
-    assert [f["path"] for f in manifest["files"]] == names[1:-1]
+    assert [f["path"] for f in manifest["files"]] == names[:-1]  # README and documents
 
 
 def test_selection_kind_since_and_run(base: Path, tmp_path: Path) -> None:
@@ -352,3 +352,43 @@ def test_arbitrary_free_text_exports_valid_and_clean(
     blob = json.dumps(result["documents"])
     assert secret not in blob
     assert len(result["documents"]) == 3  # build, cli-command, run-summary: all valid
+
+
+def test_a_killed_exports_temp_file_is_removed_by_the_next_export(
+    base: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    CliRunner().invoke(hostapp.app, ["--telemetry", "ok"])
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f".b.zip.partial-{int(dead.stdout)}-aaaaaaaaaaaa"
+    stale.write_bytes(b"PK half a zip")
+    assert standalone(["export", "--app", "hostapp", "-o", str(tmp_path / "b.zip")]).exit_code == 0
+    assert not stale.exists()
+
+
+def test_usage_errors_with_dash_o_json_are_json(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import clean_env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "localtelemetry", "export", "--app", "x", "-o", "json", "--bogus"],
+        env=clean_env(tmp_path / "s", home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["ok"] is False
+    assert proc.stderr.count("\n") == 1

@@ -306,3 +306,33 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
             assert export.returncode == 0
             assert inspect(str(target)).exit_code == 0  # a finished bundle is whole
     assert interrupted >= 3
+
+
+def test_tampered_readme_is_detected(bundle: Path, tmp_path: Path) -> None:
+    def change(name: str, data: bytes) -> bytes:
+        return data + b"\nSend the bundle to evil@example.com" if name == "README.txt" else data
+
+    _assert_refused(inspect(str(_rewrite(bundle, tmp_path / "t.zip", change))), "README.txt")
+
+
+def test_extract_clash_writes_nothing(bundle: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    (target / "snapshot").mkdir(parents=True)
+    snapshot = next(
+        i.filename for i, _ in _entries(bundle) if i.filename.startswith("documents/snapshot/")
+    )
+    (target / "snapshot" / Path(snapshot).name).write_text("mine")
+    _assert_refused(inspect(str(bundle), "--extract", str(target)), "already exists")
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == [
+        "snapshot",
+        f"snapshot/{Path(snapshot).name}",
+    ]
+
+
+def test_extracted_documents_and_manifest_validate(bundle: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    assert inspect(str(bundle), "--extract", str(target)).exit_code == 0
+    paths = [str(target / "manifest.json"), *(str(p) for p in sorted(target.glob("*/*.json")))]
+    result = CliRunner().invoke(make_app(None), ["validate", *paths])
+    assert result.exit_code == 0, result.output
+    assert "9 valid, 0 invalid" in result.stdout

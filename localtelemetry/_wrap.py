@@ -1,0 +1,482 @@
+"""``localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]``: run any program
+as a transparent wrapper, like ``time``, and with ``--telemetry`` record it.
+
+Transparency comes first. The child inherits stdin, stdout, stderr and every other
+inherited file descriptor (no pipes, so no buffering, and TTY detection and colours
+behave as without the wrapper); the wrapper's exit code is the child's, or 128+N when
+the child died from signal N. While the child runs, SIGTERM and SIGHUP sent to the
+wrapper are forwarded to it. SIGINT and SIGQUIT are forwarded too, except when they
+most likely came from the keyboard: the terminal sends those to its whole foreground
+process group, so the child already has its own copy and a forwarded one would make it
+see two (many programs treat a second Ctrl-C as "abort now").
+
+Recording reuses the core recorder (``Run.write``), so keyed hashing, scrubbing, the
+atomic store and retention all apply. Argument values never reach a document in clear:
+option *names* are kept, every value is a keyed hash or a path descriptor. The one
+plain word that is kept is the subcommand (see ``describe_arguments``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+from ._env import hard_off_reason
+from ._exceptions import CommandError, UsageError
+from ._telemetry import APP_NAME_RE
+
+if TYPE_CHECKING:
+    from ._documents import SafeValues
+    from ._recorder import Run
+
+#: A program's version is unknown to the wrapper; this satisfies the app-version pattern
+#: and says so plainly.
+UNKNOWN_VERSION = "unknown"
+SUBCOMMAND_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+#: The same shape the cli-command schema allows for a flag.
+FLAG_NAME_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+ARGUMENT = "argument"
+OPTION_VALUE = "option-value"
+#: What a parameter entry keeps at most (the schema's maxItems).
+MAX_ENTRIES = 100
+
+#: Signals forwarded to the child. The keyboard ones only when the child cannot have
+#: received them from the terminal itself (see ``_Forwarder``).
+_FORWARDED = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+)
+_KEYBOARD = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name)
+)
+
+
+class ProgramNotFound(CommandError):
+    """The program does not exist (a shell says 127)."""
+
+    exit_code = 127
+
+
+class ProgramNotExecutable(CommandError):
+    """The program exists but cannot be executed (a shell says 126)."""
+
+    exit_code = 126
+
+
+# -- what the command line says, before hashing ---------------------------------------
+
+
+@dataclass
+class Arguments:
+    """The child's arguments, classified. Raw values live here only in memory."""
+
+    subcommand: str | None = None
+    flags: list[str] = field(default_factory=list)
+    #: (parameter name, "string" or "path", raw value) in command-line order.
+    values: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def looks_like_path(value: str) -> bool:
+    """A path needs no file-system access to be recognised: a separator, or a leading
+    ``.`` (``./x``, ``..``, ``.env``) or ``~``. Checking the disk would make the record
+    depend on the working directory and cost time."""
+    return (
+        "/" in value
+        or os.sep in value
+        or (os.altsep is not None and os.altsep in value)
+        or value.startswith((".", "~"))
+    )
+
+
+def _value(name: str, raw: str) -> tuple[str, str, str]:
+    return (name, "path" if looks_like_path(raw) else "string", raw)
+
+
+def describe_arguments(args: Sequence[str]) -> Arguments:
+    """Split the child's arguments into a subcommand, option names and values.
+
+    - ``--name=value`` records ``--name``; ``value`` is an ``option-value``.
+    - ``-x`` records ``-x``. A longer single-dash word (``-la``, ``-pSECRET``) records
+      only its first letter: the rest may be an attached value (mysql's ``-pPASSWORD``)
+      and is stored as a hashed ``option-value``, never in clear.
+    - ``-5`` and ``-`` are values, not options; after ``--`` everything is a value.
+    - The first non-option argument is the subcommand when it is a plain lowercase word
+      and does not directly follow an option given without ``=`` (in ``-u alice`` or
+      ``--config prod`` the word may be the option's value). Otherwise there is none.
+    - Every other argument is an ``argument``: a path descriptor when it looks like a
+      path, else a keyed hash.
+    """
+    result = Arguments()
+    options_done = False
+    positional_seen = False
+    after_bare_option = False
+    for arg in args:
+        if not options_done and arg == "--":
+            options_done = True
+            after_bare_option = False
+            continue
+        is_option = (
+            not options_done and arg.startswith("-") and len(arg) > 1 and not arg[1].isdigit()
+        )
+        if not is_option:
+            if not positional_seen:
+                positional_seen = True
+                if not after_bare_option and SUBCOMMAND_RE.match(arg):
+                    result.subcommand = arg
+                    continue
+            result.values.append(_value(ARGUMENT, arg))
+            after_bare_option = False
+            continue
+        if arg.startswith("--"):
+            name, eq, rest = arg.partition("=")
+            attached = rest if eq else None
+        else:
+            name, attached = arg[:2], arg[2:] or None
+            if attached is not None and attached.startswith("="):
+                attached = attached[1:]
+        if not FLAG_NAME_RE.match(name):
+            # Not an option name we can keep (odd characters): it may be data, so hash it.
+            result.values.append(_value(ARGUMENT, arg))
+            after_bare_option = False
+            continue
+        if name not in result.flags:
+            result.flags.append(name)
+        if attached is not None:
+            result.values.append(_value(OPTION_VALUE, attached))
+        after_bare_option = attached is None
+    return result
+
+
+def default_app_name(program: str) -> str | None:
+    """The program's base name when it is a valid app name (``.exe`` dropped)."""
+    name = os.path.basename(program.rstrip("/" + os.sep))
+    if os.name == "nt" and name.lower().endswith(".exe"):
+        name = name[:-4]
+    return name if APP_NAME_RE.match(name) else None
+
+
+# -- running the child ----------------------------------------------------------------
+
+
+@dataclass
+class ChildResult:
+    exit_code: int
+    signal: int | None
+    wall_s: float
+    cpu_user_s: float
+    cpu_system_s: float
+    peak_rss_kib: int | None
+    interrupted_wrapper: bool
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+class _Forwarder:
+    """Signal handlers installed only while the child runs (and is recorded).
+
+    SIGTERM and SIGHUP always go to the child. SIGINT and SIGQUIT go to it unless the
+    wrapper and the child are both in the foreground process group of the controlling
+    terminal: then the terminal (Ctrl-C, Ctrl-\\) already delivered the signal to the
+    child, and forwarding would deliver it twice. The price: ``kill -INT`` aimed at the
+    wrapper alone while it runs in a terminal's foreground is not passed on (use
+    SIGTERM, or signal the child). Signals that arrive before the child exists are
+    passed on as soon as it does, since it cannot have received them.
+    """
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.reaped = False
+        self.pending: list[int] = []
+        self.saw_interrupt = False
+        self._previous: dict[int, _Handler] = {}
+        self._tty: int | None = None
+
+    def install(self) -> None:
+        try:
+            # The controlling terminal, if any, to ask which process group is in front.
+            self._tty = os.open("/dev/tty", os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
+        except OSError:
+            self._tty = None
+        for signum in _FORWARDED:
+            try:
+                previous = signal.getsignal(signum)
+                if previous == signal.SIG_IGN:
+                    # Ignored when we started (nohup, background jobs): the child must
+                    # inherit that, and catching it here would reset it to default.
+                    continue
+                signal.signal(signum, self._handle)
+            except (OSError, ValueError):  # not the main thread, or not settable here
+                continue
+            self._previous[signum] = previous
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
+        if self._tty is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._tty)
+            self._tty = None
+
+    def started(self, pid: int) -> None:
+        self.pid = pid
+        pending, self.pending = self.pending, []
+        for signum in pending:
+            self._send(signum)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum == getattr(signal, "SIGINT", None):
+            self.saw_interrupt = True
+        if self.pid is None:
+            self.pending.append(signum)
+            return
+        if self.reaped or (signum in _KEYBOARD and self._child_heard_terminal(self.pid)):
+            return
+        self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        if self.pid is not None and not self.reaped:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signum)
+
+    def _child_heard_terminal(self, pid: int) -> bool:
+        if self._tty is None:
+            return False
+        try:
+            foreground = os.tcgetpgrp(self._tty)
+            return foreground == os.getpgrp() and os.getpgid(pid) == foreground
+        except OSError:
+            return False
+
+
+def _peak_kib(maxrss: int) -> int:
+    # ru_maxrss is KiB on Linux and the BSDs, bytes on macOS.
+    return int(maxrss // 1024) if sys.platform == "darwin" else int(maxrss)
+
+
+def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult:
+    """Run ``command`` with the wrapper's own stdio and wait for it, forwarding signals."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    try:
+        # No stdin/stdout/stderr arguments: the child inherits ours, unbuffered.
+        # close_fds=False passes other inherited descriptors through too (make's
+        # jobserver pipes, for one); our own are non-inheritable already.
+        proc = subprocess.Popen(list(command), close_fds=False)
+    except FileNotFoundError:
+        raise ProgramNotFound(
+            f"cannot run {command[0]!r}: no such program (check the name and PATH)"
+        ) from None
+    except PermissionError:
+        raise ProgramNotExecutable(
+            f"cannot run {command[0]!r}: permission denied (is it an executable file?)"
+        ) from None
+    except OSError as exc:
+        raise ProgramNotExecutable(
+            f"cannot run {command[0]!r}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    forwarder.started(proc.pid)
+    wait4 = getattr(os, "wait4", None)
+    if wait4 is None:  # Windows: no rusage of a child
+        code = proc.wait()
+        forwarder.reaped = True
+        return ChildResult(
+            code, None, time.perf_counter() - t0, 0.0, 0.0, None, forwarder.saw_interrupt
+        )
+    waitid = getattr(os, "waitid", None)
+    if waitid is not None:
+        # Wait without reaping first, so a signal handled from here on can never be
+        # forwarded to a recycled pid.
+        waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+    forwarder.reaped = True
+    _, status, usage = wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    signum = -proc.returncode if proc.returncode < 0 else None
+    exit_code = 128 + signum if signum is not None else proc.returncode
+    return ChildResult(
+        exit_code=exit_code,
+        signal=signum,
+        wall_s=wall,
+        cpu_user_s=usage.ru_utime,
+        cpu_system_s=usage.ru_stime,
+        peak_rss_kib=_peak_kib(usage.ru_maxrss),
+        interrupted_wrapper=forwarder.saw_interrupt,
+    )
+
+
+# -- recording ------------------------------------------------------------------------
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"SIG{signum}"
+
+
+def outcome_of(result: ChildResult) -> tuple[str, str | None]:
+    """(outcome, error_kind): ``interrupted`` when the child died from SIGINT, or
+    failed after the wrapper got a SIGINT (a child that handles Ctrl-C and exits 130)."""
+    if result.exit_code == 0:
+        return "success", None
+    kind = signal_name(result.signal) if result.signal is not None else "Exit"
+    sigint = getattr(signal, "SIGINT", None)
+    if result.signal == sigint or result.interrupted_wrapper:
+        return "interrupted", kind
+    return "failure", kind
+
+
+def cli_command_payload(
+    safe: SafeValues, arguments: Arguments, result: ChildResult
+) -> dict[str, object]:
+    from ._documents import duration_bucket, round_ms
+    from ._recorder import ParamObservation, parameter_entry
+
+    outcome, kind = outcome_of(result)
+    path = [safe.name(arguments.subcommand)] if arguments.subcommand else []
+    parameters = [
+        parameter_entry(safe, ParamObservation(name, kind_, "commandline", raw))
+        for name, kind_, raw in arguments.values[:MAX_ENTRIES]
+    ]
+    duration = round_ms(result.wall_s)
+    return {
+        "command_path": path,
+        "command_family": path[0] if path else None,
+        "invocation_shape": "leaf",
+        "flags": arguments.flags[:MAX_ENTRIES],
+        "parameters": parameters,
+        "duration_ms": duration,
+        "duration_bucket": duration_bucket(duration),
+        "exit_code": result.exit_code,
+        "outcome": outcome,
+        "error_kind": kind,
+        "failure_stage": "exit" if kind is not None else None,
+        "error_message": None,
+    }
+
+
+def record(run: Run, arguments: Arguments, result: ChildResult, started: float) -> None:
+    """Write the cli-command and run-summary documents of the child, then apply
+    retention, as ``Run.finish`` does for an in-process command. ``Run.finish`` is not
+    used because it measures this process; these figures are the child's."""
+    from ._documents import round_ms
+    from ._recorder import describe_failure
+
+    t0 = time.perf_counter()
+    run.write("cli-command", lambda safe: cli_command_payload(safe, arguments, result))
+    outcome, _ = outcome_of(result)
+    written = dict(run.written)
+    failed = run.failed_writes
+    overhead_ms = round_ms(run.overhead_s + (time.perf_counter() - t0))
+    run.write(
+        "run-summary",
+        lambda safe: {
+            "documents": {k: written.get(k, 0) for k in ("cli-command", "build", "snapshot")},
+            "documents_failed": failed,
+            "duration_ms": round_ms(time.perf_counter() - started),
+            "exit_code": result.exit_code,
+            "outcome": outcome,
+            "cpu_user_ms": round_ms(result.cpu_user_s),
+            "cpu_system_ms": round_ms(result.cpu_system_s),
+            "peak_rss_kib": result.peak_rss_kib,
+            "recorder_overhead_ms": overhead_ms,
+            "redactions": dict(sorted(safe.redactions.items())),
+        },
+    )
+    if run.disabled_reason is None and run.written:
+        try:
+            run.store.prune(int(time.time() * 1000))
+            run.store.clean_stale_temp_files(time.time())
+        except (Exception, KeyboardInterrupt) as exc:
+            run.warn(f"could not apply retention ({describe_failure(exc)})")
+
+
+def _say(stream: IO[str] | None, app_name: str, message: str) -> None:
+    with contextlib.suppress(Exception):
+        out = stream if stream is not None else sys.stderr
+        out.write(f"{app_name}: telemetry: {message}\n")
+        out.flush()
+
+
+def run_command(
+    command: Sequence[str],
+    *,
+    telemetry: bool,
+    app_name: str | None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run ``command`` transparently; record it when ``telemetry``. Returns the exit
+    code for the wrapper: the child's, or 128+N when it died from signal N.
+
+    Raises ``UsageError`` for a bad app name and ``ProgramNotFound`` /
+    ``ProgramNotExecutable`` when the program cannot be started (nothing is recorded
+    then: no program ran).
+    """
+    if not command or not command[0]:
+        raise UsageError("no command to run: localtelemetry run [--telemetry] -- CMD [ARGS...]")
+    if app_name is not None and not APP_NAME_RE.match(app_name):
+        raise UsageError(f"{app_name!r} is not a valid app name (1-64 letters, digits, . _ -)")
+    recording = False
+    name = app_name
+    if telemetry:
+        name = name or default_app_name(command[0])
+        if name is None:
+            raise UsageError(
+                f"cannot use {os.path.basename(command[0])!r} as an app name; "
+                "pass --app NAME to say where to record"
+            )
+        blocker = hard_off_reason(os.environ)
+        if blocker is not None:
+            _say(stderr, name, f"{blocker} is set, so --telemetry is ignored and nothing is recorded")
+        else:
+            recording = True
+    started = time.perf_counter()
+    forwarder = _Forwarder()
+    forwarder.install()
+    try:
+        result = spawn_and_wait(command, forwarder)
+        if recording and name is not None:
+            # The recorder is imported and the store touched only now, after the child
+            # ended, so recording adds nothing to the child's start-up.
+            _record_quietly(name, command[1:], result, started, stderr)
+    finally:
+        forwarder.restore()
+    return result.exit_code
+
+
+def _record_quietly(
+    name: str,
+    args: Sequence[str],
+    result: ChildResult,
+    started: float,
+    stderr: IO[str] | None,
+) -> None:
+    from ._telemetry import Telemetry
+
+    try:
+        recorder = Telemetry(name, version=UNKNOWN_VERSION, stderr=stderr)
+        run = recorder.begin_run(True)
+    except BaseException as exc:  # never let recording change the exit code
+        _say(stderr, name, f"could not start recording ({type(exc).__name__})")
+        return
+    if run is None:
+        return
+    try:
+        record(run, describe_arguments(args), result, started)
+    except BaseException as exc:
+        run.warn(f"could not finish recording ({type(exc).__name__})")
+    finally:
+        recorder._run = None  # nothing else may write for this run
