@@ -8,7 +8,7 @@ is scrubbed, and names that are not plain identifiers are hashed too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -74,11 +74,24 @@ class SafeValues:
             return text
         return "h:" + self.hasher.value(text)
 
-    def message(self, raw: object, limit: int = MESSAGE_MAX) -> str:
-        result = scrub(str(raw), hash_path=self.hasher.path_hash, max_length=limit)
+    def message(
+        self, raw: object, sensitive: set[str] | None = None, limit: int = MESSAGE_MAX
+    ) -> str:
+        """Free text: raw values the user gave are replaced first, then the scrubber runs."""
+        text = str(raw)
+        if sensitive:
+            text = replace_sensitive(text, sensitive, self._token_for)
+        result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
         for kind, n in result.counts.items():
             self.redactions[kind] = self.redactions.get(kind, 0) + n
         return result.text
+
+    def _token_for(self, value: str) -> str:
+        """A path the user gave becomes the same hash token its descriptor carries."""
+        if "/" in value or "\\" in value:
+            ext = self.hasher.path_descriptor(value)["extension"] or ""
+            return f"<path:{self.hasher.path_hash(value)}{ext}>"
+        return SENSITIVE_MARKER
 
     def value_hash(self, raw: object) -> str:
         return self.hasher.value(str(raw))
@@ -96,6 +109,30 @@ class SafeValues:
         return [
             {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ENTRIES]
         ]
+
+
+SENSITIVE_MARKER = "<redacted:argument>"
+
+
+def replace_sensitive(
+    text: str, sensitive: set[str], token_for: Callable[[str], str] | None = None
+) -> str:
+    """Replace every occurrence of a raw user-given value (longest first).
+
+    Values shorter than 3 characters or made of digits only are left: they identify
+    nothing and replacing them would garble the message.
+    """
+    values = sorted(
+        (v for v in sensitive if len(v) >= 3 and not v.isdigit() and v in text),
+        key=len,
+        reverse=True,
+    )
+    if not values:
+        return text
+    pattern = re.compile("|".join(re.escape(v) for v in values))
+    if token_for is None:
+        return pattern.sub(SENSITIVE_MARKER, text)
+    return pattern.sub(lambda m: token_for(m.group(0)), text)
 
 
 def clamp_int(value: Any) -> int:

@@ -24,15 +24,18 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     """Return a 26-character id whose first 10 characters encode ``epoch_ms``.
 
     Without ``random_bytes`` ids are monotonic within a process: a second id in the
-    same millisecond (or after the clock stepped back) increments the previous one, so
-    documents of one run always sort in the order they were written.
+    same millisecond (or after the clock stepped back by under a second) increments the
+    previous one, so documents of one run always sort in the order they were written.
     """
     ms = min(max(epoch_ms, 0), (1 << 48) - 1)  # a clock before 1970 must not wrap around
     if random_bytes is not None:
         rnd = int.from_bytes(random_bytes[:10], "big")
     else:
         with _lock:
-            if ms <= _last[0] and _last[1] < (1 << 80) - 1:
+            # Same millisecond, or a small step back: continue the sequence. A large
+            # step back is a clock set differently; follow it rather than stamping
+            # documents with a time the clock no longer shows.
+            if _last[0] - 1000 < ms <= _last[0] and _last[1] < (1 << 80) - 1:
                 ms, rnd = _last[0], _last[1] + 1
             else:
                 rnd = int.from_bytes(os.urandom(10), "big")

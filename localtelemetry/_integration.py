@@ -223,9 +223,14 @@ def _install_click(telemetry: Telemetry, cmd: Any) -> None:
 def _exit_code(code: Any) -> int:
     if code is None:
         return 0
-    if isinstance(code, int):
-        return code
+    if isinstance(code, int):  # bool too: sys.exit(True) exits 1
+        return _os_status(int(code))
     return 1  # sys.exit("message") prints it and exits 1
+
+
+def _os_status(code: int) -> int:
+    """The status the OS reports: POSIX keeps only the low 8 bits (sys.exit(256) is 0)."""
+    return code & 0xFF if os.name == "posix" else code
 
 
 def _is_exit(exc: BaseException) -> bool:
@@ -240,7 +245,7 @@ def _exc_exit_code(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt):
         return 130
     code = getattr(exc, "exit_code", None)
-    return code if isinstance(code, int) else 1
+    return _os_status(int(code)) if isinstance(code, int) else 1
 
 
 def _run_main(
@@ -255,15 +260,35 @@ def _run_main(
     telemetry: Telemetry = cmd._localtelemetry
     raw = list(sys.argv[1:] if args is None else args)
     stripped, requested = split_flag(raw)
+    if args is None and requested:
+        stripped = _expand_like_click(cmd, stripped)
     pass_args = args if (args is None and not requested) else stripped
+    if _is_management_call(cmd, stripped):
+        # A single-command app has no room for a group: `mycli telemetry status` is
+        # routed to the management commands (see docs/getting-started.md).
+        from ._cli import run_mounted
+
+        name = prog_name or os.path.basename(sys.argv[0]) or telemetry.app_name
+        return run_mounted(telemetry, stripped[1:], f"{name} telemetry")
     run = telemetry.begin_run(requested)
     if run is None:
         return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
+    run.sensitive.update(_sensitive_tokens(stripped))
     undo: list[tuple[Any, tuple[str, ...]]] = []
     exit_code = 0
     try:
         _instrument(cmd, (), run, undo)
-        return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
+        result = parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
+        noted = run.command.exception
+        if (
+            not standalone_mode
+            and noted is not None
+            and (_is_exit(noted) or isinstance(noted, KeyboardInterrupt))
+        ):
+            # Without standalone mode click returns the exit code instead of raising.
+            is_code = isinstance(result, int) and not isinstance(result, bool)
+            exit_code = _os_status(result) if is_code else _exc_exit_code(noted)
+        return result
     except BaseException as exc:
         exit_code = _exc_exit_code(exc)
         if not isinstance(exc, SystemExit):
@@ -274,6 +299,57 @@ def _run_main(
             for name in names:
                 obj.__dict__.pop(name, None)
         telemetry.end_run(run, exit_code)
+
+
+MANAGEMENT_WORDS = frozenset(
+    {
+        "status",
+        "list",
+        "show",
+        "explain",
+        "schema",
+        "validate",
+        "purge",
+        "reset-key",
+        "export",
+        "--help",
+        "-h",
+    }
+)
+
+
+def _is_management_call(cmd: Any, args: list[str]) -> bool:
+    """``telemetry <management command>`` as the first words of a single-command app."""
+    if hasattr(getattr(cmd, "commands", None), "keys"):
+        return False  # groups have the real mounted `telemetry` command
+    return (
+        len(args) >= 1 and args[0] == MOUNT_NAME and (len(args) == 1 or args[1] in MANAGEMENT_WORDS)
+    )
+
+
+def _expand_like_click(cmd: Any, args: list[str]) -> list[str]:
+    """Click expands wildcards on Windows when it reads argv itself; do the same when
+    we hand it the list without --telemetry, so the host sees identical arguments."""
+    if os.name != "nt":
+        return args
+    try:
+        package = _click_core(cmd).__name__.rsplit(".", 1)[0]
+        expand = sys.modules[package + ".utils"]._expand_args
+        return list(expand(args))
+    except Exception:
+        return args
+
+
+def _sensitive_tokens(args: list[str]) -> set[str]:
+    """argv words that may be user data. Option names the app declares are removed
+    again at the end of the run (``Run.declared``); unknown ones are the user's words."""
+    tokens: set[str] = set()
+    for arg in args:
+        name, sep, value = arg.partition("=")
+        if arg.startswith("-") and sep:
+            tokens.update((name, value))
+        tokens.add(arg)
+    return tokens
 
 
 def _note(run: Run, exc: BaseException, stage: str) -> None:
@@ -298,13 +374,16 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
         return
     original_invoke = cmd.invoke
     original_make_context = cmd.make_context
-    is_group = isinstance(getattr(cmd, "commands", None), dict)
+    is_group = hasattr(getattr(cmd, "commands", None), "keys")
     observation = run.command
 
     def invoke(ctx: Any) -> Any:
         observation.path = path
         observation.is_group = is_group
-        observation.params = _capture_params(ctx)
+        try:
+            observation.params = _capture_params(ctx, run.sensitive)
+        except Exception:  # an odd parameter type must not hurt the host
+            observation.params = []
         try:
             return original_invoke(ctx)
         except BaseException as exc:
@@ -328,6 +407,9 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
             _note(run, exc, "usage")
             raise
 
+    for param in getattr(cmd, "params", ()):
+        run.declared.update(getattr(param, "opts", ()))
+        run.declared.update(getattr(param, "secondary_opts", ()))
     names: tuple[str, ...] = ("_lt_path", "invoke", "make_context")
     cmd.__dict__.update(_lt_path=path, invoke=invoke, make_context=make_context)
     if is_group:
@@ -336,7 +418,7 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
         def get_command(ctx: Any, name: str) -> Any:
             sub = original_get_command(ctx, name)
             if sub is not None:
-                _instrument(sub, (*path, getattr(sub, "name", None) or name), run, undo)
+                _instrument(sub, (*path, _registered_name(cmd, ctx, name, sub)), run, undo)
             return sub
 
         cmd.__dict__["get_command"] = get_command
@@ -344,17 +426,34 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
     undo.append((cmd, names))
 
 
+def _registered_name(group: Any, ctx: Any, typed: str, sub: Any) -> str:
+    """The command's name in the registered tree; a name the group only made up on
+    demand from what the user typed (plugin/alias groups) is marked for hashing."""
+    from ._recorder import UNLISTED
+
+    name = getattr(sub, "name", None) or typed
+    try:
+        listed = set(group.list_commands(ctx))
+    except Exception:
+        listed = set(getattr(group, "commands", {}) or {})
+    return name if name in listed else UNLISTED + name
+
+
 def _param_type(param: Any, value: Any) -> str:
     """boolean / integer / number / choice / path / string, from the declaration (click
     types, or Typer's type descriptor) and then from the parsed value."""
     descriptor = getattr(param, "type_descriptor", None)
     if descriptor is not None:
+        if getattr(descriptor, "is_tuple", False):
+            return "string"  # mixed element types: hash every element
         if getattr(descriptor, "is_choice", False):
             return "choice"
         if getattr(descriptor, "is_path", False):
             return "path"
     else:
         names = {k.__name__ for k in type(getattr(param, "type", None)).__mro__}
+        if "Tuple" in names:
+            return "string"  # mixed element types: hash every element
         if "Choice" in names:
             return "choice"
         if "Path" in names or "File" in names:
@@ -379,7 +478,7 @@ def _param_type(param: Any, value: Any) -> str:
     return "string"
 
 
-def _capture_params(ctx: Any) -> list[Any]:
+def _capture_params(ctx: Any, sensitive: set[str]) -> list[Any]:
     from ._recorder import ParamObservation
 
     chain = []
@@ -400,6 +499,9 @@ def _capture_params(ctx: Any) -> list[Any]:
             kind = _param_type(param, value)
             if kind == "path":
                 value = _path_values(value)
+            if kind in ("string", "path"):  # may be quoted in an error message later
+                values = value if isinstance(value, list | tuple) else [value]
+                sensitive.update(str(v) for v in values if v is not None)
             flag = None
             if type(param).__name__ != "Argument" and getattr(param, "opts", None):
                 opts = list(param.opts)

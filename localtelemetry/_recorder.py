@@ -35,11 +35,12 @@ from ._store import Store
 OUTCOMES = ("success", "failure", "interrupted")
 BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
 MAX_PATH_DEPTH = 16
+UNLISTED = "\x00"  # marks a command name that is not in the registered command tree
 FLAG_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    return max(0, int(moment.timestamp() * 1000))  # ids cannot encode times before 1970
 
 
 def error_kind(exc: BaseException) -> str:
@@ -108,6 +109,11 @@ class Run:
         self.run_id = new_id(_epoch_ms(self.started))
         self.command = CommandObservation()
         self.management = False
+        self.finishing = False
+        # Raw strings from argv, parameters and build inputs: replaced in free text
+        # before scrubbing, so a message that quotes what the user typed keeps none of it.
+        self.sensitive: set[str] = set()
+        self.declared: set[str] = set()  # option names the app declares: not user data
         self.written: dict[str, int] = {}
         self.failed_writes = 0
         self.overhead_s = 0.0
@@ -165,13 +171,22 @@ class Run:
                 payload=build_payload(safe),
             )
             self.store.write_bytes(kind, doc_id, serialize(document))
-        except (Exception, KeyboardInterrupt) as exc:
+        except KeyboardInterrupt:
+            self.failed_writes += 1
+            if not self.finishing:
+                # Ctrl-C while the host's own command runs is the user's, not ours:
+                # the half-written temp file is gone, and the host sees its interrupt.
+                raise
+            self.disabled_reason = "interrupted"
+            self.warn("interrupted while recording; the command itself was not affected")
+            return False
+        except Exception as exc:
             self.failed_writes += 1
             self.warn(
                 f"could not record diagnostics ({describe_failure(exc)}); "
                 "the command itself was not affected"
             )
-            if isinstance(exc, OSError | KeyboardInterrupt) or _is_store_problem(exc):
+            if isinstance(exc, OSError) or _is_store_problem(exc):
                 # The store is unusable for this run: stop trying, stay quiet.
                 self.disabled_reason = describe_failure(exc)
             return False
@@ -186,6 +201,7 @@ class Run:
         """Write the cli-command and run-summary documents, then apply retention."""
         if self.management:
             return
+        self.finishing = True
         t0 = time.perf_counter()
         duration_s = t0 - self.started_perf
         observation = self.command
@@ -195,7 +211,12 @@ class Run:
         self.write(
             "cli-command",
             lambda safe: cli_command_payload(
-                safe, observation, exit_code=exit_code, outcome=outcome, duration_s=duration_s
+                safe,
+                observation,
+                exit_code=exit_code,
+                outcome=outcome,
+                duration_s=duration_s,
+                sensitive=self.sensitive - set(observation.path) - self.declared,
             ),
         )
         cpu = os.times()
@@ -256,8 +277,13 @@ def cli_command_payload(
     exit_code: int,
     outcome: str,
     duration_s: float,
+    sensitive: set[str] | None = None,
 ) -> dict[str, object]:
-    path = [safe.name(part) for part in observation.path[:MAX_PATH_DEPTH]]
+    path = [
+        # A name not found in the registered tree came from argv: hash it.
+        "h:" + safe.value_hash(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
+        for part in observation.path[:MAX_PATH_DEPTH]
+    ]
     exc = observation.exception
     failed = outcome != "success"
     kind: str | None = None
@@ -268,7 +294,7 @@ def cli_command_payload(
             kind = safe.name(error_kind(exc))
             stage = observation.stage
             text = str(exc)
-            message = safe.message(text) if text else None
+            message = safe.message(text, sensitive or set()) if text else None
         else:
             kind, stage = "Exit", "exit"
     if observation.unknown_child:
@@ -320,16 +346,19 @@ def parameter_entry(safe: SafeValues, param: ParamObservation) -> dict[str, obje
 
 
 def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
-    """Values of closed types pass as they are; choices are app-defined words."""
-    if kind == "boolean":
-        return bool(value)
-    if kind == "integer":
-        return int(value) if isinstance(value, int) else safe.value_hash(value)
-    if kind == "number":
+    """Values of closed types pass as they are; anything else is hashed, never kept."""
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value if abs(value) <= 2**53 else safe.value_hash(value)
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
         return number if number == number and abs(number) != float("inf") else None
-    raw = getattr(value, "value", value)  # Enum members chosen from a Choice
-    return safe.name(raw)
+    if kind == "choice":
+        raw = getattr(value, "value", value)  # Enum members chosen from a Choice
+        if isinstance(raw, str | int) and not isinstance(raw, bool):
+            return safe.name(raw)  # app-defined words; anything odd becomes h:<hash>
+    return safe.value_hash(value)
 
 
 class Phase:
@@ -383,24 +412,25 @@ class BuildRecorder:
     def path(self, role: str, path: str | os.PathLike[str], *, output: bool = False) -> None:
         """An input (or, with ``output=True``, output) path; stored as a hashed descriptor."""
         target = self._outputs if output else self._inputs
-        target.append((role, path if isinstance(path, str) else _path_text(path)))
+        target.append((_text(role), path if isinstance(path, str) else _path_text(path)))
 
     def output(self, role: str, path: str | os.PathLike[str]) -> None:
         self.path(role, path, output=True)
 
     def filter(self, name: str, value: object) -> None:
         """A filter or pattern the user gave; stored as a keyed hash."""
-        self._filters.append((name, str(value)))
+        self._filters.append((_text(name), _text(value)))
 
     def value(self, name: str, value: object) -> None:
         """Any other user-supplied string; stored as a keyed hash."""
-        self._values.append((name, str(value)))
+        self._values.append((_text(name), _text(value)))
 
     # Bad arguments are tolerated, never raised: a recorded run must behave exactly like
     # an unrecorded one, where these methods do nothing.
 
     def count(self, name: str, n: int = 1) -> None:
-        self._counters[name] = self._counters.get(name, 0) + clamp_int(n)
+        key = _text(name)
+        self._counters[key] = self._counters.get(key, 0) + clamp_int(n)
 
     def cache_hit(self, n: int = 1) -> None:
         self._cache[0] += max(0, clamp_int(n))
@@ -409,10 +439,15 @@ class BuildRecorder:
         self._cache[1] += max(0, clamp_int(n))
 
     def warning(self, category: str, n: int = 1) -> None:
-        self._warnings[category] = self._warnings.get(category, 0) + max(0, clamp_int(n))
+        key = _text(category)
+        self._warnings[key] = self._warnings.get(key, 0) + max(0, clamp_int(n))
 
     def phase(self, name: str) -> Phase:
-        return Phase(self, name)
+        return Phase(self, _text(name))
+
+    def _raw_inputs(self) -> set[str]:
+        values = {p for _, p in self._inputs} | {p for _, p in self._outputs}
+        return values | {v for _, v in self._filters} | {v for _, v in self._values}
 
     def __exit__(
         self,
@@ -431,7 +466,7 @@ class BuildRecorder:
         def payload(safe: SafeValues) -> dict[str, object]:
             message = None
             if exc is not None and str(exc):
-                message = safe.message(str(exc))
+                message = safe.message(str(exc), self._run.sensitive | self._raw_inputs())
             return {
                 "name": safe.name(self._name),
                 "status": status,
@@ -491,3 +526,11 @@ def _path_text(path: object) -> str:
     except TypeError:
         return str(path)
     return value if isinstance(value, str) else os.fsdecode(value)
+
+
+def _text(value: object) -> str:
+    """str() that cannot raise (a broken __str__ must not hurt the host)."""
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"

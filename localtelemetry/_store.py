@@ -30,6 +30,8 @@ KEY_FILE_NAME = ".hashkey"
 MAX_DOCUMENT_BYTES = 1024 * 1024
 #: A temp file whose writer is gone, or older than this, is stale.
 STALE_TEMP_SECONDS = 15 * 60
+#: Documents this new are "just written" for the clock-jump guard in ``prune``.
+RECENT_MS = 10 * 60 * 1000
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -296,12 +298,26 @@ class Store:
     # -- maintenance ----------------------------------------------------------------
 
     def prune(self, now_ms: int) -> int:
-        """Apply the retention limits; oldest documents go first. Returns how many went."""
+        """Apply the retention limits; oldest documents go first. Returns how many went.
+
+        Two guards against a wrong clock: documents dated more than a day ahead go first
+        (else they would outlive real ones forever), and age pruning is skipped when it
+        would remove every document but the ones just written, which is what a clock
+        jumped far ahead looks like (count and size limits still apply).
+        """
         entries = self.entries()
         limits = self.limits
-        cutoff = now_ms - int(limits.max_age_days * 86_400_000)
-        doomed: list[DocumentEntry] = [e for e in entries if e.created_ms < cutoff]
-        kept = [e for e in entries if e.created_ms >= cutoff]
+        day = 86_400_000
+        cutoff = now_ms - int(limits.max_age_days * day)
+        future = [e for e in entries if e.created_ms > now_ms + day]
+        present = [e for e in entries if e.created_ms <= now_ms + day]
+        aged = [e for e in present if e.created_ms < cutoff]
+        older = [e for e in present if e.created_ms < now_ms - RECENT_MS]
+        if aged and len(aged) == len(older):
+            aged = []
+        aged_ids = {id(e) for e in aged}
+        doomed = future + aged
+        kept = [e for e in present if id(e) not in aged_ids]
         total = sum(e.size for e in kept)
         excess = max(0, len(kept) - limits.max_documents)
         i = 0

@@ -136,8 +136,12 @@ class Telemetry:
             return
         from ._recorder import snapshot_payload
 
-        counts_copy = dict(counts or {})
-        filters_copy = dict(filters or {})
+        try:
+            counts_copy = dict(counts or {})
+            filters_copy = dict(filters or {})
+        except Exception:  # not mappings: tolerated like every other bad argument
+            run.warn("snapshot() needs mappings for counts and filters; nothing recorded")
+            return
         run.write(
             "snapshot",
             lambda safe: snapshot_payload(

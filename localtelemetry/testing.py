@@ -83,11 +83,11 @@ def record(
     if hasattr(app, "registered_commands"):
         from typer.testing import CliRunner
 
-        result = CliRunner().invoke(app, argv, env=run_env, input=input)
+        result = _runner(CliRunner).invoke(app, argv, env=run_env, input=input)
     else:
         from click.testing import CliRunner as ClickRunner
 
-        result = ClickRunner().invoke(app, argv, env=run_env, input=input)
+        result = _runner(ClickRunner).invoke(app, argv, env=run_env, input=input)
     telemetry_obj = app._localtelemetry
     if telemetry_obj._directory is not None or telemetry_obj._environ is not None:
         store_directory = telemetry_obj.location.directory  # the author pinned the store
@@ -100,8 +100,23 @@ def record(
     return RecordedRun(
         exit_code=result.exit_code,
         stdout=result.stdout,
-        stderr=result.stderr,
+        stderr=_stderr(result),
         store_directory=store_directory,
         documents=documents,
         exception=exception,
     )
+
+
+def _runner(runner_class: Any) -> Any:
+    """Click before 8.2 mixes stderr into stdout unless told not to."""
+    try:
+        return runner_class(mix_stderr=False)
+    except TypeError:  # click 8.2+: always separate, and the argument is gone
+        return runner_class()
+
+
+def _stderr(result: Any) -> str:
+    try:
+        return str(result.stderr)
+    except ValueError:  # stderr was not captured separately
+        return ""

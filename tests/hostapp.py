@@ -7,6 +7,7 @@ Every command prints something on stdout so tests can compare output with and wi
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import sys
 import time
@@ -29,6 +30,11 @@ telemetry.install(app)
 
 class CatalogError(Exception):
     pass
+
+
+class Color(str, enum.Enum):
+    red = "red"
+    blue = "blue"
 
 
 @app.command()
@@ -60,6 +66,38 @@ def boom(
 ) -> None:
     print("about to fail")
     raise CatalogError(f"cannot open {where} with token {FAKE_TOKEN} for {FAKE_EMAIL}")
+
+
+@app.command()
+def paint(
+    color: Annotated[Color, typer.Option()] = Color.red,
+    pair: Annotated[tuple[Color, str] | None, typer.Option()] = None,
+    big: Annotated[int, typer.Option()] = 0,
+) -> None:
+    print("painted", color.value, pair[0].value if pair else "-", big > 0)
+
+
+@app.command("open")
+def open_(name: Annotated[str, typer.Argument()]) -> None:
+    with open(name, encoding="utf-8") as fh:  # FileNotFoundError quotes the name
+        print(fh.read())
+
+
+@app.command("quit")
+def quit_(code: Annotated[str, typer.Option()] = "true") -> None:
+    print("quitting")
+    sys.exit({"true": True, "256": 256, "-1": -1}[code])
+
+
+@app.command()
+def odd() -> None:
+    """Bad arguments to the recording API: tolerated in both kinds of run."""
+    telemetry.snapshot("s", counts=5)  # type: ignore[arg-type]
+    with telemetry.build("b") as b:
+        b.count(["unhashable"])  # type: ignore[arg-type]
+        with b.phase("p") as phase:
+            assert phase is not None
+    print("odd done")
 
 
 @app.command()

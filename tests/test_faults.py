@@ -201,16 +201,40 @@ def test_read_only_file_system(base: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert sorted(p.name for p in (base / "hostapp").iterdir()) == before
 
 
-def test_ctrl_c_in_the_middle_of_a_write(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted_replace(src: Any, dst: Any) -> None:
-        raise KeyboardInterrupt
+def _interrupting_replace(prefixes: tuple[str, ...]) -> Any:
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst).name.startswith(prefixes):
+            raise KeyboardInterrupt
+        os.replace(src, dst)
 
-    monkeypatch.setattr(_store, "os", _fake_os(replace=interrupted_replace))
+    return replace
+
+
+def test_ctrl_c_while_the_run_is_being_recorded_is_swallowed(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that lands in our end-of-run writes must not turn a success into 130."""
+    monkeypatch.setattr(
+        _store, "os", _fake_os(replace=_interrupting_replace(("cli-command-", "run-summary-")))
+    )
     result = _run()
     _assert_host_unaffected(result)
     assert "interrupted" in result.stderr
-    # the temp file of the interrupted write was removed; no document appeared
-    assert [p.name for p in all_files(base / "hostapp")] == [".hashkey"]
+    names = sorted(p.name.split("-0")[0] for p in all_files(base / "hostapp"))
+    assert names == [".hashkey", "build", "snapshot"]  # and no temp files
+
+
+def test_ctrl_c_during_the_commands_own_write_is_the_users(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the host's command, Ctrl-C stays a Ctrl-C: same as pressing it a moment
+    earlier or later, and the run is recorded as interrupted."""
+    monkeypatch.setattr(_store, "os", _fake_os(replace=_interrupting_replace(("build-",))))
+    result = _run()
+    assert result.exit_code == 130
+    (command,) = [d for d in store_documents(base / "hostapp") if d["kind"] == "cli-command"]
+    assert command["payload"]["outcome"] == "interrupted"  # type: ignore[index]
+    assert not [p for p in (base / "hostapp").iterdir() if p.name.startswith(".tmp-")]
 
 
 @pytest.mark.parametrize(
