@@ -406,30 +406,28 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
             _guard(output, "inspect", body)
 
-        import click
         from typer.core import TyperCommand
 
         run_meta_key = "localtelemetry.run.command"
         run_usage = "localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]"
 
         class RunCommand(TyperCommand):
-            """Splits the command line at the first ``--`` before click sees it, so the
-            child's arguments reach it untouched (click would parse ``-la`` or
-            ``--help`` after ``--`` correctly, but could not tell us whether a ``--``
-            was there at all, and the ``--`` is required)."""
+            """Splits the command line at the first ``--`` before the parser sees it:
+            everything after it belongs to the child, untouched, and the parser alone
+            could not tell whether a ``--`` was there (it is required). ``ctx`` is
+            typed loosely because typer's click may be vendored or the real one."""
 
-            def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-                if "--" not in args:
-                    if any(a in ("--help", "-h") for a in args):
-                        return super().parse_args(ctx, args)
-                    raise click.UsageError(f"put '--' before the command: {run_usage}", ctx)
-                cut = args.index("--")
-                if cut + 1 == len(args):
-                    raise click.UsageError(f"no command after '--': {run_usage}", ctx)
-                ctx.meta[run_meta_key] = args[cut + 1 :]
-                return super().parse_args(ctx, args[:cut])
+            def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+                if "--" in args:
+                    cut = args.index("--")
+                    ctx.meta[run_meta_key] = args[cut + 1 :]
+                    return super().parse_args(ctx, args[:cut])
+                # No '--': the command reports that as a usage error; only --help still
+                # gets parsed, so that 'run --help' shows the help.
+                ctx.meta[run_meta_key] = None
+                return super().parse_args(ctx, [a for a in args if a == "--help"])
 
-            def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+            def collect_usage_pieces(self, ctx: Any) -> list[str]:
                 return [*super().collect_usage_pieces(ctx), "--", "CMD", "[ARGS]..."]
 
         @app.command("run", cls=RunCommand)
@@ -458,11 +456,15 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             """
             from ._wrap import run_command
 
-            command = list(ctx.meta.get(run_meta_key, []))
+            command = ctx.meta.get(run_meta_key)
             code = 0
 
             def body() -> None:
                 nonlocal code
+                if command is None:
+                    raise UsageError(f"put '--' before the command to run: {run_usage}")
+                if not command:
+                    raise UsageError(f"no command after '--': {run_usage}")
                 code = run_command(command, telemetry=telemetry, app_name=app_name)
 
             _guard(Output.text, "run", body)

@@ -49,11 +49,13 @@ OPTION_VALUE = "option-value"
 MAX_ENTRIES = 100
 
 #: Signals forwarded to the child. The keyboard ones only when the child cannot have
-#: received them from the terminal itself (see ``_Forwarder``).
+#: received them from the terminal itself (see ``_Forwarder``). None on Windows: the
+#: console sends Ctrl-C to every process attached to it, and os.kill there would
+#: terminate the child instead of signalling it.
 _FORWARDED = tuple(
     getattr(signal, name)
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
-    if hasattr(signal, name)
+    if hasattr(signal, name) and os.name == "posix"
 )
 _KEYBOARD = frozenset(
     getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name)
@@ -109,9 +111,10 @@ def describe_arguments(args: Sequence[str]) -> Arguments:
       only its first letter: the rest may be an attached value (mysql's ``-pPASSWORD``)
       and is stored as a hashed ``option-value``, never in clear.
     - ``-5`` and ``-`` are values, not options; after ``--`` everything is a value.
-    - The first non-option argument is the subcommand when it is a plain lowercase word
-      and does not directly follow an option given without ``=`` (in ``-u alice`` or
-      ``--config prod`` the word may be the option's value). Otherwise there is none.
+    - The first non-option argument is the subcommand when it is a plain lowercase word,
+      comes before any ``--`` and does not directly follow an option given without
+      ``=`` (in ``-u alice`` or ``--config prod`` the word may be the option's value).
+      Otherwise there is none.
     - Every other argument is an ``argument``: a path descriptor when it looks like a
       path, else a keyed hash.
     """
@@ -130,7 +133,8 @@ def describe_arguments(args: Sequence[str]) -> Arguments:
         if not is_option:
             if not positional_seen:
                 positional_seen = True
-                if not after_bare_option and SUBCOMMAND_RE.match(arg):
+                # After the child's own '--' a word is data by definition.
+                if not options_done and not after_bare_option and SUBCOMMAND_RE.match(arg):
                     result.subcommand = arg
                     continue
             result.values.append(_value(ARGUMENT, arg))
@@ -299,7 +303,8 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
     if waitid is not None:
         # Wait without reaping first, so a signal handled from here on can never be
         # forwarded to a recycled pid.
-        waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        with contextlib.suppress(OSError):
+            waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
     forwarder.reaped = True
     _, status, usage = wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -339,9 +344,10 @@ def outcome_of(result: ChildResult) -> tuple[str, str | None]:
     return "failure", kind
 
 
-def cli_command_payload(
+def command_payload(
     safe: SafeValues, arguments: Arguments, result: ChildResult
 ) -> dict[str, object]:
+    """A cli-command payload for the child, in the shape ``Run.finish`` writes."""
     from ._documents import duration_bucket, round_ms
     from ._recorder import ParamObservation, parameter_entry
 
@@ -376,7 +382,7 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     from ._recorder import describe_failure
 
     t0 = time.perf_counter()
-    run.write("cli-command", lambda safe: cli_command_payload(safe, arguments, result))
+    run.write("cli-command", lambda safe: command_payload(safe, arguments, result))
     outcome, _ = outcome_of(result)
     written = dict(run.written)
     failed = run.failed_writes
@@ -398,7 +404,7 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     )
     if run.disabled_reason is None and run.written:
         try:
-            run.store.prune(int(time.time() * 1000))
+            run.store.prune(int(run.now().timestamp() * 1000))
             run.store.clean_stale_temp_files(time.time())
         except (Exception, KeyboardInterrupt) as exc:
             run.warn(f"could not apply retention ({describe_failure(exc)})")
@@ -440,7 +446,9 @@ def run_command(
             )
         blocker = hard_off_reason(os.environ)
         if blocker is not None:
-            _say(stderr, name, f"{blocker} is set, so --telemetry is ignored and nothing is recorded")
+            _say(
+                stderr, name, f"{blocker} is set, so --telemetry is ignored and nothing is recorded"
+            )
         else:
             recording = True
     started = time.perf_counter()

@@ -12,6 +12,8 @@ wait for signals).
     child_program.py wait FILE [CODE]   write 'ready' to FILE, wait for SIGINT/TERM/HUP,
                                         append each one's name to FILE; then exit CODE,
                                         or die from the first signal when no CODE
+    child_program.py count FILE         like wait, but counts every delivery exactly
+                                        (sigtimedwait; Linux), then exits 128+N
 """
 
 from __future__ import annotations
@@ -56,6 +58,27 @@ def _wait(report: str, code: str | None) -> None:
     os.kill(os.getpid(), received[0])
 
 
+def _count(report: str) -> None:
+    """Like ``wait``, but takes signals with sigtimedwait: each delivery is dequeued as
+    soon as it arrives, so a duplicate sent a moment later is seen, not merged."""
+    watched = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    with open(report, "a", encoding="utf-8") as f:
+        f.write("ready\n")
+    first = signal.sigtimedwait(watched, 10)
+    if first is None:
+        sys.exit(0)
+    names = [signal.Signals(first.si_signo).name]
+    end = time.monotonic() + 0.3
+    while (left := end - time.monotonic()) > 0:
+        more = signal.sigtimedwait(watched, left)
+        if more is not None:
+            names.append(signal.Signals(more.si_signo).name)
+    with open(report, "a", encoding="utf-8") as f:
+        f.write("".join(name + "\n" for name in names))
+    sys.exit(128 + first.si_signo)
+
+
 def main(argv: list[str]) -> None:
     action, args = argv[0], argv[1:]
     if action == "print":
@@ -67,8 +90,10 @@ def main(argv: list[str]) -> None:
     elif action == "exit":
         sys.exit(int(args[0]))
     elif action == "kill":
-        signal.signal(getattr(signal, args[0]), signal.SIG_DFL)
-        os.kill(os.getpid(), getattr(signal, args[0]))
+        signum = getattr(signal, args[0])
+        if signum not in (signal.SIGKILL, signal.SIGSTOP):  # those cannot be caught anyway
+            signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
         time.sleep(5)
     elif action == "echo":
         while chunk := sys.stdin.buffer.read1(65536):
@@ -80,6 +105,8 @@ def main(argv: list[str]) -> None:
         while time.process_time() < end:
             pass
         del block
+    elif action == "count":
+        _count(args[0])
     elif action == "wait":
         _wait(args[0], args[1] if len(args) > 1 else None)
     else:
