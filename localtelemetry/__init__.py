@@ -10,6 +10,7 @@ given ``--telemetry``.
 """
 
 from ._exceptions import (
+    BundleError,
     CommandError,
     ConfigurationError,
     DocumentError,
@@ -20,15 +21,19 @@ from ._exceptions import (
     UnsafeStoreError,
     UsageError,
 )
+from ._reader import Document, Environment, read_bundle, read_sources, read_store
 from ._store import KINDS, Limits, StoreLocation
 from ._telemetry import Telemetry
 from ._version import __version__
 
 __all__ = [
     "KINDS",
+    "BundleError",
     "CommandError",
     "ConfigurationError",
+    "Document",
     "DocumentError",
+    "Environment",
     "KeyFileError",
     "Limits",
     "LocalTelemetryError",
@@ -39,4 +44,7 @@ __all__ = [
     "UnsafeStoreError",
     "UsageError",
     "__version__",
+    "read_bundle",
+    "read_sources",
+    "read_store",
 ]

@@ -3,11 +3,12 @@
 A bundle is a zip holding ``README.txt``, ``documents/<kind>/<id>.json`` and
 ``manifest.json`` (sorted, fixed timestamps and permissions). ``verify`` never trusts
 it: names that are absolute or contain ``..``, symlink entries, duplicates, too many
-entries, oversized entries or totals, compression ratios of a bomb, non-UTF-8 or
-non-JSON content, deep nesting, digests that do not match and documents that do not
-validate each stop verification with one clear ``BundleError``. Nothing is written
-anywhere, except, after a successful verification, into the directory the user names
-with ``--extract`` (file names there are built from validated ids, never from the zip).
+entries, compression methods other than deflate, oversized entries or totals,
+compression ratios of a bomb, non-UTF-8 or non-JSON content, deep nesting, digests
+that do not match and documents that do not validate each stop verification with one
+clear ``BundleError``. Nothing is written anywhere, except, after a successful
+verification, into the directory the user names with ``--extract`` (0700 directories,
+0600 files, names built from validated ids, never from the zip).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MAX_RATIO = 100  # uncompressed/compressed; JSON documents compress about 5-10x
 RATIO_FLOOR = 64 * 1024  # small entries may compress well without being bombs
 MAX_DEPTH = 32
 
-_DOCUMENT_RE = re.compile(rf"^documents/({'|'.join(KINDS)})/([0-9a-hjkmnp-tv-z]{{26}})\.json$")
+_DOCUMENT_RE = re.compile(rf"^documents/({'|'.join(KINDS)})/([0-9a-hjkmnp-tv-z]{{26}})\.json\Z")
 
 README_TEXT = """\
 localtelemetry diagnostics bundle
@@ -131,6 +132,12 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             raise BundleError(f"entry {name!r} is a directory; bundles hold only files")
         if info.flag_bits & 0x1:
             raise BundleError(f"entry {name!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # Bundles are deflated; other methods only widen what a hostile zip can
+            # reach (LZMA and bzip2 decoders, with errors of their own).
+            raise BundleError(
+                f"entry {name!r} uses compression method {info.compress_type}; bundles use deflate"
+            )
         if name not in (MANIFEST_NAME, README_NAME) and not _DOCUMENT_RE.match(name):
             raise BundleError(f"unknown entry {name!r}: not part of the bundle format")
         if info.file_size > _limit_for(name):
@@ -152,6 +159,10 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             data = fh.read(limit + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError) as exc:
         raise BundleError(f"entry {info.filename!r} cannot be read ({exc})") from None
+    except Exception as exc:  # a decoder's own error type: still a malformed bundle
+        raise BundleError(
+            f"entry {info.filename!r} cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
     if len(data) > limit:
         raise BundleError(f"entry {info.filename!r} is larger than its header says")
     return data
@@ -279,7 +290,9 @@ def extract(verified_path: Path, destination: Path) -> int:
     clash = next((p for p in planned if p.exists() or p.is_symlink()), None)
     if clash is not None:
         raise BundleError(f"{clash} already exists; extract into an empty directory")
-    destination.mkdir(parents=True, exist_ok=True)
+    # Like the store: directories we create are 0700, files 0600 (a directory that
+    # already exists is the user's and keeps its mode).
+    destination.mkdir(parents=True, exist_ok=True, mode=0o700)
     if destination.is_symlink():
         raise BundleError(f"{destination} is a symlink; choose a real directory")
     written = 0
@@ -289,7 +302,7 @@ def extract(verified_path: Path, destination: Path) -> int:
             payload = serialize(document)
         else:
             kind, id_ = str(document["kind"]), str(document["id"])
-            (destination / kind).mkdir(exist_ok=True)
+            (destination / kind).mkdir(exist_ok=True, mode=0o700)
             out = destination / kind / f"{id_}.json"
             payload = data
         try:

@@ -375,6 +375,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         _guard(fmt, "export", body)
 
     if not mounted:
+        from ._maintainer_cli import add_maintainer_commands
+
+        add_maintainer_commands(app)
 
         @app.command()
         def inspect(

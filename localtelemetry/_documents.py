@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._hashing import ALGORITHM, Hasher
-from ._scrub import scrub
 from ._version import __version__
 
 SCHEMA_IDS = {
@@ -70,6 +69,8 @@ class SafeValues:
             return "h:" + self.hasher.value(text)
         if _PLAIN_WORD_RE.match(text):
             return text  # short, no digits or colons: no rule can match, skip the scrubber
+        from ._scrub import scrub  # imported only when needed: a successful run rarely is
+
         if scrub(text, hash_path=self.hasher.path_hash).text == text:
             return text
         return "h:" + self.hasher.value(text)
@@ -81,6 +82,8 @@ class SafeValues:
         text = str(raw)
         if sensitive:
             text = replace_sensitive(text, sensitive, self._token_for)
+        from ._scrub import scrub
+
         result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
         for kind, n in result.counts.items():
             self.redactions[kind] = self.redactions.get(kind, 0) + n
@@ -170,6 +173,82 @@ def envelope(
 
 
 def serialize(document: Mapping[str, object]) -> bytes:
+    """Bulk serialization (export, bundles): orjson, indented like the store's files."""
     import orjson
 
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+# -- the recording path's serializer ---------------------------------------------------
+#
+# A run writes three or four small documents. orjson is fast per document, but importing
+# it (and the json package it imports) costs a recorded run about 3 ms, several times
+# what encoding these documents by hand costs. The output is the same indented JSON as
+# ``serialize`` except for floats below 1e-4, which keep Python's exponent form
+# (durations are rounded to microseconds, so documents have none).
+
+_ESCAPES = {i: f"\\u{i:04x}" for i in range(0x20)}
+_ESCAPES.update(
+    {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
+)
+
+
+def json_string(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+def _encode(value: object, indent: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(json_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        finite = value - value == 0.0
+        out.append(float.__repr__(value) if finite else "null")  # like orjson
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        separator = "{\n"
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
+            out.append(separator)
+            out.append(inner)
+            out.append(json_string(key))
+            out.append(": ")
+            _encode(item, inner, out)
+            separator = ",\n"
+        out.append("\n" + indent + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        separator = "[\n"
+        for item in value:
+            out.append(separator)
+            out.append(inner)
+            _encode(item, inner, out)
+            separator = ",\n"
+        out.append("\n" + indent + "]")
+    else:
+        raise TypeError(f"type {type(value).__name__} is not JSON serializable")
+
+
+def encode_document(document: Mapping[str, object]) -> bytes:
+    """A document as the recorder writes it: indented UTF-8 JSON and a newline.
+
+    Raises TypeError for values JSON cannot hold and UnicodeEncodeError for lone
+    surrogates (the recorder catches both and skips the document)."""
+    out: list[str] = []
+    _encode(dict(document), "", out)
+    out.append("\n")
+    return "".join(out).encode("utf-8")

@@ -13,6 +13,7 @@ arrives through ``b.path()`` or inside an error message.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ntpath
 import os
 import posixpath
@@ -32,6 +33,10 @@ ALGORITHM = "blake3-keyed-128"
 _EXTENSION_RE = re.compile(r"^\.[a-z0-9]{1,10}$")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+# Opening a FIFO for reading blocks until a writer appears: a FIFO planted where the key
+# should be would hang every recorded run. Non-blocking, the open returns at once and
+# the file-type check refuses it. (No effect on regular files.)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 class Hasher:
@@ -109,7 +114,7 @@ def _check_key_stat(st: os.stat_result, path: Path) -> None:
 def read_key(path: Path) -> bytes | None:
     """The key, None if there is none yet. Symlinks and wrong sizes are refused."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -127,12 +132,23 @@ def read_key(path: Path) -> bytes | None:
 
 
 def _write_new_key_file(directory: Path) -> Path:
+    """A new key, whole, in a 0600 temp file (removed again if anything fails)."""
     tmp = directory / f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
     try:
-        os.write(fd, os.urandom(KEY_BYTES))
-    finally:
-        os.close(fd)
+        try:
+            view = memoryview(os.urandom(KEY_BYTES))
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.EIO, "short write", str(tmp))
+                view = view[written:]
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return tmp
 
 
@@ -158,7 +174,9 @@ def load_or_create_key(path: Path) -> bytes:
                 if not path.exists():
                     os.replace(tmp, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        # The key is in place (or another process's is): a temp file that cannot be
+        # removed now is removed by a later run, once this process is gone.
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
     key = read_key(path)
     if key is None:
@@ -167,14 +185,25 @@ def load_or_create_key(path: Path) -> bytes:
 
 
 def replace_key(path: Path) -> bytes:
-    """Make a new key, atomically replacing any old (or corrupt) one."""
+    """Make a new key, atomically replacing any old (or corrupt) one.
+
+    Whatever is in the key's place is replaced by name: a symlink's target, a FIFO's
+    writer, a device are never touched. A directory is refused: it may hold someone's
+    files, and it is not ours to remove.
+    """
+    try:
+        st: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise KeyFileError(
+            f"key file {path} is a directory; move it away, then run reset-key again"
+        )
     tmp = _write_new_key_file(path.parent)
     try:
-        if path.is_symlink():
-            path.unlink()
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # a rename: it replaces a symlink, never follows it
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     key = read_key(path)

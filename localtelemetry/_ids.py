@@ -20,6 +20,16 @@ _lock = threading.Lock()
 _last = [-1, 0]  # the last (ms, random part) this process handed out
 
 
+def _forget_sequence() -> None:
+    # A forked child must not continue its parent's sequence: both would hand out
+    # the same ids in the same millisecond, and one document would replace the other.
+    _last[0], _last[1] = -1, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_sequence)
+
+
 def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     """Return a 26-character id whose first 10 characters encode ``epoch_ms``.
 

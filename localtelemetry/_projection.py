@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._bundle import MAX_DEPTH
 from ._hashing import HASH_PATTERN
-from ._schemas import ENVELOPE, load_schema
+from ._schemas import ENVELOPE, load_schema, nested_deeper_than
 from ._scrub import scrub
 
 _PATH_TOKEN_RE = re.compile(r"<path:([0-9a-f]{32})((?:\.[a-z0-9]{1,10})?)>")
@@ -40,6 +41,10 @@ class Rewriter:
     names_hashed: int = 0
 
     def document(self, document: dict[str, Any]) -> dict[str, Any]:
+        if nested_deeper_than(document, MAX_DEPTH):
+            # The walk below recurses; a stored document nested a thousand levels deep
+            # would exhaust the stack. Ours are about six levels deep.
+            raise ValueError(f"document nested deeper than {MAX_DEPTH} levels")
         kind = document.get("kind")
         schema = load_schema(str(kind))
         rewritten = self._walk(document, schema, schema, None)

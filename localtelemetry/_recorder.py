@@ -23,9 +23,9 @@ from ._documents import (
     SafeValues,
     clamp_int,
     duration_bucket,
+    encode_document,
     envelope,
     round_ms,
-    serialize,
 )
 from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
@@ -170,7 +170,7 @@ class Run:
                 key_id=safe.hasher.key_id,
                 payload=build_payload(safe),
             )
-            self.store.write_bytes(kind, doc_id, serialize(document))
+            self.store.write_bytes(kind, doc_id, encode_document(document), journal=True)
         except KeyboardInterrupt:
             self.failed_writes += 1
             if not self.finishing:
@@ -238,10 +238,15 @@ class Run:
                 "redactions": dict(sorted(safe.redactions.items())),
             },
         )
+        self.apply_retention()
+
+    def apply_retention(self) -> None:
+        """Enforce the retention limits once the run's documents are written: usually a
+        check of two small files, a pass over the store only when a limit may be
+        exceeded (``Store.apply_retention``). Also removes temp files of killed writers."""
         if self.disabled_reason is None and self.written:
             try:
-                self.store.prune(_epoch_ms(self.now()))
-                self.store.clean_stale_temp_files(time.time())
+                self.store.apply_retention(_epoch_ms(self.now()), time.time())
             except (Exception, KeyboardInterrupt) as exc:
                 self.warn(f"could not apply retention ({describe_failure(exc)})")
 

@@ -39,7 +39,14 @@ def status_text(result: dict[str, Any]) -> str:
         + ("" if result["store_exists"] else " (not created yet)")
         + (" (relocated by LOCALTELEMETRY_DIR)" if relocated else "")
     )
-    lines.append(f"documents:  {result['documents']} ({human_bytes(result['bytes'])})")
+    if result.get("bytes_estimated"):
+        size = (
+            f"about {human_bytes(result['bytes'])}, estimated from "
+            f"{result['bytes_sampled']} sampled documents"
+        )
+    else:
+        size = human_bytes(result["bytes"])
+    lines.append(f"documents:  {result['documents']} ({size})")
     if result["oldest"]:
         lines.append(f"oldest:     {result['oldest']}")
         lines.append(f"newest:     {result['newest']}")

@@ -58,9 +58,45 @@ def _validators() -> dict[str, Any]:
     }
 
 
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep.
+
+    Iterative, and it stops at the first path that is too deep: the validator and
+    everything that walks a document recurses, so a document nested a thousand levels
+    deep (orjson parses up to 1024) must be refused before it gets there.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if level >= limit:
+            return True
+        stack.extend((child, level + 1) for child in children)
+    return False
+
+
+def _too_deep(value: object) -> list[str]:
+    from ._bundle import MAX_DEPTH
+
+    if nested_deeper_than(value, MAX_DEPTH):
+        return [f"(document): nested deeper than {MAX_DEPTH} levels"]
+    return []
+
+
 def manifest_errors(manifest: object) -> list[str]:
     """Reasons a bundle manifest is invalid; empty when it is valid."""
-    return _errors(_validators()[MANIFEST], manifest)
+    from ._fastschema import is_valid
+
+    # The fast checker only ever answers "certainly valid"; jsonschema decides the rest
+    # and words the errors.
+    if is_valid(MANIFEST, manifest):
+        return []
+    return _too_deep(manifest) or _errors(_validators()[MANIFEST], manifest)
 
 
 def _errors(validator: Any, value: object) -> list[str]:
@@ -79,7 +115,11 @@ def validation_errors(document: object) -> list[str]:
     kind = document.get("kind")
     if kind not in KINDS:
         return [f"unknown kind {kind!r}"]
-    return _errors(_validators()[str(kind)], document)
+    from ._fastschema import is_valid
+
+    if is_valid(str(kind), document):
+        return []
+    return _too_deep(document) or _errors(_validators()[str(kind)], document)
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,10 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
             export.send_signal(signal.SIGKILL)
             interrupted += 1
             export.wait(timeout=60)
-            assert not target.exists(), "a killed export left a file at the target name"
+            # Killed before the bundle was linked into place: nothing at the target. Killed
+            # after (a fast export may be past it and only exiting): the bundle is whole.
+            if target.exists():
+                assert inspect(str(target)).exit_code == 0, "a killed export left a partial"
         else:
             assert export.returncode == 0
             assert inspect(str(target)).exit_code == 0  # a finished bundle is whole

@@ -1,0 +1,1 @@
+"""Alternatives the benchmark compares localtelemetry with, each recording one run."""

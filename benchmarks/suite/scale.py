@@ -1,0 +1,321 @@
+"""Measurements 4 and 5: export, and store operations, on stores of 1k/10k/100k documents.
+
+The largest store is generated (``stores.generate``); the smaller ones hold hard links to
+its newest documents. Export, ``zip -r`` and status/list run in child processes, so
+their times and peak memory are their own; retention runs in this process.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .common import BENCH, PYTHON, child_env, median, ms, run_timed, summary, table
+from .stores import generate, make_document, newest_subset, seed_documents
+
+CHILD = BENCH / "suite" / "child.py"
+
+
+def _child(
+    args: list[str], env: dict[str, str], timeout: float = 1800
+) -> tuple[dict[str, Any], Any]:
+    sample = run_timed([PYTHON, str(CHILD), *args], env, timeout=timeout)
+    if sample.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed: {sample.stderr[-2000:]}")
+    return orjson.loads(sample.stdout.strip().splitlines()[-1]), sample
+
+
+def _zip_tool() -> str | None:
+    return shutil.which("zip")
+
+
+def export_bench(
+    stores: dict[int, Path],
+    base_for: dict[int, Path],
+    repeats: dict[int, int],
+    env: dict[str, str],
+    work: Path,
+) -> dict[str, Any]:
+    zip_path = _zip_tool()
+    rows: dict[str, Any] = {}
+    for size, directory in stores.items():
+        app = directory.name
+        runs = []
+        zips = []
+        for i in range(repeats[size]):
+            out = work / f"bundle-{size}-{i}.zip"
+            data, sample = _child(["export", str(base_for[size]), app, str(out)], env)
+            runs.append(
+                {
+                    "seconds": data["seconds"],
+                    "setup_seconds": data["setup_seconds"],
+                    "process_wall_s": sample.wall_s,
+                    "peak_rss_kib": sample.maxrss_kib,
+                    "documents": data["documents"],
+                    "bundle_bytes": data["bundle_bytes"],
+                    "skipped": data["skipped"],
+                }
+            )
+            out.unlink()
+            zout = work / f"zip-{size}-{i}.zip"
+            if zip_path:
+                z = run_timed([zip_path, "-q", "-r", str(zout), app], env, cwd=directory.parent)
+                if z.returncode != 0:
+                    raise RuntimeError(f"zip failed: {z.stderr}")
+                zips.append({"seconds": z.wall_s, "peak_rss_kib": z.maxrss_kib})
+            else:
+                zdata, z = _child(["pyzip", str(directory), str(zout)], env)
+                zips.append({"seconds": zdata["seconds"], "peak_rss_kib": z.maxrss_kib})
+            zout.unlink()
+        seconds = median([r["seconds"] for r in runs])
+        documents = runs[0]["documents"]
+        zip_seconds = median([z["seconds"] for z in zips])
+        rows[str(size)] = {
+            "store_documents": size,
+            "exported_documents": documents,
+            "skipped": runs[0]["skipped"],
+            "repeats": len(runs),
+            "export_seconds": seconds,
+            "documents_per_second": documents / seconds if seconds else float("inf"),
+            "setup_seconds": median([r["setup_seconds"] for r in runs]),
+            "process_wall_s": median([r["process_wall_s"] for r in runs]),
+            "peak_rss_mib": max(r["peak_rss_kib"] for r in runs) / 1024,
+            "bundle_mib": runs[0]["bundle_bytes"] / 2**20,
+            "zip_seconds": zip_seconds,
+            "zip_peak_rss_mib": max(z["peak_rss_kib"] for z in zips) / 1024,
+            "export_over_zip": seconds / zip_seconds if zip_seconds else float("inf"),
+            "runs": runs,
+        }
+    return {
+        "zip_tool": zip_path or "python zipfile (zip is not installed)",
+        "sizes": rows,
+    }
+
+
+def store_ops_bench(
+    stores: dict[int, Path],
+    base_for: dict[int, Path],
+    repeats: int,
+    env: dict[str, str],
+    work: Path,
+) -> dict[str, Any]:
+    empty_base = work / "empty-base"
+    empty_base.mkdir()
+    rows: dict[str, Any] = {}
+    for size, directory in stores.items():
+        app = directory.name
+        row: dict[str, Any] = {}
+        for op, extra in (("status", []), ("list", ["50"])):
+            inproc = []
+            for _ in range(repeats):
+                data, _sample = _child([op, str(base_for[size]), app, *extra], env)
+                inproc.append(data["seconds"])
+            command = []
+            empty = []
+            cmd_env = {**env, "LOCALTELEMETRY_DIR": str(base_for[size])}
+            empty_env = {**env, "LOCALTELEMETRY_DIR": str(empty_base)}
+            args = [PYTHON, "-m", "localtelemetry", op, "--app", app, "--output", "json"]
+            for _ in range(repeats):
+                s = run_timed(args, cmd_env, timeout=600)
+                command.append(s.wall_s if s.returncode == 0 else float("nan"))
+                e = run_timed(args, empty_env, timeout=600)
+                empty.append(e.wall_s)
+            row[op] = {
+                "in_process_s": summary(inproc),
+                "command_wall_s": median(command),
+                "command_wall_empty_store_s": median(empty),
+            }
+        rows[str(size)] = row
+    return {"repeats": repeats, "sizes": rows}
+
+
+def _retention_step(store: Any) -> Callable[[int, float], object]:
+    if hasattr(store, "apply_retention"):
+        return store.apply_retention  # type: ignore[no-any-return]
+
+    def legacy(now_ms: int, now_s: float) -> None:
+        store.prune(now_ms)
+        store.clean_stale_temp_files(now_s)
+
+    return legacy
+
+
+def retention_bench(
+    stores: dict[int, Path],
+    groups: list[list[bytes]],
+    iterations: int,
+    budget_s: float,
+) -> dict[str, Any]:
+    """Cost of the retention step of one recorded run (3 documents written just before),
+    under the limits and at them (steady state: every run pushes the store over)."""
+    from localtelemetry import Limits
+    from localtelemetry._ids import new_id
+    from localtelemetry._store import Store, StoreLocation
+
+    template = [orjson.loads(d) for d in groups[1]]  # the `check` run: 3 documents
+    rng = random.Random(3)
+    out: dict[str, Any] = {}
+    for scenario in ("under limits", "at the limit"):
+        rows: dict[str, Any] = {}
+        for size, directory in stores.items():
+            location = StoreLocation(directory.name, base=directory.parent)
+            count = sum(1 for _ in Store(location).entries())
+            if scenario == "under limits":
+                limits = Limits(max_documents=10**7, max_bytes=10**12)
+            else:
+                limits = Limits(max_documents=count, max_bytes=10**12)
+            times: list[float] = []
+            started = time.perf_counter()
+            for _ in range(iterations):
+                store = Store(location, limits=limits)  # one Store per run, as in a real run
+                journal = "journal" in inspect.signature(store.write_bytes).parameters
+                now_ms = int(time.time() * 1000)
+                run_id = new_id(now_ms, random_bytes=bytes(rng.randrange(256) for _ in range(10)))
+                for doc in template:
+                    kind, id_, data = make_document(doc, now_ms, run_id, rng)
+                    if journal:
+                        store.write_bytes(kind, id_, data, journal=True)
+                    else:
+                        store.write_bytes(kind, id_, data)
+                step = _retention_step(store)
+                t0 = time.perf_counter()
+                step(int(time.time() * 1000), time.time())
+                times.append(time.perf_counter() - t0)
+                if time.perf_counter() - started > budget_s and len(times) >= 3:
+                    break
+            remaining = sum(1 for _ in Store(location).entries())
+            rows[str(size)] = {
+                "documents_before": count,
+                "documents_after": remaining,
+                "limits": repr(limits),
+                **summary(times),
+            }
+        out[scenario] = rows
+    return out
+
+
+def run(
+    sizes: list[int],
+    export_repeats: dict[int, int],
+    ops_repeats: int,
+    retention_iterations: int,
+    retention_budget_s: float,
+) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="lt-bench-scale-"))
+    try:
+        home = work / "home"
+        home.mkdir()
+        env = child_env(home)
+        t0 = time.perf_counter()
+        groups = seed_documents(work)
+        largest = max(sizes)
+        base_for = {size: work / f"store-{size}" for size in sizes}
+        source = generate(base_for[largest], f"bench{largest}", largest, groups)
+        stores = {largest: source}
+        for size in sorted(sizes):
+            if size != largest:
+                stores[size] = newest_subset(source, base_for[size], f"bench{size}", size)
+        stores = dict(sorted(stores.items()))
+        generation_s = time.perf_counter() - t0
+        result: dict[str, Any] = {"generation_seconds": generation_s}
+        result["export"] = export_bench(stores, base_for, export_repeats, env, work)
+        result["store_ops"] = store_ops_bench(stores, base_for, ops_repeats, env, work)
+        ends = {s: p for s, p in stores.items() if s in (min(sizes), largest)}
+        result["retention"] = retention_bench(
+            ends, groups, retention_iterations, retention_budget_s
+        )
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def render(result: dict[str, Any]) -> str:
+    ex = result["export"]
+    rows: list[tuple[str, ...]] = []
+    for size, r in ex["sizes"].items():
+        rows.append(
+            (
+                f"{int(size):,}",
+                f"{r['exported_documents']:,}",
+                f"{r['export_seconds']:.2f}",
+                f"{r['documents_per_second']:,.0f}",
+                f"{r['peak_rss_mib']:.1f}",
+                f"{r['bundle_mib']:.2f}",
+                f"{r['zip_seconds']:.2f}",
+                f"{r['export_over_zip']:.1f}x",
+            )
+        )
+    parts = [
+        table(
+            f"4. Export (full redaction, re-keyed, validated; median of repeats; "
+            f"compared with {ex['zip_tool']} -r)",
+            (
+                "store docs",
+                "exported",
+                "export s",
+                "docs/s",
+                "peak RSS MiB",
+                "bundle MiB",
+                "zip -r s",
+                "export/zip",
+            ),
+            rows,
+        ),
+        f"(stores generated in {result['generation_seconds']:.1f} s)",
+        "",
+    ]
+    ops = result["store_ops"]
+    rows = []
+    for size, r in ops["sizes"].items():
+        for op in ("status", "list"):
+            o = r[op]
+            rows.append(
+                (
+                    f"{int(size):,}",
+                    op if op == "status" else "list (newest 50)",
+                    ms(o["in_process_s"]["median"]),
+                    ms(o["command_wall_s"]),
+                    ms(o["command_wall_empty_store_s"]),
+                )
+            )
+    parts.append(
+        table(
+            f"5. Store operations (median of {ops['repeats']}; in-process = the command's "
+            "work in a fresh process, command = `python -m localtelemetry ...` end to end)",
+            ("store docs", "operation", "in-process ms", "command ms", "command on empty ms"),
+            rows,
+        )
+    )
+    rows = []
+    for scenario, sizes in result["retention"].items():
+        for size, r in sizes.items():
+            rows.append(
+                (
+                    scenario,
+                    f"{int(size):,}",
+                    f"{r['n']}",
+                    ms(r["median"]),
+                    ms(r["mean"]),
+                    ms(r["max"]),
+                    f"{r['documents_before']:,} -> {r['documents_after']:,}",
+                )
+            )
+    parts.append(
+        table(
+            "Retention step of one recorded run (3 documents written just before it)",
+            ("scenario", "store docs", "runs", "median ms", "mean ms", "max ms", "documents"),
+            rows,
+        )
+    )
+    return "\n".join(parts)
+
+
+__all__ = ["render", "run"]

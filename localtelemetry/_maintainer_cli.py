@@ -1,0 +1,223 @@
+"""The maintainer's commands of the standalone CLI: ``report`` and ``ingest``.
+
+They follow the conventions of ``_cli``: plain text by default, ``--output json`` for
+exactly one JSON object on stdout, one line on stderr and exit code 2 (bad input,
+including an invalid bundle) or 1 (the operation failed) on errors.
+"""
+
+# No "from __future__ import annotations": typer reads the annotations at run time,
+# and Output is imported inside add_maintainer_commands.
+import contextlib
+import enum
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._exceptions import OperationFailed, UsageError
+
+
+class ReportFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+SOURCES_HELP = (
+    "Bundles (.zip), stores, extracted bundles, or directories holding any of them "
+    "(searched recursively, symlinks not followed)."
+)
+SKIP_HELP = (
+    "Leave out a bundle or document that fails verification (listed in the result) "
+    "instead of stopping with an error."
+)
+
+
+def write_file(target: Path, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``target`` through a temporary file (mode 0644 for a report),
+    never replacing an existing file unless ``force``."""
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; give a file name")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UsageError(f"{target} already exists; choose another -o or pass --force")
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"directory {directory} does not exist")
+    tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise UsageError(f"{target} appeared while writing; nothing overwritten") from None
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def add_maintainer_commands(app: typer.Typer) -> None:
+    """Register ``report`` and ``ingest`` on the standalone app."""
+    from ._cli import Output, _emit, _fail, _guard
+
+    def split_output(values: list[str], command: str) -> tuple[Output, Path | None]:
+        """``-o`` takes the words json/text (how the result is printed) or a FILE."""
+        fmt = Output.text
+        target: Path | None = None
+        for value in values:
+            if value in ("json", "text"):
+                fmt = Output(value)
+            elif target is None:
+                target = Path(value)
+            else:
+                _fail(fmt, command, "give at most one output file", 2)
+        return fmt, target
+
+    @app.command()
+    def report(
+        sources: Annotated[
+            list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
+        ],
+        report_format: Annotated[
+            ReportFormat,
+            typer.Option(
+                "--format",
+                "-f",
+                help="text: tables; json: the report as JSON; html: one self-contained page "
+                "with charts (no network).",
+            ),
+        ] = ReportFormat.text,
+        output: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--output",
+                "-o",
+                metavar="FILE|json|text",
+                help="Write the report to FILE instead of stdout; 'json' or 'text' choose "
+                "how the result is printed (--output json: one JSON object). May be given "
+                "twice.",
+            ),
+        ] = None,
+        skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
+        jobs: Annotated[
+            int,
+            typer.Option(
+                "--jobs",
+                "-j",
+                help="Worker processes that verify bundles (0: one per CPU, at most 4).",
+            ),
+        ] = 0,
+        force: Annotated[
+            bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
+        ] = False,
+    ) -> None:
+        """Report across many bundles and stores: per command runs, failure rate, error
+        kinds and durations; per version and platform; build phases; snapshots over
+        time. Every bundle is verified like 'inspect' does."""
+        fmt, target = split_output(output or [], "report")
+
+        def body() -> None:
+            from ._report import build_report, default_jobs, render_text
+
+            if jobs < 0:
+                raise UsageError("--jobs must be 0 or more")
+            if report_format is ReportFormat.html and target is None and fmt is Output.json:
+                raise UsageError("--format html with --output json needs -o FILE")
+            result = build_report(sources, skip_invalid=skip_invalid, jobs=jobs or default_jobs())
+            if not result["documents"]:
+                raise OperationFailed(
+                    "no documents found in the sources"
+                    + (
+                        f" ({result['sources']['skipped']} invalid skipped)"
+                        if result["sources"]["skipped"]
+                        else ""
+                    )
+                )
+            if target is None:
+                if report_format is ReportFormat.html:
+                    from ._report_html import render_html
+
+                    typer.echo(render_html(result), nl=False)
+                elif report_format is ReportFormat.json:
+                    _emit(Output.json, "report", result, "")
+                else:
+                    _emit(fmt, "report", result, render_text(result))
+                return
+            data = _render(report_format, result)
+            write_file(target, data, force=force)
+            summary = {
+                "written": str(target),
+                "format": report_format.value,
+                "bytes": len(data),
+                "documents": result["documents"],
+                "sources": result["sources"],
+            }
+            _emit(
+                fmt,
+                "report",
+                summary,
+                f"wrote {target} ({report_format.value}, {len(data)} bytes): "
+                f"{result['documents']} documents, {result['runs']} runs",
+            )
+
+        _guard(fmt, "report", body)
+
+    @app.command()
+    def ingest(
+        sources: Annotated[
+            list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
+        ],
+        into: Annotated[
+            str,
+            typer.Option(
+                "--into",
+                metavar="TARGET",
+                help="duckdb:PATH (a DuckDB file, created if needed; needs the 'duckdb' "
+                "extra), clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] (needs the "
+                "'clickhouse' extra) or chdb:PATH (embedded ClickHouse, needs chdb).",
+                show_default=False,
+            ),
+        ],
+        skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
+        prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the table names.")] = "lt_",
+        output: Annotated[
+            Output,
+            typer.Option("--output", help="text for people, json for one JSON object on stdout."),
+        ] = Output.text,
+    ) -> None:
+        """Load documents into DuckDB or ClickHouse tables, one per document kind (plus
+        build phases and snapshot counts). Idempotent: a document already there (same
+        id) is never added twice."""
+
+        def body() -> None:
+            from ._ingest import ingest as run_ingest
+            from ._ingest import ingest_text
+
+            result = run_ingest(sources, into, skip_invalid=skip_invalid, prefix=prefix)
+            _emit(output, "ingest", result, ingest_text(result))
+
+        _guard(output, "ingest", body)
+
+
+def _render(report_format: ReportFormat, result: dict[str, Any]) -> bytes:
+    if report_format is ReportFormat.html:
+        from ._report_html import render_html
+
+        return render_html(result).encode("utf-8")
+    if report_format is ReportFormat.json:
+        import json
+
+        return (json.dumps(result, indent=2) + "\n").encode("utf-8")
+    from ._report import render_text
+
+    return (render_text(result) + "\n").encode("utf-8")

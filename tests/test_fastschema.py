@@ -1,0 +1,158 @@
+"""The fast schema check must never accept what jsonschema rejects (it is used to skip
+jsonschema for documents that are certainly valid), and it should accept the
+documents localtelemetry really writes (else it saves nothing)."""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bundle_factory import Population, documents_for, templates, write_bundle
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from localtelemetry._bundle import MANIFEST_NAME, iter_verified
+from localtelemetry._fastschema import is_valid, is_valid_document
+from localtelemetry._schemas import all_schemas
+from localtelemetry._store import KINDS
+
+
+def _jsonschema_valid(name: str, value: Any) -> bool:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    schemas = all_schemas()
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    return bool(Draft202012Validator(schemas[name], registry=registry).is_valid(value))
+
+
+def _samples(tmp: Path) -> list[tuple[str, dict[str, Any]]]:
+    population = Population(6, seed=11)
+    rng = random.Random(5)
+    docs = [d for runs in population.bundle_runs for r in runs for d in documents_for(r, rng)]
+    bundle = write_bundle(tmp / "sample.zip", docs)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name, doc, _ in iter_verified(bundle):
+        out.append(("manifest" if name == MANIFEST_NAME else str(doc["kind"]), doc))
+    out.extend((k, d) for k, d in templates().items())
+    return out
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, dict[str, Any]]]:
+    return _samples(tmp_path_factory.mktemp("fast"))
+
+
+def test_real_documents_are_accepted(samples: list[tuple[str, dict[str, Any]]]) -> None:
+    assert {k for k, _ in samples} == {*KINDS, "manifest"}
+    for name, doc in samples:
+        assert is_valid(name, doc), name
+        if name != "manifest":
+            assert is_valid_document(doc)
+
+
+def test_obviously_wrong_values_are_refused(samples: list[tuple[str, dict[str, Any]]]) -> None:
+    kind, doc = next((k, d) for k, d in samples if k == "cli-command")
+    cases = [
+        ("payload", "outcome", "maybe"),
+        ("payload", "duration_ms", -1),
+        ("payload", "exit_code", 1.0),
+        ("payload", "exit_code", True),
+        ("environment", "os", None),
+        ("app", "name", "bad name"),
+        ("payload", "command_path", ["x"] * 17),
+    ]
+    for outer, key, value in cases:
+        changed = copy.deepcopy(doc)
+        changed[outer][key] = value
+        assert not is_valid(kind, changed), (outer, key, value)
+    extra = copy.deepcopy(doc)
+    extra["payload"]["smuggled"] = 1
+    assert not is_valid(kind, extra)
+    assert not is_valid_document({"kind": "envelope"})
+    assert not is_valid_document([])
+    assert not is_valid("no-such-schema", doc)
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(
+        ["", "linux", "success", "1.0", "h:" + "a" * 32, "a" * 32, "x\n", "é", "0" * 26]
+    ),
+    st.text(max_size=12),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_never_accepts_what_jsonschema_rejects(
+    samples: list[tuple[str, dict[str, Any]]], data: st.DataObject
+) -> None:
+    name, original = data.draw(st.sampled_from(samples))
+    doc = copy.deepcopy(original)
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _paths(doc) if p]
+        path = data.draw(st.sampled_from(paths))
+        parent: Any = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        action = data.draw(st.sampled_from(["replace", "delete", "add", "swap"]))
+        if action == "swap":  # a value from another valid document: often still valid
+            other: Any = data.draw(st.sampled_from([d for k, d in samples if k == name]))
+            try:
+                for part in path:
+                    other = other[part]
+            except (KeyError, IndexError, TypeError):
+                continue
+            parent[path[-1]] = copy.deepcopy(other)
+        elif action == "replace":
+            parent[path[-1]] = data.draw(_values)
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.text(max_size=8))] = data.draw(_values)
+        else:
+            parent.append(data.draw(_values))
+    if is_valid(name, doc):
+        assert _jsonschema_valid(name, doc), doc
+    else:  # a False is "ask jsonschema": fine, but it should be rare for valid documents
+        assert not _jsonschema_valid(name, doc) or _has_integral_float(doc), doc
+
+
+def _has_integral_float(value: Any) -> bool:
+    """The one known, deliberate difference: 1.0 is an integer to jsonschema only."""
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, dict):
+        return any(_has_integral_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_integral_float(v) for v in value)
+    return False

@@ -1,0 +1,132 @@
+"""Issue 4: status and list stay fast on large stores without changing what they say."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localtelemetry import _commands
+from localtelemetry._ids import new_id
+from localtelemetry._render import status_text
+from localtelemetry._store import DOCUMENT_NAME_RE, Store, StoreLocation, _user_state_path
+
+from test_store import NOW, _put
+
+DOC = b'{"kind": "build", "run_id": "r", "payload": {"name": "x", "phases": []}}'
+
+
+def _store(base: Path) -> Store:
+    return Store(StoreLocation("app", base=base))
+
+
+def _fill(store: Store, n: int) -> list[Path]:
+    return [
+        store.write_bytes(
+            "build" if i % 3 else "snapshot",
+            new_id(int((NOW - timedelta(minutes=n - i)).timestamp() * 1000)),
+            DOC + b" " * i,
+        )
+        for i in range(n)
+    ]
+
+
+def test_names_only_listing_matches_the_stat_listing(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _fill(store, 30)
+    (store.directory / "build-notanid.json").write_text("x")
+    (store.directory / f"build-{new_id(1)}.json\n").write_text("x")  # a newline: not ours
+    os.mkdir(store.directory / f"build-{new_id(2)}.json")  # a directory: not a document
+    full = store.entries()
+    light = store.entries(sizes=False)
+    assert [(e.kind, e.id, e.path) for e in full] == [(e.kind, e.id, e.path) for e in light]
+    assert all(e.size > 0 for e in full) and all(e.size == -1 for e in light)
+    assert all(DOCUMENT_NAME_RE.match(e.name) for e in light)
+    assert store.sizes([e.name for e in light]) == [e.size for e in full]
+    by_kind, foreign = store.ids(foreign=True)
+    assert sorted((i, k) for k, ids in by_kind.items() for i in ids) == [
+        (e.id, e.kind) for e in full
+    ]
+    assert sorted(foreign) == store.foreign_files()
+    assert store.ids(kinds=frozenset({"snapshot"}))[0]["build"] == []
+
+
+def test_status_estimates_bytes_of_large_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    paths = _fill(store, 60)
+    exact = _commands.status(store, {})
+    assert exact["bytes"] == sum(p.stat().st_size for p in paths)
+    assert exact["bytes_estimated"] is False and exact["bytes_sampled"] is None
+    assert "about" not in status_text(exact)
+    monkeypatch.setattr(_commands, "EXACT_SIZES_UP_TO", 10)
+    monkeypatch.setattr(_commands, "SIZE_SAMPLE", 20)
+    estimate = _commands.status(store, {})
+    assert estimate["bytes_estimated"] is True
+    assert 20 <= estimate["bytes_sampled"] <= 24  # every third document of each kind
+    assert abs(estimate["bytes"] - exact["bytes"]) < exact["bytes"] * 0.1
+    assert estimate["documents"] == exact["documents"] == 60
+    assert estimate["by_kind"]["snapshot"]["count"] == 20
+    assert (estimate["oldest"], estimate["newest"]) == (exact["oldest"], exact["newest"])
+    assert "about" in status_text(estimate)
+    assert f"{estimate['bytes_sampled']} sampled" in status_text(estimate)
+
+
+def test_list_reads_only_the_documents_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    for i in range(25):
+        _put(store, timedelta(minutes=30 - i))
+    newest = store.entries()[-1]
+    newest.path.write_bytes(b"{not json")
+    reads: list[Any] = []
+    real = _commands.load_document
+
+    def counting(path: Path) -> dict[str, object]:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(_commands, "load_document", counting)
+    shown = _commands.list_documents(store, kind=None, run=None, since=None, limit=5)
+    assert len(reads) == 6  # five shown, one unreadable
+    assert shown["shown"] == 5 and shown["skipped_unreadable"] == 1
+    assert shown["total"] == 24
+    assert [r["id"] for r in shown["documents"]] == [e.id for e in store.entries()[-6:-1]]
+    mixed = _store(tmp_path / "mixed")
+    _fill(mixed, 12)  # builds and snapshots
+    rows = _commands.list_documents(mixed, kind=None, run=None, since=None, limit=7)["documents"]
+    assert [(r["id"], r["kind"]) for r in rows] == [(e.id, e.kind) for e in mixed.entries()[-7:]]
+    reads.clear()
+    everything = _commands.list_documents(store, kind=None, run=None, since=None, limit=None)
+    assert len(reads) == 25 and everything["total"] == everything["shown"] == 24
+    since = _commands.list_documents(
+        store, kind=None, run=None, since=NOW - timedelta(minutes=10), limit=None
+    )
+    assert since["total"] == 4  # 10..6 minutes old, and the newest is unreadable
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"XDG_STATE_HOME": "/x/state", "HOME": "/home/u"},
+        {"XDG_STATE_HOME": "/x//state/", "HOME": "/home/u"},
+        {"XDG_STATE_HOME": "", "HOME": "/home/u/"},
+        {"XDG_STATE_HOME": "   ", "HOME": "/home/u"},
+        {"HOME": "/"},
+        {"XDG_STATE_HOME": "relative/state", "HOME": "/home/u"},
+    ],
+)
+def test_the_default_store_is_where_platformdirs_says(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _user_state_path("mycli") == Path(platformdirs.user_state_path("mycli"))

@@ -1,0 +1,54 @@
+"""Issue 4: the recording path writes its documents without importing orjson.
+
+``encode_document`` must write the same bytes ``serialize`` (orjson) writes for
+everything a document holds, and refuse what JSON cannot hold, like orjson does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localtelemetry._documents import encode_document, serialize
+
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False).filter(
+    lambda f: "e" not in repr(f)  # Python writes 1e-05 where orjson writes 0.00001
+)
+_SCALARS = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _FLOATS | st.text()
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(st.dictionaries(st.text(), _VALUES, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_same_bytes_as_orjson(document: dict[str, Any]) -> None:
+    assert encode_document(document) == serialize(document)
+
+
+def test_real_documents_and_odd_values() -> None:
+    document = {
+        "text": "quote \" backslash \\ newline \n tab \t nul \x00 del \x7f \u2028 é 😀",
+        "numbers": [0, -1, 2**53, 1.5, -0.0, 1e16, 123.456],
+        "nested": {"empty_list": [], "empty_object": {}, "tuple": (1, 2)},
+        "flags": [True, False, None],
+    }
+    assert orjson.loads(encode_document(document)) == orjson.loads(serialize(document))
+    # Not finite: null, like orjson.
+    assert orjson.loads(encode_document({"x": math.inf, "y": math.nan})) == {"x": None, "y": None}
+
+
+@pytest.mark.parametrize("value", [{1: "x"}, {"x": object()}, {"x": "\ud800"}])
+def test_refuses_what_json_cannot_hold(value: dict[Any, Any]) -> None:
+    # Run.write catches both and skips the document.
+    with pytest.raises((TypeError, ValueError)):
+        encode_document(value)
+    with pytest.raises((TypeError, ValueError)):
+        serialize(value)
