@@ -155,6 +155,14 @@ def status(store: Store, environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def summary_of(document: Mapping[str, Any]) -> str:
+    """One line about a document; a document with unexpected types gets none."""
+    try:
+        return _summary(document)
+    except (TypeError, AttributeError, ValueError):
+        return ""
+
+
+def _summary(document: Mapping[str, Any]) -> str:
     payload = document.get("payload") or {}
     kind = document.get("kind")
     if kind == "cli-command":

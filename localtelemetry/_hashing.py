@@ -17,7 +17,6 @@ import errno
 import ntpath
 import os
 import posixpath
-import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,13 +29,20 @@ KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
 HASH_PATTERN = "^[0-9a-f]{32}$"
 ALGORITHM = "blake3-keyed-128"
-_EXTENSION_RE = re.compile(r"^\.[a-z0-9]{1,10}$")
+EXTENSION_PATTERN = r"^\.[a-z0-9]{1,10}$"
+_EXTENSION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 # Opening a FIFO for reading blocks until a writer appears: a FIFO planted where the key
 # should be would hang every recorded run. Non-blocking, the open returns at once and
 # the file-type check refuses it. (No effect on regular files.)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def is_extension(text: str) -> bool:
+    """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
+    return 2 <= len(text) <= 11 and text[0] == "." and not text[1:].strip(_EXTENSION_CHARS)
 
 
 class Hasher:
@@ -91,7 +97,7 @@ class Hasher:
         ext = module.splitext(module.basename(normalized))[1].lower()
         return {
             "hash": self._digest(b"path", normalized),
-            "extension": ext if _EXTENSION_RE.match(ext) else None,
+            "extension": ext if is_extension(ext) else None,
             "is_absolute": is_absolute,
             "under_home": under_home,
         }

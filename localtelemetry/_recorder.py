@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +35,16 @@ OUTCOMES = ("success", "failure", "interrupted")
 BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
 MAX_PATH_DEPTH = 16
 UNLISTED = "\x00"  # marks a command name that is not in the registered command tree
-FLAG_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+FLAG_PATTERN = r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_FLAG_REST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
+
+def is_flag(text: str) -> bool:
+    """Whether ``text`` fully matches FLAG_PATTERN (string checks: no regex to compile
+    on the recording path)."""
+    body = text[2:] if text.startswith("--") else text[1:] if text.startswith("-") else ""
+    return 0 < len(body) <= 64 and body[0] in _ALNUM and not body.strip(_FLAG_REST)
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -321,7 +329,7 @@ def cli_command_payload(
         "command_path": path,
         "command_family": path[0] if path else None,
         "invocation_shape": shape,
-        "flags": [f for f in flags if FLAG_RE.match(f)],
+        "flags": [f for f in flags if is_flag(f)],
         "parameters": parameters,
         "duration_ms": duration,
         "duration_bucket": duration_bucket(duration),

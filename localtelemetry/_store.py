@@ -20,14 +20,15 @@ import stat
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._exceptions import DocumentError, StoreError, UnsafeStoreError
 from ._ids import ID_PATTERN, id_time_ms, new_id
 
 KINDS = ("cli-command", "build", "snapshot", "run-summary")
-DOCUMENT_NAME_RE = re.compile(rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$")
+DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
 TEMP_PREFIX = ".tmp-"
-TEMP_NAME_RE = re.compile(r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$")
+TEMP_NAME_PATTERN = r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$"
 KEY_FILE_NAME = ".hashkey"
 #: Retention bookkeeping (see ``Store.apply_retention``); both are ours, never foreign.
 STATE_NAME = ".retention"
@@ -223,8 +224,28 @@ class DocumentEntry:
         return id_time_ms(self.id)
 
 
-def _is_ours(name: str) -> re.Match[str] | None:
-    return DOCUMENT_NAME_RE.match(name)
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(name: str) -> re.Pattern[str]:
+    """DOCUMENT_NAME_RE and TEMP_NAME_RE, compiled on first use: every host process
+    imports this module, and compiling them cost each of its runs a third of a ms."""
+    compiled = _COMPILED.get(name)
+    if compiled is None:
+        pattern = DOCUMENT_NAME_PATTERN if name == "DOCUMENT_NAME_RE" else TEMP_NAME_PATTERN
+        compiled = _COMPILED[name] = re.compile(pattern)
+    return compiled
+
+
+if TYPE_CHECKING:  # at run time, __getattr__ below compiles them on first use
+    DOCUMENT_NAME_RE: re.Pattern[str]
+    TEMP_NAME_RE: re.Pattern[str]
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name in ("DOCUMENT_NAME_RE", "TEMP_NAME_RE"):
+        return _regex(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -422,7 +443,7 @@ class Store:
                 parsed = _document_name(name)
                 if parsed is None:
                     if others:
-                        if TEMP_NAME_RE.match(name):
+                        if _regex("TEMP_NAME_RE").match(name):
                             result.temps.append((name, entry.path))
                         elif name not in _OWN_FILES:
                             result.foreign.append(name)
@@ -514,7 +535,7 @@ class Store:
                     and not name[-31:-5].strip(chars)
                 )
                 and name not in _OWN_FILES
-                and not TEMP_NAME_RE.match(name)
+                and not _regex("TEMP_NAME_RE").match(name)
             ]
         return by_kind, others
 
@@ -550,9 +571,9 @@ class Store:
     def find(self, ref: str) -> DocumentEntry:
         """A document by full id, unique id prefix (4+ chars) or file name."""
         ref = ref.strip()
-        name_match = _is_ours(Path(ref).name)
-        if name_match:
-            ref = name_match.group(2)
+        named = _document_name(Path(ref).name)
+        if named:
+            ref = named[1]
         ref = ref.lower()
         if len(ref) < 4:
             raise DocumentError(f"document id {ref!r} is too short; give at least 4 characters")
@@ -628,7 +649,7 @@ class Store:
         temps = []
         with os.scandir(directory) as it:
             for entry in it:
-                if entry.name.startswith(TEMP_PREFIX) and TEMP_NAME_RE.match(entry.name):
+                if entry.name.startswith(TEMP_PREFIX) and _regex("TEMP_NAME_RE").match(entry.name):
                     temps.append((entry.name, entry.path))
         return _remove_stale(temps, now_s)
 
@@ -785,7 +806,7 @@ def _remove_stale(temps: list[tuple[str, str]], now_s: float) -> int:
     removed = 0
     me = os.getpid()
     for name, path in temps:
-        match = TEMP_NAME_RE.match(name)
+        match = _regex("TEMP_NAME_RE").match(name)
         if match is None:
             continue
         pid = int(match.group(1))
@@ -821,7 +842,8 @@ def _pid_alive(pid: int) -> bool:
 def read_document_bytes(path: Path, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     """Read a file without following symlinks, refusing anything over ``limit`` bytes."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+        # O_NONBLOCK: a FIFO put where a document should be must not hang the reader.
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise DocumentError(f"{path.name}: is a symlink; not following it") from None
@@ -858,6 +880,11 @@ def parse_document(data: bytes, name: str) -> dict[str, object]:
         raise DocumentError(f"{name}: is not valid JSON ({exc.msg})") from None
     if not isinstance(value, dict):
         raise DocumentError(f"{name}: is not a JSON object")
+    from ._bundle import MAX_DEPTH
+    from ._schemas import nested_deeper_than
+
+    if nested_deeper_than(value, MAX_DEPTH):  # ours are 6 deep; printing it would recurse
+        raise DocumentError(f"{name}: is nested deeper than {MAX_DEPTH} levels")
     return value
 
 

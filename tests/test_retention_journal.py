@@ -74,7 +74,7 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         return real(self, *args)
 
     monkeypatch.setattr(Store, "_full_retention", counted)
-    yield calls
+    return calls
 
 
 def _documents(base: Path) -> list[str]:
@@ -102,9 +102,7 @@ def test_the_count_limit_holds_after_every_run(tmp_path: Path, scans: list[int])
     assert 1 < len(scans) < 10
 
 
-def test_a_store_at_its_limit_is_not_listed_on_every_run(
-    tmp_path: Path, scans: list[int]
-) -> None:
+def test_a_store_at_its_limit_is_not_listed_on_every_run(tmp_path: Path, scans: list[int]) -> None:
     app = _app(tmp_path, max_documents=96)  # prunes 3 below the limit when it lists
     for _ in range(60):
         _run(app)
@@ -122,9 +120,7 @@ def test_the_bytes_limit_holds(tmp_path: Path) -> None:
         assert total <= 12_000
 
 
-def test_age_is_enforced_when_the_oldest_document_expires(
-    tmp_path: Path, scans: list[int]
-) -> None:
+def test_age_is_enforced_when_the_oldest_document_expires(tmp_path: Path, scans: list[int]) -> None:
     clock = Clock()
     app = _app(tmp_path, clock, max_age_days=0.5)
     _run(app)

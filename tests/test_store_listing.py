@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_store import NOW, _put
 
 from localtelemetry import _commands
 from localtelemetry._ids import new_id
 from localtelemetry._render import status_text
 from localtelemetry._store import DOCUMENT_NAME_RE, Store, StoreLocation, _user_state_path
-
-from test_store import NOW, _put
 
 DOC = b'{"kind": "build", "run_id": "r", "payload": {"name": "x", "phases": []}}'
 

@@ -35,7 +35,7 @@ def test_same_bytes_as_orjson(document: dict[str, Any]) -> None:
 
 def test_real_documents_and_odd_values() -> None:
     document = {
-        "text": "quote \" backslash \\ newline \n tab \t nul \x00 del \x7f \u2028 é 😀",
+        "text": 'quote " backslash \\ newline \n tab \t nul \x00 del \x7f \u2028 é 😀',
         "numbers": [0, -1, 2**53, 1.5, -0.0, 1e16, 123.456],
         "nested": {"empty_list": [], "empty_object": {}, "tuple": (1, 2)},
         "flags": [True, False, None],
@@ -52,3 +52,45 @@ def test_refuses_what_json_cannot_hold(value: dict[Any, Any]) -> None:
         encode_document(value)
     with pytest.raises((TypeError, ValueError)):
         serialize(value)
+
+
+# The recording path checks names with string methods instead of compiling regexes; each
+# check must accept exactly what its published pattern fully matches.
+_CHECKS = [
+    ("localtelemetry._documents", "is_name", "NAME_PATTERN"),
+    ("localtelemetry._documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
+    ("localtelemetry._recorder", "is_flag", "FLAG_PATTERN"),
+    ("localtelemetry._hashing", "is_extension", "EXTENSION_PATTERN"),
+    ("localtelemetry._telemetry", "is_app_name", "APP_NAME_PATTERN"),
+    ("localtelemetry._telemetry", "is_version", "VERSION_PATTERN"),
+]
+_ALPHABET = st.sampled_from("aZ09_.:-+/ \n\tÉé٣²") | st.characters()
+
+
+@pytest.mark.parametrize(("module", "check", "pattern"), _CHECKS)
+@given(data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_string_checks_match_their_patterns(
+    module: str, check: str, pattern: str, data: st.DataObject
+) -> None:
+    import importlib
+    import re
+
+    mod = importlib.import_module(module)
+    regex = re.compile(getattr(mod, pattern))
+    text = data.draw(
+        st.from_regex(regex, fullmatch=True) | st.text(_ALPHABET, max_size=70), label="text"
+    )
+    assert getattr(mod, check)(text) == (regex.fullmatch(text) is not None), repr(text)
+    assert not getattr(mod, check)(text + "\n")  # where `$` would have let it through
+
+
+def test_the_regexes_are_still_importable() -> None:
+    from localtelemetry._documents import _PLAIN_WORD_RE, NAME_RE
+    from localtelemetry._store import DOCUMENT_NAME_RE, TEMP_NAME_RE
+    from localtelemetry._telemetry import APP_NAME_RE, VERSION_RE
+
+    assert NAME_RE.match("phase_1") and _PLAIN_WORD_RE.match("phase")
+    assert DOCUMENT_NAME_RE.match("build-" + "0" * 26 + ".json")
+    assert TEMP_NAME_RE.match(".tmp-12-" + "a" * 16 + ".partial")
+    assert APP_NAME_RE.match("mycli") and VERSION_RE.match("1.2.3+local")
