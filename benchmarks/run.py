@@ -61,11 +61,11 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         targets.append(
             _target(
                 "1. disabled path: no measurable difference",
-                lo <= 0.0 <= hi and d["diff_median"] <= 0.005,
+                lo <= 0.0 <= hi,
                 f"whole process {w['diff_median'] * 1000:+.2f} ms (95% CI {lo * 1000:+.2f}.."
                 f"{hi * 1000:+.2f}), ratio {w['ratio_median']:.3f}; in process "
                 f"{d['diff_median'] * 1000:+.2f} ms",
-                "whole-process 95% CI contains 0 and in-process cost <= 5 ms",
+                "95% CI of the whole-process paired difference contains 0",
             )
         )
         lt = st["added"]["localtelemetry"]["in_process"]
@@ -230,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(scale.render(results["scale"]))
         print()
+    try:
+        load_at_end = list(os.getloadavg())
+    except OSError:
+        load_at_end = []
+    info["loadavg_at_end"] = load_at_end
+    print("load average at the end: " + ", ".join(f"{x:.2f}" for x in load_at_end))
     targets = [] if smoke else check_targets(results)
     if targets:
         print(render_targets(targets))

@@ -59,6 +59,13 @@ def _record(app: typer.Typer, item: str) -> None:
         app(["--telemetry", "work", item], standalone_mode=False)
 
 
+def _say(line: str) -> None:
+    """One write per line: the server and its forked children share this pipe, and
+    print() may split a line into several writes that interleave (``childready``)."""
+    sys.stdout.flush()
+    os.write(1, (line + "\n").encode())
+
+
 def main(mode: str, runs: int) -> None:
     base = Path(os.environ["LOCALTELEMETRY_DIR"])
     pid = os.getpid()
@@ -75,8 +82,8 @@ def main(mode: str, runs: int) -> None:
             telemetry.snapshot("state", counts={"items": 3}, filters={"item": str(i)})
             telemetry.end_run(run, 0)
         if i == 0:
-            print("ready", flush=True)
-    print("done", flush=True)
+            _say("ready")
+    _say("done")
 
 
 def _warm_up() -> None:
@@ -98,7 +105,7 @@ def serve() -> None:
     for line in sys.stdin:
         if line.strip() == "reap":
             os.waitpid(child, 0)  # killed by the test: now it is really gone
-            print("reaped", flush=True)
+            _say("reaped")
             continue
         sys.stdout.flush()
         child = os.fork()
@@ -107,7 +114,7 @@ def serve() -> None:
                 main(line.strip(), 10**9)
             finally:
                 os._exit(0)
-        print("child", child, flush=True)
+        _say(f"child {child}")
 
 
 if __name__ == "__main__":
