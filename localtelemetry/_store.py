@@ -275,14 +275,13 @@ def _state_line(*fields: int) -> bytes:
 
 
 class _Scan:
-    """One pass over the store directory: documents, temp files, everything else."""
+    """One pass over the store directory: the documents, and the temp files."""
 
-    __slots__ = ("documents", "foreign", "temps")
+    __slots__ = ("documents", "temps")
 
     def __init__(self) -> None:
         self.documents: list[DocumentEntry] = []
         self.temps: list[tuple[str, str]] = []  # (name, path)
-        self.foreign: list[str] = []
 
 
 class Store:
@@ -428,7 +427,7 @@ class Store:
     # -- listing and reading ----------------------------------------------------------
 
     def _scan(
-        self, directory: Path, kinds: frozenset[str] | None, *, sizes: bool, others: bool
+        self, directory: Path, kinds: frozenset[str] | None, *, sizes: bool, temps: bool
     ) -> _Scan:
         """One scandir pass. Documents must be regular files: with ``sizes`` that is
         checked with lstat (which also gives the size), else from the directory entry's
@@ -442,11 +441,8 @@ class Store:
                 name = entry.name
                 parsed = _document_name(name)
                 if parsed is None:
-                    if others:
-                        if _regex("TEMP_NAME_RE").match(name):
-                            result.temps.append((name, entry.path))
-                        elif name not in _OWN_FILES:
-                            result.foreign.append(name)
+                    if temps and name.startswith(TEMP_PREFIX):
+                        result.temps.append((name, entry.path))  # checked in _remove_stale
                     continue
                 kind, id_ = parsed
                 if kinds is not None and kind not in kinds:
@@ -480,7 +476,7 @@ class Store:
         directory = self.existing_directory()
         if directory is None:
             return []
-        found = self._scan(directory, kinds, sizes=sizes, others=False).documents
+        found = self._scan(directory, kinds, sizes=sizes, temps=False).documents
         found.sort(key=_SORT_KEY)
         return found
 
@@ -754,7 +750,7 @@ class Store:
                 # Records appended from here on are counted again on top of this pass
                 # (some of their documents are in it too): counting twice is safe.
                 jst = os.fstat(jfd)
-            scan = self._scan(directory, None, sizes=True, others=True)
+            scan = self._scan(directory, None, sizes=True, temps=True)
             entries = scan.documents
             entries.sort(key=_SORT_KEY)
             doomed, kept = self._plan(entries, now_ms, slack=True)
