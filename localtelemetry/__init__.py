@@ -9,6 +9,8 @@ Importing this package is cheap: the recording machinery loads only in a run tha
 given ``--telemetry``.
 """
 
+import typing as _typing
+
 from ._exceptions import (
     BundleError,
     CommandError,
@@ -21,10 +23,12 @@ from ._exceptions import (
     UnsafeStoreError,
     UsageError,
 )
-from ._reader import Document, Environment, read_bundle, read_sources, read_store
 from ._store import KINDS, Limits, StoreLocation
 from ._telemetry import Telemetry
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._reader import Document, Environment, read_bundle, read_sources, read_store
 
 __all__ = [
     "KINDS",
@@ -48,3 +52,21 @@ __all__ = [
     "read_sources",
     "read_store",
 ]
+
+# The maintainer API (reading bundles) is imported on first use: every run of every host
+# CLI imports this package, and almost none of them read bundles (issue 4).
+_READER_NAMES = frozenset({"Document", "Environment", "read_bundle", "read_sources", "read_store"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _READER_NAMES:
+        from . import _reader
+
+        value = getattr(_reader, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

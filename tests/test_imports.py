@@ -84,6 +84,19 @@ def test_import_of_the_package_is_light() -> None:
     ).stdout
     for module in (*HEAVY, "typer", "click"):
         assert f"'{module}'" not in out, module
+    # The maintainer API loads on first use, not in every host CLI's run (issue 4).
+    for module in ("localtelemetry._reader", "localtelemetry._recorder", "zipfile"):
+        assert f"'{module}'" not in out, module
+
+
+def test_lazy_reader_names_resolve_to_the_reader_module() -> None:
+    from localtelemetry import _reader
+
+    for name in ("Document", "Environment", "read_bundle", "read_sources", "read_store"):
+        assert getattr(localtelemetry, name) is getattr(_reader, name)
+        assert name in dir(localtelemetry)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        localtelemetry.nope  # noqa: B018
 
 
 def _imported_modules(path: Path) -> set[str]:
