@@ -227,51 +227,74 @@ _ESCAPES.update(
 
 
 def json_string(text: str) -> str:
+    # Most strings need no escaping: checking that is several times cheaper than translate.
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
     return '"' + text.translate(_ESCAPES) + '"'
 
 
 def _encode(value: object, indent: str, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(json_string(value))
+    """Append ``value`` as JSON; ``indent`` is the newline and indentation before it.
+
+    Exact types are dispatched first (the documents hold nothing else); subclasses such
+    as str enums take ``_encode_subclass``, which encodes them as their base type."""
+    t = type(value)
+    if t is str:
+        out.append(json_string(value))  # type: ignore[arg-type]
+    elif t is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        separator = "{" + inner
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if not isinstance(key, str):
+                raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
+            out.append(separator)
+            out.append(json_string(key))
+            out.append(": ")
+            _encode(item, inner, out)
+            separator = "," + inner
+        out.append(indent + "}")
+    elif t is list or t is tuple:
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        separator = "[" + inner
+        for item in value:  # type: ignore[attr-defined]
+            out.append(separator)
+            _encode(item, inner, out)
+            separator = "," + inner
+        out.append(indent + "]")
     elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif isinstance(value, int):
+    elif t is int:
         out.append(int.__repr__(value))
+    elif t is float:
+        finite = value - value == 0.0  # type: ignore[operator]
+        out.append(float.__repr__(value) if finite else "null")
+    else:
+        _encode_subclass(value, indent, out)
+
+
+def _encode_subclass(value: object, indent: str, out: list[str]) -> None:
+    # Like orjson: a subclass is written as its base type's value (a str enum as its
+    # string), never through its own __str__ or __repr__.
+    if isinstance(value, str):
+        _encode(str.__str__(value), indent, out)
+    elif isinstance(value, int):  # bool is handled before: True/False are singletons
+        _encode(int(int.__index__(value)), indent, out)
     elif isinstance(value, float):
-        finite = value - value == 0.0
-        out.append(float.__repr__(value) if finite else "null")  # like orjson
+        _encode(float(float.__float__(value)), indent, out)
     elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        inner = indent + "  "
-        separator = "{\n"
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
-            out.append(separator)
-            out.append(inner)
-            out.append(json_string(key))
-            out.append(": ")
-            _encode(item, inner, out)
-            separator = ",\n"
-        out.append("\n" + indent + "}")
+        _encode(dict(value), indent, out)
     elif isinstance(value, list | tuple):
-        if not value:
-            out.append("[]")
-            return
-        inner = indent + "  "
-        separator = "[\n"
-        for item in value:
-            out.append(separator)
-            out.append(inner)
-            _encode(item, inner, out)
-            separator = ",\n"
-        out.append("\n" + indent + "]")
+        _encode(list(value), indent, out)
     else:
         raise TypeError(f"type {type(value).__name__} is not JSON serializable")
 
@@ -282,6 +305,6 @@ def encode_document(document: Mapping[str, object]) -> bytes:
     Raises TypeError for values JSON cannot hold and UnicodeEncodeError for lone
     surrogates (the recorder catches both and skips the document)."""
     out: list[str] = []
-    _encode(dict(document), "", out)
+    _encode(dict(document), "\n", out)
     out.append("\n")
     return "".join(out).encode("utf-8")

@@ -94,3 +94,37 @@ def test_the_regexes_are_still_importable() -> None:
     assert DOCUMENT_NAME_RE.match("build-" + "0" * 26 + ".json")
     assert TEMP_NAME_RE.match(".tmp-12-" + "a" * 16 + ".partial")
     assert APP_NAME_RE.match("mycli") and VERSION_RE.match("1.2.3+local")
+
+
+def test_subclasses_are_written_as_their_base_type_like_orjson() -> None:
+    import enum
+
+    class Mode(str, enum.Enum):
+        fast = "fast"
+
+    class Level(enum.IntEnum):
+        high = 3
+
+    class Text(str):
+        def __str__(self) -> str:
+            return "not this"
+
+    class Mapping(dict[str, Any]):
+        pass
+
+    class Items(list[Any]):
+        pass
+
+    document = {
+        "mode": Mode.fast,
+        "level": Level.high,
+        "text": Text('plain "quoted"'),
+        "mapping": Mapping(a=Items([Mode.fast, 1.5])),
+    }
+    assert encode_document(document) == serialize(document)
+    assert orjson.loads(encode_document(document)) == {
+        "mode": "fast",
+        "level": 3,
+        "text": 'plain "quoted"',
+        "mapping": {"a": ["fast", 1.5]},
+    }
