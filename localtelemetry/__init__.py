@@ -23,7 +23,7 @@ from ._exceptions import (
     UnsafeStoreError,
     UsageError,
 )
-from ._store import KINDS, Limits, StoreLocation
+from ._location import KINDS, Limits, StoreLocation
 from ._telemetry import Telemetry
 from ._version import __version__
 

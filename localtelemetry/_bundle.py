@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import BundleError
-from ._store import KINDS
+from ._location import KINDS
 
 BUNDLE_FORMAT = "localtelemetry-bundle"
 BUNDLE_FORMAT_VERSION = 1

@@ -22,7 +22,8 @@ import typer
 
 from . import _commands, _render
 from ._exceptions import LocalTelemetryError, UsageError
-from ._store import KINDS, Store, StoreLocation
+from ._location import KINDS, StoreLocation
+from ._store import Store
 from ._telemetry import APP_NAME_RE
 
 if TYPE_CHECKING:

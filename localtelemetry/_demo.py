@@ -18,7 +18,9 @@ from typing import Any
 from . import _commands, _render
 from ._env import hard_off_reason
 from ._exceptions import OperationFailed
-from ._store import Store, StoreLocation, load_document
+from ._listing import load_document
+from ._location import StoreLocation
+from ._store import Store
 
 EXAMPLE_APP = "nb"
 _NOTES = {

@@ -36,9 +36,12 @@ from ._bundle import (
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
+from ._ids import lowest_id
+from ._listing import DocumentEntry, load_document
+from ._location import KINDS
 from ._projection import Rewriter
 from ._schemas import MANIFEST, validation_errors
-from ._store import KINDS, DocumentEntry, Store, load_document, lowest_id
+from ._store import Store
 from ._version import __version__
 
 MAX_SKIPPED_LISTED = 1000
@@ -636,7 +639,7 @@ def _nothing_message(report: Report) -> str:
 def _remove_stale_partials(directory: Path, name: str) -> None:
     """A killed export leaves its hidden temp file; the next export to the same name
     removes it once its writer is gone."""
-    from ._store import _pid_alive
+    from ._retention import pid_alive
 
     prefix = f".{name}.partial-"
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
@@ -644,10 +647,6 @@ def _remove_stale_partials(directory: Path, name: str) -> None:
             if not entry.name.startswith(prefix):
                 continue
             pid_text = entry.name[len(prefix) :].split("-", 1)[0]
-            if (
-                pid_text.isdigit()
-                and int(pid_text) != os.getpid()
-                and not _pid_alive(int(pid_text))
-            ):
+            if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)

@@ -7,13 +7,12 @@ file names alone, without opening or stat-ing them.
 from __future__ import annotations
 
 import os
-import re
 import threading
 
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-_INDEX = {c: i for i, c in enumerate(_ALPHABET)}
+ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
+_INDEX = {c: i for i, c in enumerate(ID_CHARS)}
 ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
-ID_RE = re.compile(rf"^{ID_PATTERN}$")
+_LOWEST_RANDOM = bytes(10)
 
 
 _lock = threading.Lock()
@@ -53,7 +52,7 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     value = (ms << 80) | rnd
     chars = []
     for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
+        chars.append(ID_CHARS[value & 31])
         value >>= 5
     return "".join(reversed(chars))
 
@@ -65,3 +64,9 @@ def id_time_ms(id_: str) -> int:
         value = (value << 5) | _INDEX[c]
     # 10 chars hold 50 bits: two always-zero bits above the 48-bit time.
     return value
+
+
+def lowest_id(ms: int) -> str:
+    """The smallest id of millisecond ``ms``: ids sort by time, so comparing ids with it
+    compares creation times without decoding every id."""
+    return new_id(ms, random_bytes=_LOWEST_RANDOM)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import BundleError, DocumentError, UsageError
-from ._store import DOCUMENT_NAME_RE, KINDS
+from ._location import DOCUMENT_NAME_RE, KINDS
 
 #: Bundles whose documents add up to at most this many bytes are verified in one pass
 #: and held in memory until the last check passed; bigger ones are verified completely
@@ -246,7 +246,7 @@ def read_document_file(
     """One loose document file (bounded read, no symlinks, depth and schema checked,
     kind and id matching the file name when given). Raises ``DocumentError``."""
     from ._bundle import parse_json
-    from ._store import read_document_bytes
+    from ._listing import read_document_bytes
 
     try:
         raw = read_document_bytes(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import UsageError
-from ._store import KINDS
+from ._location import KINDS
 
 ENVELOPE = "envelope"
 MANIFEST = "manifest"

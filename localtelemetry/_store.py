@@ -1,61 +1,46 @@
-"""Where documents live and how they get there.
+"""Writing documents, and the cheap retention check after a recording run.
 
-``StoreLocation`` only computes paths: constructing one, or asking it anything, creates
-nothing on disk. ``Store`` does the I/O: it creates the directory (0700) only when a
-document is actually written, writes each document atomically (0600 temp file, then
-rename), enforces retention, removes temp files left by killed processes, and reads
-documents with a size bound. A file that is not ours by name is never deleted.
+``Store`` does the I/O for one app's store (``StoreLocation``, in ``_location``, only
+computes where it is): it creates the directory (0700) only when a document is actually
+written, writes each document atomically (0600 temp file, then rename), keeps the
+retention journal, and checks after each run whether the limits may be exceeded. Listing
+and reading (``_listing``) and pruning (``_retention``) load only when needed, so a
+recording run that stays within its limits imports neither. A file that is not ours by
+name is never deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import itertools
-import operator
 import os
-import posixpath
-import re
 import stat
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._exceptions import DocumentError, StoreError, UnsafeStoreError
-from ._ids import ID_PATTERN, id_time_ms, new_id
+from ._exceptions import UnsafeStoreError
+from ._location import (
+    BINARY,
+    JOURNAL_NAME,
+    NOFOLLOW,
+    STATE_NAME,
+    TEMP_PREFIX,
+    Limits,
+    StoreLocation,
+)
 
-KINDS = ("cli-command", "build", "snapshot", "run-summary")
-DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
-TEMP_PREFIX = ".tmp-"
-TEMP_NAME_PATTERN = r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$"
-KEY_FILE_NAME = ".hashkey"
-#: Retention bookkeeping (see ``Store.apply_retention``); both are ours, never foreign.
-STATE_NAME = ".retention"
-JOURNAL_NAME = ".retention-log"
-_OWN_FILES = frozenset({KEY_FILE_NAME, STATE_NAME, JOURNAL_NAME})
+if TYPE_CHECKING:
+    from ._listing import DocumentEntry
+
 STATE_MAGIC = "localtelemetry-retention"
 STATE_VERSION = 1
-
-#: Largest document the reader accepts; ours are a few KB.
-MAX_DOCUMENT_BYTES = 1024 * 1024
-#: A temp file whose writer is gone, or older than this, is stale.
-STALE_TEMP_SECONDS = 15 * 60
-#: Documents this new are "just written" for the clock-jump guard in ``prune``.
-RECENT_MS = 10 * 60 * 1000
-
-#: A full retention pass prunes this fraction below each limit, and at most an hour of
-#: age early, so a store at its limits is listed once per many runs, not on every run.
-SLACK_FRACTION = 32
-AGE_SLACK_MS = 60 * 60 * 1000
 #: The cheap retention check gives way to a full pass after this much journal (about
 #: 8,000 documents), after a day, and when the clock went back by more than a minute.
 MAX_TAIL_BYTES = 64 * 1024
 FULL_PASS_EVERY_MS = 24 * 60 * 60 * 1000
 CLOCK_BACK_MS = 60 * 1000
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
 # Journal records: native 4-byte unsigned ints (the journal never leaves this machine).
 _RECORD_BYTES = 4
 _INTENT = 0xFFFFFFFF  # a document is about to be written
@@ -68,220 +53,8 @@ _JOURNAL_SUPPORTED = (
 )
 
 
-# Plain slotted classes, not dataclasses: creating a dataclass costs about a millisecond
-# at import, and this module is imported by every run of the host app.
-
-
-class Limits:
-    """Retention limits, applied every time a run writes documents."""
-
-    __slots__ = ("max_age_days", "max_bytes", "max_documents")
-
-    def __init__(
-        self,
-        max_documents: int = 1000,
-        max_bytes: int = 20 * 1000 * 1000,
-        max_age_days: float = 30.0,
-    ) -> None:
-        if max_documents < 1 or max_bytes < 1 or max_age_days <= 0:
-            raise ValueError("retention limits must be positive")
-        self.max_documents = max_documents
-        self.max_bytes = max_bytes
-        self.max_age_days = max_age_days
-
-    def __repr__(self) -> str:
-        return (
-            f"Limits(max_documents={self.max_documents}, max_bytes={self.max_bytes}, "
-            f"max_age_days={self.max_age_days})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Limits):
-            return NotImplemented
-        return (self.max_documents, self.max_bytes, self.max_age_days) == (
-            other.max_documents,
-            other.max_bytes,
-            other.max_age_days,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.max_documents, self.max_bytes, self.max_age_days))
-
-
-class StoreLocation:
-    """Computes where an app's documents live. Creates nothing.
-
-    Precedence: an explicit ``base`` (``Telemetry(directory=...)``), then
-    ``LOCALTELEMETRY_DIR`` (documents of app NAME live in ``$LOCALTELEMETRY_DIR/NAME``),
-    then the platform's user state directory for the app, sub-folder ``telemetry``.
-    """
-
-    __slots__ = ("app_name", "base", "environ")
-
-    def __init__(
-        self,
-        app_name: str,
-        base: Path | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self.app_name = app_name
-        self.base = base
-        self.environ = environ
-
-    def __repr__(self) -> str:
-        return f"StoreLocation({self.app_name!r}, base={self.base!r})"
-
-    @property
-    def relocated_by(self) -> str | None:
-        if self.base is not None:
-            return "directory"
-        if self._env_base():
-            return "LOCALTELEMETRY_DIR"
-        return None
-
-    def _env_base(self) -> str | None:
-        environ = os.environ if self.environ is None else self.environ
-        value = environ.get("LOCALTELEMETRY_DIR", "").strip()
-        return value or None
-
-    @property
-    def directory(self) -> Path:
-        if self.base is not None:
-            return Path(self.base) / self.app_name
-        env_base = self._env_base()
-        if env_base:
-            return Path(env_base).expanduser() / self.app_name
-        return _user_state_path(self.app_name) / "telemetry"
-
-    @property
-    def key_path(self) -> Path:
-        return self.directory / KEY_FILE_NAME
-
-    def document_path(self, kind: str, id_: str) -> Path:
-        return self.directory / f"{kind}-{id_}.json"
-
-
-def _user_state_path(app_name: str) -> Path:
-    """``platformdirs.user_state_path(app_name)``.
-
-    On Linux, when ``$XDG_STATE_HOME`` or ``$HOME`` is an absolute path, the answer is
-    plain string work, done here: importing platformdirs costs a few milliseconds of
-    every recorded run. Anything else (macOS, Windows, relative or missing variables)
-    asks platformdirs itself. ``tests/test_store.py`` checks the two agree.
-    """
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_STATE_HOME", "")
-        if posixpath.isabs(xdg):
-            return Path(xdg, app_name)
-        home = os.environ.get("HOME", "")
-        if not xdg.strip() and posixpath.isabs(home):
-            return Path(home, ".local", "state", app_name)
-    import platformdirs
-
-    return Path(platformdirs.user_state_path(app_name))
-
-
-class DocumentEntry:
-    """A file in the store whose name says it is one of our documents.
-
-    ``size`` is -1 when the listing did not stat the file (``entries(sizes=False)``).
-    The ``path`` is built on first use: listing 100,000 documents should not build
-    100,000 ``Path`` objects.
-    """
-
-    __slots__ = ("_directory", "_path", "id", "kind", "name", "size")
-
-    def __init__(self, kind: str, id: str, path: Path | str, size: int) -> None:
-        self.kind = kind
-        self.id = id
-        text = os.fspath(path)
-        self._directory, self.name = os.path.split(text)
-        self._path: Path | None = path if isinstance(path, Path) else None
-        self.size = size
-
-    @classmethod
-    def _make(cls, kind: str, id: str, directory: str, name: str, size: int) -> DocumentEntry:
-        entry = cls.__new__(cls)
-        entry.kind = kind
-        entry.id = id
-        entry._directory = directory
-        entry.name = name
-        entry._path = None
-        entry.size = size
-        return entry
-
-    @property
-    def path(self) -> Path:
-        if self._path is None:
-            self._path = Path(self._directory, self.name)
-        return self._path
-
-    def __repr__(self) -> str:
-        return f"DocumentEntry({self.kind!r}, {self.id!r}, size={self.size})"
-
-    @property
-    def created_ms(self) -> int:
-        return id_time_ms(self.id)
-
-
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(name: str) -> re.Pattern[str]:
-    """DOCUMENT_NAME_RE and TEMP_NAME_RE, compiled on first use: every host process
-    imports this module, and compiling them cost each of its runs a third of a ms."""
-    compiled = _COMPILED.get(name)
-    if compiled is None:
-        pattern = DOCUMENT_NAME_PATTERN if name == "DOCUMENT_NAME_RE" else TEMP_NAME_PATTERN
-        compiled = _COMPILED[name] = re.compile(pattern)
-    return compiled
-
-
-if TYPE_CHECKING:  # at run time, __getattr__ below compiles them on first use
-    DOCUMENT_NAME_RE: re.Pattern[str]
-    TEMP_NAME_RE: re.Pattern[str]
-
-
-def __getattr__(name: str) -> re.Pattern[str]:
-    if name in ("DOCUMENT_NAME_RE", "TEMP_NAME_RE"):
-        return _regex(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
-_KIND_OF = {kind: kind for kind in KINDS}
-_SORT_KEY = operator.attrgetter("id", "kind")
-_LOWEST_RANDOM = bytes(10)
-
-
-def _document_name(name: str) -> tuple[str, str] | None:
-    """(kind, id) when ``name`` is ``<kind>-<id>.json``: what DOCUMENT_NAME_RE accepts,
-    checked with string operations (a regex match per file is slow at 100k files)."""
-    kind = _KIND_OF.get(name[:-32])
-    if kind is None or name[-32] != "-" or not name.endswith(".json"):
-        return None
-    id_ = name[-31:-5]
-    return (kind, id_) if not id_.strip(_ID_CHARS) else None
-
-
-def lowest_id(ms: int) -> str:
-    """The smallest id of millisecond ``ms``: ids sort by time, so comparing ids with it
-    compares creation times without decoding every id."""
-    return new_id(ms, random_bytes=_LOWEST_RANDOM)
-
-
 def _state_line(*fields: int) -> bytes:
     return (" ".join([STATE_MAGIC, *map(str, fields)]) + "\n").encode("ascii")
-
-
-class _Scan:
-    """One pass over the store directory: the documents, and the temp files."""
-
-    __slots__ = ("documents", "temps")
-
-    def __init__(self) -> None:
-        self.documents: list[DocumentEntry] = []
-        self.temps: list[tuple[str, str]] = []  # (name, path)
 
 
 class Store:
@@ -369,7 +142,7 @@ class Store:
         try:
             final = directory / f"{kind}-{id_}.json"
             tmp = directory / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
             try:
                 try:
                     view = memoryview(data)
@@ -398,7 +171,7 @@ class Store:
             self._dirty = True
             return -1
         try:
-            fd = os.open(directory / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | _NOFOLLOW)
+            fd = os.open(directory / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | NOFOLLOW)
         except OSError:
             self._dirty = True
             return -1
@@ -424,230 +197,55 @@ class Store:
             self._dirty = True
             return False
 
-    # -- listing and reading ----------------------------------------------------------
-
-    def _scan(
-        self, directory: Path, kinds: frozenset[str] | None, *, sizes: bool, temps: bool
-    ) -> _Scan:
-        """One scandir pass. Documents must be regular files: with ``sizes`` that is
-        checked with lstat (which also gives the size), else from the directory entry's
-        type (no system call on Linux)."""
-        result = _Scan()
-        documents = result.documents
-        base = os.fspath(directory)
-        make = DocumentEntry._make
-        with os.scandir(directory) as it:
-            for entry in it:
-                name = entry.name
-                parsed = _document_name(name)
-                if parsed is None:
-                    if temps and name.startswith(TEMP_PREFIX):
-                        result.temps.append((name, entry.path))  # checked in _remove_stale
-                    continue
-                kind, id_ = parsed
-                if kinds is not None and kind not in kinds:
-                    continue
-                if sizes:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue  # vanished (pruned by a concurrent run)
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    size = st.st_size
-                else:
-                    try:
-                        if not entry.is_file(follow_symlinks=False):
-                            continue
-                    except OSError:
-                        continue
-                    size = -1
-                documents.append(make(kind, id_, base, name, size))
-        return result
+    # -- listing, reading and pruning: in _listing and _retention, loaded on first use --
 
     def entries(
         self, *, kinds: frozenset[str] | None = None, sizes: bool = True
     ) -> list[DocumentEntry]:
-        """Our documents, oldest first. Foreign files are ignored (and never touched).
+        """Our documents, oldest first (``_listing.entries``)."""
+        from ._listing import entries
 
-        ``sizes=False`` skips the stat of every file (``size`` is then -1): listing
-        100,000 documents takes a fraction of the time.
-        """
-        directory = self.existing_directory()
-        if directory is None:
-            return []
-        found = self._scan(directory, kinds, sizes=sizes, temps=False).documents
-        found.sort(key=_SORT_KEY)
-        return found
+        return entries(self, kinds=kinds, sizes=sizes)
 
     def ids(
         self, *, kinds: frozenset[str] | None = None, foreign: bool = False
     ) -> tuple[dict[str, list[str]], list[str]]:
-        """The ids of our documents by kind (unsorted), and with ``foreign`` the names of
-        the files that are not ours: the cheapest listing there is.
+        """Document ids by kind, and foreign file names (``_listing.ids``)."""
+        from ._listing import ids
 
-        One scandir pass over file names; documents must be regular files, which the
-        directory entry tells without a system call on Linux. No object per document:
-        at 100,000 documents this matters for both time and memory.
-        """
-        by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
-        directory = self.existing_directory()
-        if directory is None:
-            return by_kind, []
-        regular: list[str] = []
-        irregular: list[str] = []
-        with os.scandir(directory) as it:
-            for entry in it:
-                try:
-                    is_file = entry.is_file(follow_symlinks=False)
-                except OSError:
-                    is_file = False
-                (regular if is_file else irregular).append(entry.name)
-        chars = _ID_CHARS
-        for kind in KINDS:
-            if kinds is not None and kind not in kinds:
-                continue
-            prefix, length = kind + "-", len(kind) + 32
-            # What DOCUMENT_NAME_RE accepts, a list comprehension per kind: a regex match
-            # or a function call per file costs a quarter of a second at 100,000 files.
-            by_kind[kind] = [
-                id_
-                for name in regular
-                if len(name) == length
-                and name.startswith(prefix)
-                and name.endswith(".json")
-                and not (id_ := name[-31:-5]).strip(chars)
-            ]
-        others: list[str] = []
-        if foreign:
-            kind_of = _KIND_OF
-            others = [
-                name
-                for name in itertools.chain(regular, irregular)
-                if not (  # the negation of _document_name(name), inlined
-                    name[:-32] in kind_of
-                    and name[-32] == "-"
-                    and name.endswith(".json")
-                    and not name[-31:-5].strip(chars)
-                )
-                and name not in _OWN_FILES
-                and not _regex("TEMP_NAME_RE").match(name)
-            ]
-        return by_kind, others
+        return ids(self, kinds=kinds, foreign=foreign)
 
     def sizes(self, names: list[str]) -> list[int]:
-        """The current size of each named file in the store; -1 for one that vanished or
-        is not a regular file."""
-        out = []
-        directory = self.directory
-        dir_fd = None
-        if os.stat in os.supports_dir_fd:
-            with contextlib.suppress(OSError):
-                dir_fd = os.open(directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
-        try:
-            for name in names:
-                try:
-                    if dir_fd is not None:
-                        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                    else:
-                        st = os.lstat(directory / name)
-                except OSError:
-                    out.append(-1)
-                    continue
-                out.append(st.st_size if stat.S_ISREG(st.st_mode) else -1)
-        finally:
-            if dir_fd is not None:
-                os.close(dir_fd)
-        return out
+        from ._listing import sizes
+
+        return sizes(self, names)
 
     def foreign_files(self) -> list[str]:
-        """Names in the store that are neither documents, temp files nor our own files."""
-        return sorted(self.ids(foreign=True)[1])
+        from ._listing import foreign_files
+
+        return foreign_files(self)
 
     def find(self, ref: str) -> DocumentEntry:
         """A document by full id, unique id prefix (4+ chars) or file name."""
-        ref = ref.strip()
-        named = _document_name(Path(ref).name)
-        if named:
-            ref = named[1]
-        ref = ref.lower()
-        if len(ref) < 4:
-            raise DocumentError(f"document id {ref!r} is too short; give at least 4 characters")
-        matches = [e for e in self.entries(sizes=False) if e.id.startswith(ref)]
-        if not matches:
-            raise DocumentError(f"no document with id {ref!r}; 'list' shows the ids")
-        if len(matches) > 1:
-            raise DocumentError(f"id prefix {ref!r} is ambiguous ({len(matches)} documents)")
-        return matches[0]
+        from ._listing import find
 
-    # -- maintenance ----------------------------------------------------------------
+        return find(self, ref)
 
     def prune(self, now_ms: int) -> int:
-        """Apply the retention limits exactly; oldest documents go first. Returns how
-        many went.
+        """Apply the retention limits exactly (``_retention.prune``)."""
+        from ._retention import prune
 
-        Two guards against a wrong clock: documents dated more than a day ahead go first
-        (else they would outlive real ones forever), and age pruning is skipped when it
-        would remove every document but the ones just written, which is what a clock
-        jumped far ahead looks like (count and size limits still apply).
-        """
-        doomed, _ = self._plan(self.entries(), now_ms, slack=False)
-        return self.delete(doomed)
-
-    def _plan(
-        self, entries: list[DocumentEntry], now_ms: int, *, slack: bool
-    ) -> tuple[list[DocumentEntry], list[DocumentEntry]]:
-        """(doomed, kept) for ``entries`` sorted oldest first. With ``slack``, prune a
-        little below each limit (1/32 of it; at most an hour of age) so a store at its
-        limits is scanned once per many runs instead of on every run."""
-        limits = self.limits
-        day = 86_400_000
-        max_age_ms = int(limits.max_age_days * day)
-        max_documents, max_bytes, age_slack = limits.max_documents, limits.max_bytes, 0
-        if slack:
-            max_documents -= max_documents // SLACK_FRACTION
-            max_bytes -= max_bytes // SLACK_FRACTION
-            age_slack = min(max_age_ms // SLACK_FRACTION, AGE_SLACK_MS)
-        future_id = lowest_id(now_ms + day + 1)  # created_ms > now + day
-        cutoff_id = lowest_id(now_ms - max_age_ms + age_slack)  # created_ms < cutoff
-        recent_id = lowest_id(now_ms - RECENT_MS)
-        future = [e for e in entries if e.id >= future_id]
-        present = [e for e in entries if e.id < future_id]
-        aged = [e for e in present if e.id < cutoff_id]
-        older = sum(1 for e in present if e.id < recent_id)
-        if aged and len(aged) == older:
-            aged = []
-        kept = present[len(aged) :]  # present is sorted: the aged ones come first
-        total = sum(e.size for e in kept)
-        excess = len(kept) - max_documents
-        i = 0
-        while i < len(kept) and (excess > 0 or total > max_bytes):
-            total -= kept[i].size
-            excess -= 1
-            i += 1
-        return future + aged + kept[:i], kept[i:]
+        return prune(self, now_ms)
 
     def delete(self, entries: list[DocumentEntry]) -> int:
-        removed = 0
-        for entry in entries:
-            try:
-                os.unlink(entry.path)
-                removed += 1
-            except FileNotFoundError:
-                pass  # a concurrent run pruned it first
-        return removed
+        from ._retention import delete
+
+        return delete(entries)
 
     def clean_stale_temp_files(self, now_s: float) -> int:
-        """Remove temp files whose writing process is gone or that are old."""
-        directory = self.existing_directory()
-        if directory is None:
-            return 0
-        temps = []
-        with os.scandir(directory) as it:
-            for entry in it:
-                if entry.name.startswith(TEMP_PREFIX) and _regex("TEMP_NAME_RE").match(entry.name):
-                    temps.append((entry.name, entry.path))
-        return _remove_stale(temps, now_s)
+        from ._retention import clean_stale_temp_files
+
+        return clean_stale_temp_files(self, now_s)
 
     # -- retention as runs write --------------------------------------------------------
 
@@ -681,7 +279,7 @@ class Store:
 
     def _read_state(self, directory: Path) -> list[int] | None:
         try:
-            fd = os.open(directory / STATE_NAME, os.O_RDONLY | _NOFOLLOW | _BINARY)
+            fd = os.open(directory / STATE_NAME, os.O_RDONLY | NOFOLLOW | BINARY)
         except OSError:
             return None
         try:
@@ -711,7 +309,7 @@ class Store:
             return False
         try:
             dir_mtime = os.stat(directory).st_mtime_ns
-            fd = os.open(directory / JOURNAL_NAME, os.O_RDONLY | _NOFOLLOW | _BINARY)
+            fd = os.open(directory / JOURNAL_NAME, os.O_RDONLY | NOFOLLOW | BINARY)
         except OSError:
             return False
         try:
@@ -738,11 +336,14 @@ class Store:
         return documents + written <= max_docs and size + added <= max_bytes
 
     def _full_retention(self, directory: Path, now_ms: int, now_s: float) -> int:
+        from ._listing import SORT_KEY, scan
+        from ._retention import delete, plan, remove_stale, write_state
+
         jfd = -1
         if _JOURNAL_SUPPORTED:
             jfd = os.open(
                 directory / JOURNAL_NAME,
-                os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _BINARY,
+                os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | BINARY,
                 0o600,
             )
         try:
@@ -750,16 +351,16 @@ class Store:
                 # Records appended from here on are counted again on top of this pass
                 # (some of their documents are in it too): counting twice is safe.
                 jst = os.fstat(jfd)
-            scan = self._scan(directory, None, sizes=True, temps=True)
-            entries = scan.documents
-            entries.sort(key=_SORT_KEY)
-            doomed, kept = self._plan(entries, now_ms, slack=True)
-            removed = self.delete(doomed)
-            _remove_stale(scan.temps, now_s)
+            found = scan(directory, None, sizes=True, temps=True)
+            documents = found.documents
+            documents.sort(key=SORT_KEY)
+            doomed, kept = plan(self.limits, documents, now_ms, slack=True)
+            removed = delete(doomed)
+            remove_stale(found.temps, now_s)
             if jfd >= 0:
                 max_docs, max_bytes, max_age = self._limit_fields()
                 expires = kept[0].created_ms + max_age if kept else -1
-                self._write_state(
+                write_state(
                     directory,
                     _state_line(
                         STATE_VERSION,
@@ -781,119 +382,3 @@ class Store:
         finally:
             if jfd >= 0:
                 os.close(jfd)
-
-    def _write_state(self, directory: Path, data: bytes) -> None:
-        tmp = directory / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
-        try:
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(tmp, directory / STATE_NAME)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-
-def _remove_stale(temps: list[tuple[str, str]], now_s: float) -> int:
-    """Remove the temp files whose writing process is gone or that are old."""
-    removed = 0
-    me = os.getpid()
-    for name, path in temps:
-        match = _regex("TEMP_NAME_RE").match(name)
-        if match is None:
-            continue
-        pid = int(match.group(1))
-        if pid == me:
-            continue
-        try:
-            st = os.lstat(path)
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            continue  # ours are regular files: a directory or link of that name is not
-        if now_s - st.st_mtime > STALE_TEMP_SECONDS or not _pid_alive(pid):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-                removed += 1
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # no cheap check: rely on age
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def read_document_bytes(path: Path, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """Read a file without following symlinks, refusing anything over ``limit`` bytes."""
-    try:
-        # O_NONBLOCK: a FIFO put where a document should be must not hang the reader.
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DocumentError(f"{path.name}: is a symlink; not following it") from None
-        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror})") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise DocumentError(f"{path.name}: is not a regular file")
-        if st.st_size > limit:
-            raise DocumentError(f"{path.name}: is {st.st_size} bytes, over the {limit}-byte limit")
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 65536))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        if len(data) > limit:
-            raise DocumentError(f"{path.name}: grew over the {limit}-byte limit while reading")
-        return data
-    finally:
-        os.close(fd)
-
-
-def parse_document(data: bytes, name: str) -> dict[str, object]:
-    """Parse document bytes; anything but a JSON object is a DocumentError."""
-    import orjson
-
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise DocumentError(f"{name}: is not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise DocumentError(f"{name}: is not a JSON object")
-    from ._bundle import MAX_DEPTH
-    from ._schemas import nested_deeper_than
-
-    if nested_deeper_than(value, MAX_DEPTH):  # ours are 6 deep; printing it would recurse
-        raise DocumentError(f"{name}: is nested deeper than {MAX_DEPTH} levels")
-    return value
-
-
-def load_document(path: Path) -> dict[str, object]:
-    return parse_document(read_document_bytes(path), path.name)
-
-
-__all__ = [
-    "KINDS",
-    "DocumentEntry",
-    "Limits",
-    "Store",
-    "StoreError",
-    "StoreLocation",
-    "load_document",
-]

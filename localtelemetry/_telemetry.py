@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ._env import hard_off_reason
 from ._exceptions import ConfigurationError
-from ._store import Limits, StoreLocation
+from ._location import Limits, StoreLocation
 
 if TYPE_CHECKING:
     from ._noop import NullBuild

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._store import Store, StoreLocation, load_document
+from ._listing import load_document
+from ._location import StoreLocation
+from ._store import Store
 
 __all__ = ["RecordedRun", "read_documents", "record"]
 

@@ -35,7 +35,7 @@ from localtelemetry._bundle import (
 )
 from localtelemetry._documents import SCHEMA_IDS, duration_bucket, rfc3339, serialize
 from localtelemetry._ids import new_id
-from localtelemetry._store import KINDS
+from localtelemetry._location import KINDS
 from localtelemetry._version import __version__
 
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

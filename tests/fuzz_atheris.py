@@ -39,8 +39,8 @@ with atheris.instrument_imports():
     from localtelemetry._bundle import MANIFEST_NAME, parse_json, zip_info
     from localtelemetry._exceptions import BundleError, DocumentError
     from localtelemetry._inspect import inspect_bundle
+    from localtelemetry._listing import load_document
     from localtelemetry._schemas import manifest_errors, validation_errors
-    from localtelemetry._store import load_document
 
 WORK = Path(tempfile.mkdtemp(prefix="lt-atheris-"))
 SEED_BUNDLE: list[bytes] = []

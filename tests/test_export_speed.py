@@ -19,8 +19,10 @@ from typer.testing import CliRunner
 
 from localtelemetry._bundle import zip_info
 from localtelemetry._export import _CachingRewriter, _Keys, _ZipWriter
+from localtelemetry._listing import load_document
+from localtelemetry._location import StoreLocation
 from localtelemetry._projection import Rewriter
-from localtelemetry._store import Store, StoreLocation, load_document
+from localtelemetry._store import Store
 
 import hostapp
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from localtelemetry._bundle import MANIFEST_NAME, iter_verified
 from localtelemetry._fastschema import is_valid, is_valid_document
+from localtelemetry._location import KINDS
 from localtelemetry._schemas import all_schemas
-from localtelemetry._store import KINDS
 
 
 def _jsonschema_valid(name: str, value: Any) -> bool:

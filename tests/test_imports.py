@@ -79,6 +79,16 @@ def test_enabled_path_does_not_import_validation_or_rich(tmp_path: Path) -> None
         assert "resource" not in modules
 
 
+def test_a_run_within_the_limits_neither_lists_nor_prunes(tmp_path: Path) -> None:
+    _modules_after(["--telemetry", "ok", "src"], tmp_path)  # first run: a full pass
+    modules = _modules_after(["--telemetry", "ok", "src"], tmp_path)
+    assert len(list((tmp_path / "store" / "hostapp").glob("run-summary-*.json"))) == 2
+    assert "localtelemetry._store" in modules
+    # The cheap retention check sufficed: the listing and pruning code never loaded.
+    assert "localtelemetry._listing" not in modules
+    assert "localtelemetry._retention" not in modules
+
+
 def test_import_of_the_package_is_light() -> None:
     code = "import sys, localtelemetry; print(sorted(sys.modules))"
     out = subprocess.run(
@@ -87,7 +97,14 @@ def test_import_of_the_package_is_light() -> None:
     for module in (*HEAVY, "typer", "click"):
         assert f"'{module}'" not in out, module
     # The maintainer API loads on first use, not in every host CLI's run (issue 4).
-    for module in ("localtelemetry._reader", "localtelemetry._recorder", "zipfile"):
+    for module in (
+        "localtelemetry._reader",
+        "localtelemetry._recorder",
+        "localtelemetry._store",
+        "localtelemetry._listing",
+        "localtelemetry._retention",
+        "zipfile",
+    ):
         assert f"'{module}'" not in out, module
 
 

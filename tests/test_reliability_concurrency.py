@@ -26,7 +26,7 @@ import pytest
 
 from localtelemetry._bundle import MANIFEST_NAME, iter_verified
 from localtelemetry._ids import new_id
-from localtelemetry._store import TEMP_NAME_RE
+from localtelemetry._location import TEMP_NAME_RE
 
 from conftest import HOSTAPP, clean_env, run_script, store_documents
 

@@ -38,8 +38,9 @@ from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry
 from localtelemetry._hashing import KEY_BYTES, Hasher
+from localtelemetry._listing import load_document
+from localtelemetry._location import DOCUMENT_NAME_RE, KEY_FILE_NAME, TEMP_NAME_RE
 from localtelemetry._schemas import validation_errors
-from localtelemetry._store import DOCUMENT_NAME_RE, KEY_FILE_NAME, TEMP_NAME_RE, load_document
 
 from conftest import TESTS, clean_env
 

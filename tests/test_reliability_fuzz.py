@@ -36,8 +36,8 @@ from typer.testing import CliRunner
 from localtelemetry._bundle import MANIFEST_NAME, parse_json, zip_info
 from localtelemetry._cli import make_app
 from localtelemetry._exceptions import BundleError, DocumentError
+from localtelemetry._listing import load_document, parse_document
 from localtelemetry._schemas import manifest_errors, validation_errors
-from localtelemetry._store import load_document, parse_document
 
 import hostapp
 from conftest import TESTS

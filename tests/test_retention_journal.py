@@ -21,7 +21,8 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry, _store
-from localtelemetry._store import JOURNAL_NAME, STATE_NAME, Store, StoreLocation
+from localtelemetry._location import JOURNAL_NAME, STATE_NAME, StoreLocation
+from localtelemetry._store import Store
 
 from conftest import ROOT, clean_env
 

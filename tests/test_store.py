@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import DocumentError, Limits, StoreLocation
-from localtelemetry._ids import ID_RE, id_time_ms, new_id
-from localtelemetry._store import MAX_DOCUMENT_BYTES, Store, load_document
+from localtelemetry._ids import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._listing import load_document
+from localtelemetry._location import MAX_DOCUMENT_BYTES
+from localtelemetry._store import Store
 
 from conftest import all_files
 
@@ -145,7 +148,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
 @settings(max_examples=200, deadline=None)
 def test_ids_round_trip_their_time_and_sort_by_it(ms: int, rnd: bytes) -> None:
     id_ = new_id(ms, random_bytes=rnd)
-    assert ID_RE.match(id_)
+    assert re.fullmatch(ID_PATTERN, id_)
     assert id_time_ms(id_) == ms
     if ms < 2**48 - 1:
         assert new_id(ms + 1, random_bytes=b"\0" * 10) > id_  # later time sorts after

@@ -12,8 +12,9 @@ from test_store import NOW, _put
 
 from localtelemetry import _commands
 from localtelemetry._ids import new_id
+from localtelemetry._location import DOCUMENT_NAME_RE, StoreLocation, _user_state_path
 from localtelemetry._render import status_text
-from localtelemetry._store import DOCUMENT_NAME_RE, Store, StoreLocation, _user_state_path
+from localtelemetry._store import Store
 
 DOC = b'{"kind": "build", "run_id": "r", "payload": {"name": "x", "phases": []}}'
 

@@ -87,7 +87,7 @@ def test_string_checks_match_their_patterns(
 
 def test_the_regexes_are_still_importable() -> None:
     from localtelemetry._documents import _PLAIN_WORD_RE, NAME_RE
-    from localtelemetry._store import DOCUMENT_NAME_RE, TEMP_NAME_RE
+    from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
     from localtelemetry._telemetry import APP_NAME_RE, VERSION_RE
 
     assert NAME_RE.match("phase_1") and _PLAIN_WORD_RE.match("phase")

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 def _export(base: str, app: str, out: str) -> dict[str, object]:
     t0 = time.perf_counter()
     from localtelemetry._export import Selection, export
-    from localtelemetry._store import Store, StoreLocation
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
 
     setup = time.perf_counter() - t0  # importing the export machinery
     store = Store(StoreLocation(app, base=Path(base)))
@@ -60,7 +61,8 @@ def _pyzip(directory: str, out: str) -> dict[str, object]:
 
 
 def _store(base: str, app: str) -> object:
-    from localtelemetry._store import Store, StoreLocation
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
 
     return Store(StoreLocation(app, base=Path(base)))
 

@@ -158,7 +158,8 @@ def retention_bench(
     under the limits and at them (steady state: every run pushes the store over)."""
     from localtelemetry import Limits
     from localtelemetry._ids import new_id
-    from localtelemetry._store import Store, StoreLocation
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
 
     template = [orjson.loads(d) for d in groups[1]]  # the `check` run: 3 documents
     rng = random.Random(3)

@@ -25,7 +25,8 @@ _BAD = {"a.md": "see [[missing-note]]\n"}
 
 def seed_documents(work: Path) -> list[list[bytes]]:
     """Documents of a few real runs, grouped by run (each group in write order)."""
-    from localtelemetry._store import Store, StoreLocation
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
 
     good, bad, empty = work / "good", work / "bad", work / "empty"
     for directory, files in ((good, _GOOD), (bad, _BAD), (empty, {})):
@@ -60,7 +61,8 @@ def generate(base: Path, app: str, count: int, groups: list[list[bytes]], seed: 
     import orjson
 
     from localtelemetry._ids import new_id
-    from localtelemetry._store import Store, StoreLocation
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
 
     rng = random.Random(seed)
     store = Store(StoreLocation(app, base=base))
@@ -109,7 +111,8 @@ def make_document(
 
 def newest_subset(source: Path, base: Path, app: str, count: int) -> Path:
     """A store holding hard links to the newest ``count`` documents of ``source``."""
-    from localtelemetry._store import DOCUMENT_NAME_RE, Store, StoreLocation
+    from localtelemetry._location import DOCUMENT_NAME_RE, StoreLocation
+    from localtelemetry._store import Store
 
     store = Store(StoreLocation(app, base=base))
     target = store.ensure_directory()
