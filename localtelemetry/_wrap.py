@@ -379,7 +379,6 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     retention, as ``Run.finish`` does for an in-process command. ``Run.finish`` is not
     used because it measures this process; these figures are the child's."""
     from ._documents import round_ms
-    from ._recorder import describe_failure
 
     t0 = time.perf_counter()
     run.write("cli-command", lambda safe: command_payload(safe, arguments, result))
@@ -402,12 +401,9 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
             "redactions": dict(sorted(safe.redactions.items())),
         },
     )
-    if run.disabled_reason is None and run.written:
-        try:
-            run.store.prune(int(run.now().timestamp() * 1000))
-            run.store.clean_stale_temp_files(time.time())
-        except (Exception, KeyboardInterrupt) as exc:
-            run.warn(f"could not apply retention ({describe_failure(exc)})")
+    # The same retention step as an in-process run: the journal's cheap check, and a
+    # full pass over the store only when a limit may be exceeded.
+    run.apply_retention()
 
 
 def _say(stream: IO[str] | None, app_name: str, message: str) -> None:

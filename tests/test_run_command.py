@@ -471,3 +471,23 @@ def test_default_app_name() -> None:
     assert default_app_name("/usr/bin/python3.11") == "python3.11"
     assert default_app_name("./my tool") is None
     assert default_app_name("ünï") is None
+
+
+def test_recorded_runs_apply_retention(base: Path, home: Path) -> None:
+    from localtelemetry._ids import new_id
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
+
+    store = Store(StoreLocation("child", base=base))
+    old_ms = int(time.time() * 1000) - 40 * 86_400_000  # older than the 30-day limit
+    for i in range(1005):  # and more than the 1,000-document limit
+        store.write_bytes("build", new_id(old_ms + i, random_bytes=os.urandom(10)), b"{}")
+    hour_ago_ms = int(time.time() * 1000) - 3_600_000
+    for i in range(3):  # recent ones: pruning by age is not a clock that jumped ahead
+        store.write_bytes("snapshot", new_id(hour_ago_ms + i, random_bytes=os.urandom(10)), b"{}")
+    env = clean_env(base, home)
+    proc = run(wrap("--telemetry", "--app", "child", "--", *child("exit", "0")), env)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    kinds = sorted(p.name.rsplit("-", 1)[0] for p in (base / "child").glob("*.json"))
+    # The expired documents went; the recent ones and the run's own two stayed.
+    assert kinds == ["cli-command", "run-summary", "snapshot", "snapshot", "snapshot"]
