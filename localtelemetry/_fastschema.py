@@ -259,12 +259,25 @@ class _Compiler:
 
 
 @functools.cache
+def _compiler() -> _Compiler:
+    from ._schemas import all_schemas
+
+    return _Compiler({s["$id"]: s for s in all_schemas().values()})
+
+
+@functools.cache
 def _checks() -> dict[str, Check]:
     from ._schemas import all_schemas
 
-    schemas = all_schemas()
-    compiler = _Compiler({s["$id"]: s for s in schemas.values()})
-    return {name: compiler.compile(s, s["$id"]) for name, s in schemas.items()}
+    compiler = _compiler()
+    return {name: compiler.compile(s, s["$id"]) for name, s in all_schemas().items()}
+
+
+def node_check(node: Any, base: str) -> Check:
+    """The check of one node of the published schemas, ``base`` being the ``$id`` of the
+    schema it is in: True only if a value certainly validates against that node. For the
+    compiled export walk, which checks each value it writes against its node."""
+    return _compiler().compile(node, base)
 
 
 def is_valid(name: str, value: Any) -> bool:

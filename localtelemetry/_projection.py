@@ -131,25 +131,42 @@ class Rewriter:
             return self._name(value)
         if name == "message":
             return self._message(value)
-        result = scrub(value, hash_path=self.hash_new_text)
-        self._count(result.counts)
-        return result.text
+        text, counts = self._text_result(value)
+        self._count(counts)
+        return text
 
     def _name(self, value: str) -> str:
-        hashed = _HASHED_NAME_RE.match(value)
-        if hashed:
-            return "h:" + self.rekey(hashed.group(1))
-        result = scrub(value, hash_path=self.hash_new_text)
-        if result.text != value:
-            self._count(result.counts)
-            self.names_hashed += 1
-            return "h:" + self.hash_name(value)
-        return value
+        name, counts, hashed = self._name_result(value)
+        if counts:
+            self._count(counts)
+        self.names_hashed += hashed
+        return name
 
     def _message(self, value: str) -> str:
+        text, counts = self._message_result(value)
+        self._count(counts)
+        return text
+
+    # What each rule gives for a string, and what it adds to the report, without adding
+    # it: the compiled walk (``_projection_compiled``) keeps these results per value.
+
+    def _name_result(self, value: str) -> tuple[str, dict[str, int] | None, int]:
+        """(the name to write, substitutions to count, names hashed: 0 or 1)."""
+        hashed = _HASHED_NAME_RE.match(value)
+        if hashed:
+            return "h:" + self.rekey(hashed.group(1)), None, 0
+        result = scrub(value, hash_path=self.hash_new_text)
+        if result.text != value:
+            return "h:" + self.hash_name(value), result.counts, 1
+        return value, None, 0
+
+    def _message_result(self, value: str) -> tuple[str, dict[str, int]]:
         rekeyed = _PATH_TOKEN_RE.sub(
             lambda m: f"<path:{self.rekey(m.group(1))}{m.group(2)}>", value
         )
         result = scrub(rekeyed, hash_path=self.hash_new_text, max_length=500)
-        self._count(result.counts)
-        return result.text
+        return result.text, result.counts
+
+    def _text_result(self, value: str) -> tuple[str, dict[str, int]]:
+        result = scrub(value, hash_path=self.hash_new_text)
+        return result.text, result.counts

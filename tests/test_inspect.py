@@ -276,6 +276,19 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    # Kill at random instants within what one whole export takes on this machine (the
+    # export got faster than any fixed delay can keep up with).
+    started = time.monotonic()
+    whole = subprocess.run(
+        [sys.executable, "-m", "localtelemetry", "export", "--app", "hostapp", "-o", "whole.zip"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert whole.returncode == 0, whole.stderr
+    full_s = time.monotonic() - started
     rng = random.Random(3)
     interrupted = 0
     for i in range(12):
@@ -296,7 +309,7 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.1, 0.95) * full_s)
         if export.poll() is None:
             export.send_signal(signal.SIGKILL)
             interrupted += 1

@@ -1,0 +1,370 @@
+"""The compiled export walk (``_projection_compiled``) against the interpreter it replaces.
+
+It must give the same documents, the same redaction report and the same refusals as
+``_projection.Rewriter`` for any stored document (generated and mutated here under
+Hypothesis); it may skip scrubbing only strings that fully match a clean pattern, and
+only where no rule can match; and when it certifies a document valid, jsonschema must
+agree (export then skips validation).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import blake3
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from localtelemetry._bundle import MAX_DEPTH
+from localtelemetry._exceptions import UsageError
+from localtelemetry._hashing import Hasher
+from localtelemetry._listing import load_document
+from localtelemetry._location import StoreLocation
+from localtelemetry._projection import Rewriter
+from localtelemetry._projection_compiled import CLEAN_PATTERNS, CompiledRewriter, TooDeepError
+from localtelemetry._schemas import all_schemas, load_schema
+from localtelemetry._scrub import scrub
+from localtelemetry._store import Store
+
+import hostapp
+
+KEY = bytes(range(32))
+HASHER = Hasher(KEY)
+LEAKS = [
+    "failed for jane.doe@example.org in /home/jane/clients/acme/ledger.csv",
+    "token ghp_" + "Zq9" * 12 + " rejected",
+    "password=hunter2; see https://user:pw@example.com/a?b=c",
+    "already <path:" + "a" * 32 + ".py> and <redacted:email>",
+    "connect to 10.1.2.3 from fe80::1ff:fe23:4567:890a",
+    "C:\\Users\\John Smith\\notes.txt",
+    "ctrl\x00chars\x07",
+    "y" * 600,
+    "plain words only",
+]
+
+
+def _rekey(stored: str) -> str:
+    return blake3.blake3(b"rekey\0" + stored.encode("ascii", "replace"), key=KEY).hexdigest(
+        length=16
+    )
+
+
+def _pair(keep: bool) -> tuple[Rewriter, CompiledRewriter]:
+    args: dict[str, Any] = {
+        "rekey": (lambda s: s) if keep else _rekey,
+        "key_id": HASHER.key_id,
+        "hash_new_text": HASHER.path_hash,
+        "hash_name": HASHER.value,
+    }
+    return Rewriter(**args), CompiledRewriter(**args)
+
+
+def _recorded(base: Path) -> list[dict[str, Any]]:
+    for args in (["ok", "src"], ["boom"], ["fail"], ["paint", "--color", "blue"]):
+        CliRunner().invoke(hostapp.app, ["--telemetry", *args])
+    store = Store(StoreLocation("hostapp", base=base))
+    return [load_document(e.path) for e in store.entries()]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    import os
+
+    base = tmp_path_factory.mktemp("compiled") / "lt"
+    old = os.environ.get("LOCALTELEMETRY_DIR")
+    os.environ["LOCALTELEMETRY_DIR"] = str(base)
+    try:
+        documents = _recorded(base)
+    finally:
+        if old is not None:
+            os.environ["LOCALTELEMETRY_DIR"] = old
+    assert {d["kind"] for d in documents} == {"cli-command", "build", "snapshot", "run-summary"}
+    return documents
+
+
+def _run(rewriter: Rewriter, document: dict[str, Any]) -> tuple[Any, ...]:
+    """What a rewriter makes of a document: its output, or the kind of its refusal."""
+    try:
+        if isinstance(rewriter, CompiledRewriter):
+            return ("ok", *rewriter.rewrite(copy.deepcopy(document)))
+        return ("ok", rewriter.document(copy.deepcopy(document)))
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+    except (KeyError, TypeError, AttributeError, UsageError) as exc:
+        return (type(exc).__name__,)
+
+
+def _report(rewriter: Rewriter) -> tuple[Any, ...]:
+    return rewriter.substitutions, rewriter.fields_dropped, rewriter.names_hashed
+
+
+def _jsonschema_valid(value: dict[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    schemas = all_schemas()
+    registry: Registry[Any] = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    schema = schemas[str(value["kind"])]
+    return bool(Draft202012Validator(schema, registry=registry).is_valid(value))
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(
+        [
+            *LEAKS,
+            "",
+            "linux",
+            "success",
+            "h:" + "a" * 32,
+            "h:" + "A" * 32,
+            "a" * 32,
+            "0" * 26,
+            "01m84dnec7mswr4sxewtdyyvna",
+            "2026-11-23T14:41:23.559Z",
+            "2026-11-23T14:41:23.559Z\n",
+            "4111111111111111",
+            ".py",
+            "--flag",
+        ]
+    ),
+    st.text(max_size=12),
+)
+_values = st.one_of(
+    st.recursive(
+        _scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+        ),
+        max_leaves=6,
+    ),
+    st.builds(_nested, st.integers(MAX_DEPTH - 8, MAX_DEPTH + 2), _scalars),
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _mutated(data: st.DataObject, samples: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = copy.deepcopy(data.draw(st.sampled_from(samples)))
+    kind = doc["kind"]
+    for _ in range(data.draw(st.sampled_from([0, 1, 1, 1, 1, 2, 3, 4]))):
+        paths = [p for p in _paths(doc) if p]
+        if not paths:
+            break
+        path = data.draw(st.sampled_from(paths))
+        parent: Any = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        action = data.draw(
+            st.sampled_from(["replace", "delete", "add", "swap", "leak", "leak", "key", "grow"])
+        )
+        containers = [p for p in [(), *paths] if isinstance(_at(doc, p), dict | list)]
+        target = _at(doc, data.draw(st.sampled_from(containers)))
+        if action == "key":  # a key like a name, or not, in any object (maps among them)
+            maps = [p for p in containers if isinstance(_at(doc, p), dict)]
+            target = _at(doc, data.draw(st.sampled_from(maps)))
+            key = data.draw(
+                st.sampled_from([*LEAKS, "a b", "", "x" * 70, "ok_name", "h:" + "b" * 32])
+            )
+            target[key] = copy.deepcopy(next(iter(target.values()))) if target else 1
+        elif action == "grow" and target:  # past maxItems / maxProperties
+            if isinstance(target, list):
+                target.extend(copy.deepcopy(target[0]) for _ in range(100))
+            else:
+                first = next(iter(target.values()))
+                target.update({f"k{i}": copy.deepcopy(first) for i in range(100)})
+        elif action == "leak":  # a string of the document, or a key, becomes one with data
+            leak = data.draw(st.sampled_from(LEAKS))
+            strings = [p for p in paths if isinstance(_at(doc, p), str)]
+            if strings and data.draw(st.booleans()):
+                path = data.draw(st.sampled_from(strings))
+                _at(doc, path[:-1])[path[-1]] = leak
+            elif isinstance(parent, dict):
+                parent[leak] = parent.pop(path[-1])
+        elif action == "swap":  # a value from another document of the same kind
+            other: Any = data.draw(st.sampled_from([d for d in samples if d["kind"] == kind]))
+            try:
+                for part in path:
+                    other = other[part]
+            except (KeyError, IndexError, TypeError):
+                continue
+            parent[path[-1]] = copy.deepcopy(other)
+        elif action == "replace":
+            parent[path[-1]] = data.draw(_values)
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.text(max_size=8))] = data.draw(_values)
+        else:
+            parent.append(data.draw(_values))
+    return doc
+
+
+_PAIRS = {keep: _pair(keep) for keep in (False, True)}  # shared: memos carry over, as in export
+
+
+@settings(
+    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), keep=st.booleans())
+def test_compiled_walk_agrees_with_the_interpreter(
+    samples: list[dict[str, Any]], data: st.DataObject, keep: bool
+) -> None:
+    document = _mutated(data, samples)
+    plain, compiled = _PAIRS[keep]
+    expected = _run(plain, document)
+    got = _run(compiled, document)
+    assert got[: len(expected)] == expected
+    assert _report(compiled) == _report(plain)
+    event(f"{got[0]}, certified {got[0] == 'ok' and got[2]}")
+    if got[0] == "ok" and got[2]:
+        # Certified: jsonschema must agree (export skips validating it).
+        assert _jsonschema_valid(got[1]), got[1]
+
+
+def test_real_documents_are_certified(samples: list[dict[str, Any]]) -> None:
+    for keep in (False, True):
+        plain, compiled = _pair(keep)
+        for document in samples:
+            rewritten, certified = compiled.rewrite(copy.deepcopy(document))
+            assert certified, document["kind"]
+            assert rewritten == plain.document(copy.deepcopy(document))
+            assert _jsonschema_valid(rewritten)
+
+
+def test_results_are_not_shared_between_documents(samples: list[dict[str, Any]]) -> None:
+    _, compiled = _pair(False)
+    first = compiled.document(copy.deepcopy(samples[0]))
+    first["hashing"]["key_id"] = "changed"
+    first["environment"]["os"] = "changed"
+    second = compiled.document(copy.deepcopy(samples[0]))
+    assert second["hashing"]["key_id"] != "changed" and second["environment"]["os"] != "changed"
+
+
+def test_too_deep_documents_are_refused_with_the_report_unchanged(
+    samples: list[dict[str, Any]],
+) -> None:
+    plain, compiled = _pair(False)
+    for where in ("payload", "unknown field", "environment"):
+        for depth, refused in ((MAX_DEPTH - 3, False), (MAX_DEPTH - 1, None), (MAX_DEPTH, True)):
+            document = copy.deepcopy(next(d for d in samples if d["kind"] == "build"))
+            document["payload"]["error_message"] = LEAKS[0]  # counted before the deep part
+            deep = _nested(depth, "jane.doe@example.org")
+            if where == "payload":
+                document["payload"]["counters"] = {"x": deep}
+            elif where == "environment":
+                document["environment"]["os"] = deep
+            else:
+                document["zz"] = deep
+            before = copy.deepcopy(_report(compiled))
+            expected, got = _run(plain, document), _run(compiled, document)
+            assert got[: len(expected)] == expected
+            assert refused is None or (expected[0] == "ValueError") == refused, (where, depth)
+            assert _report(compiled) == _report(plain)
+            if expected[0] == "ValueError":
+                assert _report(compiled) == before
+                with pytest.raises(TooDeepError):
+                    compiled.rewrite(copy.deepcopy(document))
+
+
+# -- strings that are not scrubbed again ------------------------------------------------
+
+
+def test_clean_patterns_are_those_of_ids_and_times() -> None:
+    defs = load_schema("envelope")["$defs"]
+    assert {defs["id"]["pattern"], defs["created_at"]["pattern"]} == CLEAN_PATTERNS
+
+
+@pytest.mark.parametrize("pattern", sorted(CLEAN_PATTERNS))
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_no_rule_matches_inside_a_clean_string(pattern: str, data: st.DataObject) -> None:
+    value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
+    result = scrub(value, hash_path=HASHER.path_hash)
+    assert result.text == value and not result.counts
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4" + "1" * 15 + "0" * 10,  # digits only: a card number needs a non-word after it
+        "0" * 26,
+        "ghpzq9zq9zq9zq9zq9zq9zq9zq",
+        "skaaaaaaaaaaaaaaaaaaaaaaaa",
+        "9999-99-99T99:99:99.999Z",
+        "4111-11-11T11:11:11.111Z",
+        "0000-00-00T00:00:00.000Z",
+    ],
+)
+def test_awkward_clean_strings(value: str) -> None:
+    assert any(re.fullmatch(p, value, re.ASCII) for p in CLEAN_PATTERNS)
+    result = scrub(value, hash_path=HASHER.path_hash)
+    assert result.text == value and not result.counts
+
+
+def test_only_clean_id_and_time_values_skip_the_scrubber(samples: list[dict[str, Any]]) -> None:
+    plain, compiled = _pair(False)
+    seen: list[str] = []
+    text_result = compiled._text_result
+
+    def spy(value: str) -> tuple[str, dict[str, int]]:
+        seen.append(value)
+        return text_result(value)
+
+    compiled._text_result = spy  # type: ignore[method-assign]  # before it is compiled
+    document = copy.deepcopy(next(d for d in samples if d["kind"] == "cli-command"))
+    document["payload"]["parameters"].append(
+        {"name": "x", "type": "string", "source": "commandline", "values": ["free text"]}
+    )
+    compiled.document(copy.deepcopy(document))
+    for field in ("id", "run_id", "created_at"):
+        assert document[field] not in seen
+    # every other plain string was scrubbed (once per value and field: later ones are
+    # the same results again)
+    for value in (document["app"]["name"], document["app"]["version"], "free text"):
+        assert value in seen
+    # a value that does not match its field's pattern is scrubbed as before
+    leaky = copy.deepcopy(document)
+    leaky["run_id"] = "jane.doe@example.org"
+    leaky["created_at"] = "/home/jane/x.txt"
+    expected = plain.document(copy.deepcopy(leaky))
+    plain.substitutions.clear()
+    plain.document(copy.deepcopy(leaky))
+    before = dict(compiled.substitutions)
+    assert compiled.document(copy.deepcopy(leaky)) == expected
+    assert "jane.doe@example.org" in seen and "/home/jane/x.txt" in seen
+    grown = {k: n - before.get(k, 0) for k, n in compiled.substitutions.items()}
+    assert {k: n for k, n in grown.items() if n} == plain.substitutions
+    assert plain.substitutions.get("email") == 1 and plain.substitutions.get("home-path") == 1
