@@ -248,8 +248,10 @@ def _encode(value: object, indent: str, out: list[str]) -> None:
         inner = indent + "  "
         separator = "{" + inner
         for key, item in value.items():  # type: ignore[attr-defined]
-            if not isinstance(key, str):
-                raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
+                key = str.__str__(key)  # its own methods (isprintable, ...) are not trusted
             out.append(separator)
             out.append(json_string(key))
             out.append(": ")

@@ -160,7 +160,7 @@ def prepare(
     def documents() -> Iterator[Prepared]:
         total = sum(len(ids) for _, ids in selected)
         done = 0
-        with _Reader(directory) as read:
+        with _Reader(directory, store.check_directory) as read:
             for kind, ids in selected:
                 for id_ in ids:
                     done += 1
@@ -231,7 +231,11 @@ class _Reader:
         | getattr(os, "O_NONBLOCK", 0)  # a FIFO put where a document should be must not hang
     )
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        check_directory: Callable[[os.stat_result, Path], None] | None = None,
+    ) -> None:
         import orjson
 
         self._loads = orjson.loads
@@ -239,8 +243,19 @@ class _Reader:
         self._directory = str(directory)
         self._fd: int | None = None
         if os.open in os.supports_dir_fd:
-            with contextlib.suppress(OSError):
-                self._fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+            try:
+                self._fd = os.open(directory, flags)
+                # Read from the directory that was checked, not a symlink or another
+                # store swapped in since the listing.
+                if check_directory is not None:
+                    check_directory(os.fstat(self._fd), directory)
+            except BaseException:
+                if self._fd is not None:
+                    os.close(self._fd)
+                if check_directory is not None:
+                    check_directory(os.lstat(directory), directory)  # says why, if it can
+                raise
 
     def __enter__(self) -> Callable[[str], dict[str, Any] | None]:
         return self.read

@@ -289,8 +289,10 @@ def peak_rss_kib() -> int | None:
 
 
 def _linux_peak_rss_kib() -> int | None:
-    """VmHWM from /proc/self/status: the same high-water mark getrusage reports, and
-    reading it costs a recorded run a tenth of loading the resource module (issue 4)."""
+    """VmHWM from /proc/self/status: the peak of this program only. (getrusage's
+    ru_maxrss also counts the image exec replaced, so a host started by a large parent
+    reported that parent's peak.) Reading it costs a recorded run a fraction of loading
+    the resource module (issue 4)."""
     try:
         fd = os.open("/proc/self/status", os.O_RDONLY)
         try:

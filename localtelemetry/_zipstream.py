@@ -75,6 +75,8 @@ class ZipWriter:
     def __init__(self, raw: BinaryIO) -> None:
         _steady_heap()
         self._raw = raw
+        # writestream patches a header in place: not where writes always go to the end.
+        self._patchable = raw.seekable() and "a" not in str(getattr(raw, "mode", ""))
         self._offset = 0
         self._count = 0
         self._central_size = 0
@@ -113,7 +115,7 @@ class ZipWriter:
         comes, after a header whose sizes and checksum are filled in at the end (the
         bytes are the same as ``writestr`` of the whole), so memory holds neither."""
         compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-        if not self._raw.seekable():
+        if not self._patchable:
             parts = []
             crc = size = 0
             for chunk in chunks:

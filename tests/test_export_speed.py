@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,19 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
                 assert got == expected, name
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and dir_fd")
+def test_reader_refuses_a_store_swapped_for_a_symlink(base: Path, tmp_path: Path) -> None:
+    from localtelemetry._exceptions import UnsafeStoreError
+
+    store = _plant_store(base)
+    real = store.directory
+    moved = tmp_path / "elsewhere"
+    real.rename(moved)
+    real.symlink_to(moved)  # swapped in after the listing checked the directory
+    with pytest.raises(UnsafeStoreError, match="symlink"), _Reader(real, store.check_directory):
+        pass
+
+
 def test_streamed_entry_is_the_same_on_a_stream_that_cannot_seek() -> None:
     class Unseekable(io.BytesIO):
         def seekable(self) -> bool:
@@ -291,5 +305,17 @@ def test_streamed_entry_is_the_same_on_a_stream_that_cannot_seek() -> None:
         outputs.append(raw.getvalue())
     assert outputs[0] == outputs[1]
     with zipfile.ZipFile(io.BytesIO(outputs[0])) as zf:
+        assert zf.testzip() is None
+        assert zf.read("manifest.json") == b"".join(chunks)
+
+
+def test_streamed_entry_in_a_file_opened_for_appending(tmp_path: Path) -> None:
+    # Seekable, but every write goes to the end: the header cannot be patched in place.
+    chunks = [b'{"files": [\n', *(b'  "%d",\n' % i for i in range(500)), b"]}\n"]
+    path = tmp_path / "appended.zip"
+    with path.open("ab") as raw, ZipWriter(raw) as zf:
+        zf.writestr(zip_info("README.txt"), b"read me\n")
+        zf.writestream(zip_info("manifest.json"), iter(chunks))
+    with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
         assert zf.read("manifest.json") == b"".join(chunks)

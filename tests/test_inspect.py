@@ -276,8 +276,8 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    # Kill at random instants within what one whole export takes on this machine (the
-    # export got faster than any fixed delay can keep up with).
+    # Kill at random instants while the export is writing its temp file: after the temp
+    # file appears and within what one whole export takes on this machine.
     started = time.monotonic()
     whole = subprocess.run(
         [sys.executable, "-m", "localtelemetry", "export", "--app", "hostapp", "-o", "whole.zip"],
@@ -290,7 +290,7 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
     assert whole.returncode == 0, whole.stderr
     full_s = time.monotonic() - started
     rng = random.Random(3)
-    interrupted = 0
+    mid_write = 0
     for i in range(12):
         target = tmp_path / f"bundle-{i}.zip"
         export = subprocess.Popen(
@@ -309,11 +309,17 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.1, 0.95) * full_s)
+        temp_seen = False
+        while export.poll() is None and not temp_seen:
+            temp_seen = any(tmp_path.glob(f".{target.name}.partial-*"))
+            time.sleep(0.002)
+        if temp_seen:
+            time.sleep(rng.uniform(0.0, 0.5) * full_s)
         if export.poll() is None:
             export.send_signal(signal.SIGKILL)
-            interrupted += 1
             export.wait(timeout=60)
+            if any(tmp_path.glob(f".{target.name}.partial-*")):
+                mid_write += 1  # killed while writing: the temp file is still there
             # Killed before the bundle was linked into place: nothing at the target. Killed
             # after (a fast export may be past it and only exiting): the bundle is whole.
             if target.exists():
@@ -321,7 +327,30 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
         else:
             assert export.returncode == 0
             assert inspect(str(target)).exit_code == 0  # a finished bundle is whole
-    assert interrupted >= 3
+    assert mid_write >= 3
+    # The next export of a name removes what a killed one left behind.
+    for i in range(12):
+        target = tmp_path / f"bundle-{i}.zip"
+        if not target.exists():
+            again = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "localtelemetry",
+                    "export",
+                    "--app",
+                    "hostapp",
+                    "-o",
+                    str(target),
+                ],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                timeout=600,
+                check=False,
+            )
+            assert again.returncode == 0, again.stderr
+            assert not any(tmp_path.glob(f".{target.name}.partial-*"))
 
 
 def test_tampered_readme_is_detected(bundle: Path, tmp_path: Path) -> None:

@@ -122,6 +122,15 @@ def test_subclasses_are_written_as_their_base_type_like_orjson() -> None:
         "mapping": Mapping(a=Items([Mode.fast, 1.5])),
     }
     assert encode_document(document) == serialize(document)
+
+    class Sly(str):  # a key whose own methods would let a quote and a newline through
+        def isprintable(self) -> bool:
+            return True
+
+        def __contains__(self, item: object) -> bool:
+            return False
+
+    assert orjson.loads(encode_document({Sly('a\nb"c'): 1})) == {'a\nb"c': 1}
     assert orjson.loads(encode_document(document)) == {
         "mode": "fast",
         "level": 3,
