@@ -20,10 +20,10 @@ from typing import Any
 Check = Callable[[Any], bool]
 
 # Keywords that only annotate: they never make a value invalid.
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default"}
 )
-_KNOWN = _ANNOTATIONS | {
+_KNOWN = ANNOTATIONS | {
     "$ref",
     "type",
     "const",

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._bundle import MAX_DEPTH
-from ._fastschema import node_check
+from ._fastschema import ANNOTATIONS, node_check
 from ._hashing import HASH_PATTERN
 from ._projection import Rewriter
 from ._schemas import ENVELOPE, all_schemas, load_schema, nested_deeper_than
@@ -57,10 +57,7 @@ CLEAN_PATTERNS: frozenset[str] = frozenset(
 )
 """Patterns of plain-text string fields whose matching values are left as they are."""
 
-_ANNOTATIONS = frozenset(
-    {"$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default"}
-)
-_OBJECT_KEYWORDS = _ANNOTATIONS | {
+_OBJECT_KEYWORDS = ANNOTATIONS | {
     "type",
     "properties",
     "required",
@@ -69,7 +66,7 @@ _OBJECT_KEYWORDS = _ANNOTATIONS | {
     "maxProperties",
     "minProperties",
 }
-_ARRAY_KEYWORDS = _ANNOTATIONS | {"type", "items", "maxItems", "minItems"}
+_ARRAY_KEYWORDS = ANNOTATIONS | {"type", "items", "maxItems", "minItems"}
 _ANY: dict[str, Any] = {}  # the interpreter's default for a missing "items" or branch
 _SCALARS = frozenset({int, float, bool, type(None)})
 
@@ -162,7 +159,7 @@ class CompiledRewriter(Rewriter):
         for _ in range(10):
             if "$ref" not in node:
                 return node is walked
-            if set(node) - _ANNOTATIONS != {"$ref"} or not isinstance(node["$ref"], str):
+            if set(node) - ANNOTATIONS != {"$ref"} or not isinstance(node["$ref"], str):
                 return False
             target, _, pointer = node["$ref"].partition("#")
             base = target or base
@@ -198,7 +195,7 @@ class CompiledRewriter(Rewriter):
             inner = self._compile(branch, walked_local, walked_name, depth)
             none_ok: list[bool] = []  # whether None is valid here, found out when it comes
             # Valid against the branch is valid against anyOf when nothing else applies.
-            exact = exact and set(walked) - _ANNOTATIONS == {"anyOf"}
+            exact = exact and set(walked) - ANNOTATIONS == {"anyOf"}
 
             def any_of(value: Any) -> Any:
                 if value is None:

@@ -261,6 +261,10 @@ def test_fuzzed_bytes_never_crash_inspect(bundle: Path, tmp_path: Path) -> None:
     assert 2 in outcomes
 
 
+def _export_command(target: Path) -> list[str]:
+    return [sys.executable, "-m", "localtelemetry", "export", "--app", "hostapp", "-o", str(target)]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None:
@@ -280,7 +284,7 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
     # file appears and within what one whole export takes on this machine.
     started = time.monotonic()
     whole = subprocess.run(
-        [sys.executable, "-m", "localtelemetry", "export", "--app", "hostapp", "-o", "whole.zip"],
+        _export_command(tmp_path / "whole.zip"),
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -294,16 +298,7 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
     for i in range(12):
         target = tmp_path / f"bundle-{i}.zip"
         export = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "localtelemetry",
-                "export",
-                "--app",
-                "hostapp",
-                "-o",
-                str(target),
-            ],
+            _export_command(target),
             env=env,
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -333,16 +328,7 @@ def test_sigkill_mid_export_leaves_no_file_at_the_target(tmp_path: Path) -> None
         target = tmp_path / f"bundle-{i}.zip"
         if not target.exists():
             again = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "localtelemetry",
-                    "export",
-                    "--app",
-                    "hostapp",
-                    "-o",
-                    str(target),
-                ],
+                _export_command(target),
                 env=env,
                 cwd=tmp_path,
                 capture_output=True,
