@@ -41,11 +41,13 @@ def test_smoke_mode_runs_every_measurement(tmp_path: Path) -> None:
     assert data["mode"] == "smoke" and data["targets"] == []
     results = data["results"]
     assert set(results) == {"startup", "write", "scale"}
+    # Three recorded runs, with and without blake3 loaded beforehand (the breakdown row).
     assert results["startup"]["documents_written_by_lt_on"] == {
-        "cli-command": 3,
-        "build": 3,
-        "run-summary": 3,
+        "cli-command": 6,
+        "build": 6,
+        "run-summary": 6,
     }
+    assert results["startup"]["blake3_load"]["n"] == results["startup"]["rounds"]
     assert results["startup"]["heavy"]["heavy_imported"] == []
     assert results["write"]["documents_per_second"] > 0
     for row in results["scale"]["export"]["sizes"].values():

@@ -54,6 +54,7 @@ HEAVY = ("orjson", "blake3", "jsonschema", "rich", "platformdirs", "referencing"
 BASELINE_PACKAGES = {"otel": "opentelemetry.sdk", "posthog": "posthog"}
 BASELINE_LABELS = {
     "localtelemetry": "localtelemetry (lt-on - lt-off)",
+    "lt-b3": "  the same, blake3 loaded beforehand",
     "stdlib": "(a) stdlib-only floor (- plain)",
     "otel": "(b) OpenTelemetry SDK span (- plain)",
     "posthog": "(c) posthog capture, send off (- plain)",
@@ -92,6 +93,9 @@ def _variants(notes: Path) -> dict[str, list[str]]:
         "plain": ["plain", *check],
         "lt-off": ["example", *check],
         "lt-on": ["example", *on],
+        # Breakdown: the same two runs with the blake3 extension loaded beforehand.
+        "lt-off-b3": ["example+blake3", *check],
+        "lt-on-b3": ["example+blake3", *on],
         "stdlib": ["stdlib", *on],
         "otel": ["otel", *on],
         "posthog": ["posthog", *on],
@@ -217,7 +221,7 @@ def run(rounds: int, warmup: int, reps: int, seed: int = 4) -> dict[str, Any]:
             "added": {},
             "rounds_s": r,
         }
-        pairs = {"localtelemetry": ("lt-on", "lt-off")}
+        pairs = {"localtelemetry": ("lt-on", "lt-off"), "lt-b3": ("lt-on-b3", "lt-off-b3")}
         pairs.update({b: (b, "plain") for b in ("stdlib", "otel", "posthog") if b in variants})
         diffs: dict[str, list[float]] = {}
         for label, (a, b) in pairs.items():
@@ -232,6 +236,9 @@ def run(rounds: int, warmup: int, reps: int, seed: int = 4) -> dict[str, Any]:
             result["lt_over_stdlib"] = _ratio(lt, diffs["stdlib"])
         if "otel" in diffs:
             result["otel_over_lt"] = _ratio(diffs["otel"], lt)
+        # What loading the blake3 extension adds to a recorded run: the added time minus
+        # the added time with blake3 loaded beforehand, paired by round.
+        result["blake3_load"] = paired(diffs["localtelemetry"], diffs["lt-b3"])
         result["heavy"] = heavy_modules(home, notes)
         result["importtime"] = import_times(home, repeats=max(3, min(rounds, 9)))
         return result
@@ -306,7 +313,8 @@ def render(result: dict[str, Any]) -> str:
     lines.append(
         table(
             f"2. Enabled path: added time of one recorded run ({result['rounds']} paired rounds,"
-            f" fastest of {reps} runs each; lt-on wrote {result['documents_written_by_lt_on']})",
+            f" fastest of {reps} runs each; the recorded runs wrote "
+            f"{result['documents_written_by_lt_on']})",
             (
                 "recorder",
                 "in process ms (95% CI)",
@@ -327,6 +335,11 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"OpenTelemetry / localtelemetry (in process): {x['ratio']:.1f}x "
             f"(95% CI {x['ci95'][0]:.1f}..{x['ci95'][1]:.1f})"
+        )
+    if "blake3_load" in result:
+        lines.append(
+            "of the recorded run's added time, loading the blake3 extension (the two rows "
+            f"above, paired by round): {_diff_cell(result['blake3_load'])} ms"
         )
     lines.append(
         "whole-process medians of the rounds' fastest runs (ms): "
