@@ -46,6 +46,16 @@ _KNOWN = ANNOTATIONS | {
 }
 
 
+def follow_pointer(node: Any, pointer: str) -> Any:
+    """What the JSON pointer ``pointer`` ("/$defs/name") names inside ``node``, exactly as
+    a validator resolves it; None where it names nothing."""
+    for part in [p for p in pointer.split("/") if p]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def _never(_: Any) -> bool:
     return False
 
@@ -113,11 +123,7 @@ class _Compiler:
         key = (doc_id, pointer)
         if key in self.cache:
             return self.cache[key]
-        node: Any = self.schemas.get(doc_id)
-        for part in [p for p in pointer.split("/") if p]:
-            if not isinstance(node, dict) or part not in node:
-                return _never
-            node = node[part]
+        node = follow_pointer(self.schemas.get(doc_id), pointer)
         if not isinstance(node, dict):
             return _never
         slot: list[Check] = [_never]

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._bundle import MAX_DEPTH
-from ._fastschema import ANNOTATIONS, node_check
+from ._fastschema import ANNOTATIONS, follow_pointer, node_check
 from ._hashing import HASH_PATTERN
 from ._projection import Rewriter
 from ._schemas import ENVELOPE, all_schemas, load_schema, nested_deeper_than
@@ -163,11 +163,7 @@ class CompiledRewriter(Rewriter):
                 return False
             target, _, pointer = node["$ref"].partition("#")
             base = target or base
-            found: Any = self._by_id.get(base)
-            for part in [p for p in pointer.split("/") if p]:
-                if not isinstance(found, dict) or part not in found:
-                    return False
-                found = found[part]
+            found = follow_pointer(self._by_id.get(base), pointer)
             if not isinstance(found, dict):
                 return False
             node = found
