@@ -327,7 +327,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         ] = False,
     ) -> None:
         """Redact the recorded documents once more and zip them to share by hand."""
-        fmt, target_text = _split_output(output or [])
+        fmt, target_text = _split_output(output or [], "export")
 
         def body() -> None:
             from ._export import Selection, default_bundle_name
@@ -498,9 +498,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     return app
 
 
-def _split_output(values: list[str]) -> tuple[Output, str | None]:
-    """``export -o``: the words text/json pick the summary format, anything else is
-    the bundle's file name (write ``./json`` for a file literally named json)."""
+def _split_output(values: list[str], command: str) -> tuple[Output, str | None]:
+    """``-o`` of export and report: the words text/json pick how the result is printed,
+    anything else is the output file's name (``./json`` for a file named json)."""
     fmt = Output.text
     target: str | None = None
     for value in values:
@@ -509,7 +509,7 @@ def _split_output(values: list[str]) -> tuple[Output, str | None]:
         elif target is None:
             target = value
         else:
-            _fail(fmt, "export", "give at most one output file", 2)
+            _fail(fmt, command, "give at most one output file", 2)
     return fmt, target
 
 

@@ -38,6 +38,7 @@ from ._exceptions import KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
 from ._ids import lowest_id
 from ._location import KINDS, MAX_DOCUMENT_BYTES
+from ._outfile import check_target, new_file
 from ._projection import Rewriter
 from ._projection_compiled import CompiledRewriter, TooDeepError
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
@@ -392,70 +393,44 @@ def export(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write the bundle; returns a summary. Raises UsageError / OperationFailed."""
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists; choose another --output or pass --force")
-    if target.is_dir():
-        raise UsageError(f"{target} is a directory; give a file name ending in .zip")
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"directory {directory} does not exist")
+    check_target(target, force=force, option="--output")
     keys = _Keys(store, keep_hashes)
     report = Report()
     rewriter, documents = prepare(store, selection, keys, report, progress)
-    _remove_stale_partials(directory, target.name)
-    tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with (
-            os.fdopen(fd, "wb", buffering=1 << 18) as raw,
-            tempfile.SpooledTemporaryFile(max_size=1 << 20) as files,
-            ZipWriter(raw) as zf,
-        ):
-            readme = README_TEXT.encode("utf-8")
-            zf.writestr(zip_info(README_NAME), readme)
-            # The manifest lists every file: the list waits in a spooled file (on disk past
-            # a megabyte), not in a list of dicts (40 MB at 100,000 documents).
-            files.write(_file_line(README_NAME, readme))
-            count = 0
-            lines: list[bytes] = []
-            for item in documents:
-                name = document_entry_name(item.kind, item.id)
-                zf.write_document(name, item.data)
-                lines.append(_file_line(name, item.data))
-                count += 1
-                if len(lines) >= 1000:
-                    files.write(b"".join(lines))
-                    lines.clear()
-            files.write(b"".join(lines))
-            if not count:
-                raise OperationFailed(_nothing_message(report))
-            created = report.newest if keep_hashes and report.newest else rfc3339(now)
-            manifest = build_manifest(
-                app_name=store.location.app_name,
-                selection=selection,
-                report=report,
-                rewriter=rewriter,
-                keys=keys,
-                files=[],
-                created_at=created,
-            )
-            zf.writestream(zip_info(MANIFEST_NAME), _manifest_chunks(manifest, files))
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise UsageError(
-                    f"{target} appeared while exporting; nothing overwritten"
-                ) from None
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with (
+        new_file(target, force=force, mode=0o600, doing="exporting", buffering=1 << 18) as raw,
+        tempfile.SpooledTemporaryFile(max_size=1 << 20) as files,
+        ZipWriter(raw) as zf,
+    ):
+        readme = README_TEXT.encode("utf-8")
+        zf.writestr(zip_info(README_NAME), readme)
+        # The manifest lists every file: the list waits in a spooled file (on disk past
+        # a megabyte), not in a list of dicts (40 MB at 100,000 documents).
+        files.write(_file_line(README_NAME, readme))
+        count = 0
+        lines: list[bytes] = []
+        for item in documents:
+            name = document_entry_name(item.kind, item.id)
+            zf.write_document(name, item.data)
+            lines.append(_file_line(name, item.data))
+            count += 1
+            if len(lines) >= 1000:
+                files.write(b"".join(lines))
+                lines.clear()
+        files.write(b"".join(lines))
+        if not count:
+            raise OperationFailed(_nothing_message(report))
+        created = report.newest if keep_hashes and report.newest else rfc3339(now)
+        manifest = build_manifest(
+            app_name=store.location.app_name,
+            selection=selection,
+            report=report,
+            rewriter=rewriter,
+            keys=keys,
+            files=[],
+            created_at=created,
+        )
+        zf.writestream(zip_info(MANIFEST_NAME), _manifest_chunks(manifest, files))
     return {
         "bundle": str(target),
         "bytes": target.stat().st_size,
@@ -497,19 +472,3 @@ def _nothing_message(report: Report) -> str:
     skipped = sum(report.skipped.values())
     extra = f" ({skipped} documents skipped as unreadable or invalid)" if skipped else ""
     return f"nothing to export: no documents match{extra}"
-
-
-def _remove_stale_partials(directory: Path, name: str) -> None:
-    """A killed export leaves its hidden temp file; the next export to the same name
-    removes it once its writer is gone."""
-    from ._retention import pid_alive
-
-    prefix = f".{name}.partial-"
-    with contextlib.suppress(OSError), os.scandir(directory) as entries:
-        for entry in entries:
-            if not entry.name.startswith(prefix):
-                continue
-            pid_text = entry.name[len(prefix) :].split("-", 1)[0]
-            if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)

@@ -7,9 +7,7 @@ including an invalid bundle) or 1 (the operation failed) on errors.
 
 # No "from __future__ import annotations": typer reads the annotations at run time,
 # and Output is imported inside add_maintainer_commands.
-import contextlib
 import enum
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,53 +33,18 @@ SKIP_HELP = (
 
 
 def write_file(target: Path, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``target`` through a temporary file (mode 0644 for a report),
-    never replacing an existing file unless ``force``."""
-    if target.is_dir():
-        raise UsageError(f"{target} is a directory; give a file name")
-    if (target.exists() or target.is_symlink()) and not force:
-        raise UsageError(f"{target} already exists; choose another -o or pass --force")
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"directory {directory} does not exist")
-    tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise UsageError(f"{target} appeared while writing; nothing overwritten") from None
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Write a report to ``target`` (mode 0644), never leaving half of it and never
+    replacing an existing file unless ``force`` (``_outfile``)."""
+    from ._outfile import check_target, new_file
+
+    check_target(target, force=force, option="-o")
+    with new_file(target, force=force, mode=0o644, doing="writing") as fh:
+        fh.write(data)
 
 
 def add_maintainer_commands(app: typer.Typer) -> None:
     """Register ``report`` and ``ingest`` on the standalone app."""
-    from ._cli import Output, _emit, _fail, _guard
-
-    def split_output(values: list[str], command: str) -> tuple[Output, Path | None]:
-        """``-o`` takes the words json/text (how the result is printed) or a FILE."""
-        fmt = Output.text
-        target: Path | None = None
-        for value in values:
-            if value in ("json", "text"):
-                fmt = Output(value)
-            elif target is None:
-                target = Path(value)
-            else:
-                _fail(fmt, command, "give at most one output file", 2)
-        return fmt, target
+    from ._cli import Output, _emit, _guard, _split_output
 
     @app.command()
     def report(
@@ -124,7 +87,8 @@ def add_maintainer_commands(app: typer.Typer) -> None:
         """Report across many bundles and stores: per command runs, failure rate, error
         kinds and durations; per version and platform; build phases; snapshots over
         time. Every bundle is verified like 'inspect' does."""
-        fmt, target = split_output(output or [], "report")
+        fmt, target_text = _split_output(output or [], "report")
+        target = Path(target_text) if target_text is not None else None
 
         def body() -> None:
             from ._report import build_report, default_jobs, render_text

@@ -1,0 +1,75 @@
+"""Writing a user-named output file (a bundle, a report) without ever leaving half of it.
+
+The bytes go to a hidden temp file beside the target (``.NAME.partial-PID-RANDOM``) and
+become the target only when everything was written: by rename with ``--force``, else
+by a hard link that fails if the name appeared meanwhile, so an existing file is never
+replaced behind the user's back. A killed writer's temp file is removed by the next
+write to the same name, once its process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from ._exceptions import UsageError
+
+
+def check_target(target: Path, *, force: bool, option: str) -> Path:
+    """Refuse a target that cannot be written before any work starts; returns its
+    directory. ``option`` names the flag that chose it, for the message."""
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; give a file name")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UsageError(f"{target} already exists; choose another {option} or pass --force")
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"directory {directory} does not exist")
+    return directory
+
+
+@contextlib.contextmanager
+def new_file(
+    target: Path, *, force: bool, mode: int, doing: str, buffering: int = -1
+) -> Iterator[BinaryIO]:
+    """A binary file to write ``target`` through (see the module docstring). ``doing``
+    says what was under way ("exporting"), for the message when the name appeared."""
+    directory = target.parent if str(target.parent) else Path(".")
+    remove_stale_partials(directory, target.name)
+    tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        with os.fdopen(fd, "wb", buffering=buffering) as raw:
+            yield raw
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise UsageError(f"{target} appeared while {doing}; nothing overwritten") from None
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def remove_stale_partials(directory: Path, name: str) -> None:
+    """Remove the temp files of writers of ``name`` that were killed."""
+    from ._retention import pid_alive
+
+    prefix = f".{name}.partial-"
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
+            pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+            if pid_text.isdigit() and int(pid_text) != os.getpid() and not pid_alive(int(pid_text)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
