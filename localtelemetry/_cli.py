@@ -24,7 +24,7 @@ from . import _commands, _render
 from ._exceptions import LocalTelemetryError, UsageError
 from ._location import KINDS, StoreLocation
 from ._store import Store
-from ._telemetry import APP_NAME_RE
+from ._telemetry import is_app_name
 
 if TYPE_CHECKING:
     from ._telemetry import Telemetry
@@ -112,7 +112,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             found = _commands.known_apps(os.environ.get("LOCALTELEMETRY_DIR"))
             hint = f" (stores found: {', '.join(found)})" if found else ""
             raise UsageError(f"which app? pass --app NAME{hint}")
-        if not APP_NAME_RE.match(app_name):
+        if not is_app_name(app_name):
             raise UsageError(f"{app_name!r} is not a valid app name")
         return Store(StoreLocation(app_name))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._hashing import ALGORITHM, Hasher
 from ._version import __version__
@@ -39,20 +39,6 @@ def is_name(text: str) -> bool:
 def is_plain_word(text: str) -> bool:
     """Whether ``text`` fully matches PLAIN_WORD_PATTERN."""
     return 0 < len(text) <= 16 and text[0] in _WORD_FIRST and not text.strip(_WORD_REST)
-
-
-if TYPE_CHECKING:  # at run time, __getattr__ below compiles them on first use
-    NAME_RE: re.Pattern[str]
-    _PLAIN_WORD_RE: re.Pattern[str]
-
-
-def __getattr__(name: str) -> Any:
-    """``NAME_RE`` and ``_PLAIN_WORD_RE`` stay available, compiled on first use."""
-    patterns = {"NAME_RE": NAME_PATTERN, "_PLAIN_WORD_RE": PLAIN_WORD_PATTERN}
-    if name in patterns:
-        compiled = globals()[name] = re.compile(patterns[name])
-        return compiled
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 MESSAGE_MAX = 500

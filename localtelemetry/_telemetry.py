@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from ._env import hard_off_reason
 from ._exceptions import ConfigurationError
@@ -46,20 +45,6 @@ def is_app_name(text: object) -> bool:
 
 def is_version(text: object) -> bool:
     return _plain(text, ".+_-")
-
-
-if TYPE_CHECKING:  # at run time, __getattr__ below compiles them on first use
-    APP_NAME_RE: re.Pattern[str]
-    VERSION_RE: re.Pattern[str]
-
-
-def __getattr__(name: str) -> Any:
-    """``APP_NAME_RE`` and ``VERSION_RE`` stay available, compiled on first use."""
-    patterns = {"APP_NAME_RE": APP_NAME_PATTERN, "VERSION_RE": VERSION_PATTERN}
-    if name in patterns:
-        compiled = globals()[name] = re.compile(patterns[name])
-        return compiled
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 FLAG = "--telemetry"

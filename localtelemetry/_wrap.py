@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ._env import hard_off_reason
 from ._exceptions import CommandError, UsageError
-from ._telemetry import APP_NAME_RE
+from ._telemetry import is_app_name
 
 if TYPE_CHECKING:
     from ._documents import SafeValues
@@ -165,7 +165,7 @@ def default_app_name(program: str) -> str | None:
     name = os.path.basename(program.rstrip("/" + os.sep))
     if os.name == "nt" and name.lower().endswith(".exe"):
         name = name[:-4]
-    return name if APP_NAME_RE.match(name) else None
+    return name if is_app_name(name) else None
 
 
 # -- running the child ----------------------------------------------------------------
@@ -429,7 +429,7 @@ def run_command(
     """
     if not command or not command[0]:
         raise UsageError("no command to run: localtelemetry run [--telemetry] -- CMD [ARGS...]")
-    if app_name is not None and not APP_NAME_RE.match(app_name):
+    if app_name is not None and not is_app_name(app_name):
         raise UsageError(f"{app_name!r} is not a valid app name (1-64 letters, digits, . _ -)")
     recording = False
     name = app_name

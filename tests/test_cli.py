@@ -285,3 +285,11 @@ def test_mounted_bad_usage_is_one_line(base: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: No such option: --bogus")
     assert result.stderr.count("\n") == 1
+
+
+def test_an_app_name_with_a_trailing_newline_is_refused(base: Path) -> None:
+    # The checks once used `^...$` regexes, whose `$` also matches before a final "\n".
+    result = standalone(["status", "--app", "nb\n"])
+    assert result.exit_code == 2
+    assert "not a valid app name" in result.stderr and result.stderr.count("\n") == 1
+    assert not base.exists()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._documents import _PLAIN_WORD_RE, NAME_RE
+from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
 from localtelemetry._scrub import scrub
+
+_PLAIN_WORD_RE = re.compile(PLAIN_WORD_PATTERN)
+NAME_RE = re.compile(NAME_PATTERN)
 
 
 @given(st.from_regex(_PLAIN_WORD_RE, fullmatch=True))

@@ -141,6 +141,7 @@ def test_program_that_is_not_executable_is_126(base: Path, home: Path, tmp_path:
         (["--"], "no command after '--'"),
         (["--telemetry", "--app", "x", "--"], "no command after '--'"),
         (["--app", "bad name", "--", "true"], "not a valid app name"),
+        (["--app", "nb\n", "--", "true"], "not a valid app name"),  # `$` allowed this
         (["--bogus", "--", "true"], "No such option: --bogus"),
     ],
 )

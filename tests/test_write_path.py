@@ -85,10 +85,15 @@ def test_string_checks_match_their_patterns(
     assert not getattr(mod, check)(text + "\n")  # where `$` would have let it through
 
 
-def test_the_regexes_are_still_importable() -> None:
-    from localtelemetry._documents import _PLAIN_WORD_RE, NAME_RE
+def test_the_published_patterns_compile_and_match() -> None:
+    import re
+
+    from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
     from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
-    from localtelemetry._telemetry import APP_NAME_RE, VERSION_RE
+    from localtelemetry._telemetry import APP_NAME_PATTERN, VERSION_PATTERN
+
+    NAME_RE, _PLAIN_WORD_RE = re.compile(NAME_PATTERN), re.compile(PLAIN_WORD_PATTERN)
+    APP_NAME_RE, VERSION_RE = re.compile(APP_NAME_PATTERN), re.compile(VERSION_PATTERN)
 
     assert NAME_RE.match("phase_1") and _PLAIN_WORD_RE.match("phase")
     assert DOCUMENT_NAME_RE.match("build-" + "0" * 26 + ".json")
