@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
-import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,10 +33,11 @@ from ._bundle import (
     zip_info,
 )
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
-from ._exceptions import KeyFileError, OperationFailed, StoreError, UsageError
+from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
 from ._ids import lowest_id
-from ._location import KINDS, MAX_DOCUMENT_BYTES
+from ._listing import read_document_bytes
+from ._location import KINDS
 from ._outfile import check_target, new_file
 from ._projection import Rewriter
 from ._projection_compiled import CompiledRewriter, TooDeepError
@@ -219,18 +219,10 @@ def prepare(
 
 
 class _Reader:
-    """Reads and parses the store's documents by file name, as ``load_document`` does
-    (no symlinks, regular files only, at most ``MAX_DOCUMENT_BYTES``), in one ``read``
-    of the size ``fstat`` gives, relative to the store directory opened once. ``None``
-    for a document that is unreadable for any reason. Depth is not checked here: the
-    rewriter's walk does it (``_projection_compiled``)."""
-
-    _FLAGS = (
-        os.O_RDONLY
-        | getattr(os, "O_NOFOLLOW", 0)
-        | getattr(os, "O_BINARY", 0)
-        | getattr(os, "O_NONBLOCK", 0)  # a FIFO put where a document should be must not hang
-    )
+    """Reads and parses the store's documents by file name with the store's own bounded
+    reader (``read_document_bytes``), relative to the store directory opened once.
+    ``None`` for a document that is unreadable for any reason. Depth is not checked
+    here: the rewriter's walk does it (``_projection_compiled``)."""
 
     def __init__(
         self,
@@ -240,7 +232,7 @@ class _Reader:
         import orjson
 
         self._loads = orjson.loads
-        self._errors = (OSError, orjson.JSONDecodeError)
+        self._errors = (DocumentError, OSError, orjson.JSONDecodeError)
         self._directory = str(directory)
         self._fd: int | None = None
         if os.open in os.supports_dir_fd:
@@ -269,28 +261,9 @@ class _Reader:
     def read(self, name: str) -> dict[str, Any] | None:
         try:
             if self._fd is not None:
-                fd = os.open(name, self._FLAGS, dir_fd=self._fd)
+                data = read_document_bytes(name, dir_fd=self._fd)
             else:
-                fd = os.open(os.path.join(self._directory, name), self._FLAGS)
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_DOCUMENT_BYTES:
-                    return None
-                data = os.read(fd, st.st_size + 1)
-                if len(data) != st.st_size:  # changed since fstat: read on to the end
-                    chunks = [data]
-                    size = len(data)
-                    while size <= MAX_DOCUMENT_BYTES:
-                        chunk = os.read(fd, min(MAX_DOCUMENT_BYTES + 1 - size, 65536))
-                        if not chunk:
-                            break
-                        chunks.append(chunk)
-                        size += len(chunk)
-                    if size > MAX_DOCUMENT_BYTES:
-                        return None
-                    data = b"".join(chunks)
-            finally:
-                os.close(fd)
+                data = read_document_bytes(os.path.join(self._directory, name))
             value = self._loads(data)
         except self._errors:
             return None

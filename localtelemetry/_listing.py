@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._store import Store
 
 SORT_KEY = operator.attrgetter("id", "kind")
+_READ_FLAGS = os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0)
 
 
 class DocumentEntry:
@@ -247,33 +248,41 @@ def find(store: Store, ref: str) -> DocumentEntry:
     return matches[0]
 
 
-def read_document_bytes(path: Path, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """Read a file without following symlinks, refusing anything over ``limit`` bytes."""
+def read_document_bytes(
+    path: Path | str, *, limit: int = MAX_DOCUMENT_BYTES, dir_fd: int | None = None
+) -> bytes:
+    """Read a file without following symlinks, refusing anything over ``limit`` bytes.
+
+    ``path`` is relative to ``dir_fd`` when that is given (export reads a whole store
+    that way). A file that does not change while read takes one ``read`` call."""
+    name = os.path.basename(os.fspath(path))
     try:
         # O_NONBLOCK: a FIFO put where a document should be must not hang the reader.
-        fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, _READ_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise DocumentError(f"{path.name}: is a symlink; not following it") from None
-        raise DocumentError(f"{path.name}: cannot be read ({exc.strerror})") from None
+            raise DocumentError(f"{name}: is a symlink; not following it") from None
+        raise DocumentError(f"{name}: cannot be read ({exc.strerror})") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise DocumentError(f"{path.name}: is not a regular file")
+            raise DocumentError(f"{name}: is not a regular file")
         if st.st_size > limit:
-            raise DocumentError(f"{path.name}: is {st.st_size} bytes, over the {limit}-byte limit")
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 65536))
+            raise DocumentError(f"{name}: is {st.st_size} bytes, over the {limit}-byte limit")
+        data = os.read(fd, st.st_size + 1)
+        if len(data) == st.st_size:
+            return data
+        chunks = [data]  # it changed since fstat: read on, up to the limit
+        size = len(data)
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 65536))
             if not chunk:
                 break
             chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        if len(data) > limit:
-            raise DocumentError(f"{path.name}: grew over the {limit}-byte limit while reading")
-        return data
+            size += len(chunk)
+        if size > limit:
+            raise DocumentError(f"{name}: grew over the {limit}-byte limit while reading")
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
