@@ -8,7 +8,7 @@ from typing import Any
 from ._bundle import MANIFEST_NAME, iter_verified
 
 
-def _percentile(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -56,8 +56,8 @@ def inspect_bundle(path: Path) -> dict[str, Any]:
                 "success": entry["outcomes"].get("success", 0),
                 "failure": entry["outcomes"].get("failure", 0),
                 "interrupted": entry["outcomes"].get("interrupted", 0),
-                "duration_p50_ms": _percentile(durations, 0.5),
-                "duration_p95_ms": _percentile(durations, 0.95),
+                "duration_p50_ms": percentile(durations, 0.5),
+                "duration_p95_ms": percentile(durations, 0.95),
                 "duration_max_ms": max(durations) if durations else None,
                 "error_kinds": dict(sorted(entry["error_kinds"].items())),
             }

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ._documents import BUCKET_NAMES
-from ._inspect import _percentile
+from ._inspect import percentile
 from ._reader import (
     Document,
     Source,
@@ -109,8 +109,8 @@ def _rate(part: int, whole: int) -> float | None:
 def _durations(values: array[float]) -> dict[str, float | None]:
     ordered = sorted(values)
     return {
-        "p50_ms": _percentile(ordered, 0.5),
-        "p95_ms": _percentile(ordered, 0.95),
+        "p50_ms": percentile(ordered, 0.5),
+        "p95_ms": percentile(ordered, 0.95),
         "max_ms": round(ordered[-1], 3) if ordered else None,
     }
 
@@ -501,7 +501,7 @@ class Aggregator:
             "duration": _durations(self.summary_durations),
             "recorder_overhead": _durations(self.overheads),
             "peak_rss_kib": {
-                "p50": _number(_percentile(sorted(self.peak_rss), 0.5)),
+                "p50": _number(percentile(sorted(self.peak_rss), 0.5)),
                 "max": _number(max(self.peak_rss)) if self.peak_rss else None,
             },
         }
