@@ -26,16 +26,17 @@ def test_sigkill_at_random_moments_leaves_only_whole_valid_documents(tmp_path: P
     home, base = tmp_path / "home", tmp_path / "store"
     home.mkdir()
     env = clean_env(base, home)
+    loop = [sys.executable, str(HOSTAPP), "--telemetry", "loop", "--runs", "50"]
+    # Kill at random instants within what one whole loop takes on this machine: a fixed
+    # delay misses the loop altogether once recording gets faster or the machine idles.
+    started = time.monotonic()
+    subprocess.run(loop, env=env, capture_output=True, timeout=120, check=True)
+    whole_s = time.monotonic() - started
     rng = random.Random(1234)
     kills = 0
     for _ in range(40):
-        proc = subprocess.Popen(
-            [sys.executable, str(HOSTAPP), "--telemetry", "loop", "--runs", "50"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(rng.uniform(0.2, 1.0))
+        proc = subprocess.Popen(loop, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.15, 0.9) * whole_s)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
