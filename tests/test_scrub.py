@@ -249,12 +249,9 @@ def test_positive(kind: str, text: str, gone: tuple[str, ...]) -> None:
     assert result.counts.get(kind, 0) >= 1, result.counts
 
 
-def test_every_kind_has_two_positive_examples() -> None:
-    covered: dict[str, int] = {}
-    for kind, _, _ in POSITIVE:
-        covered[kind] = covered.get(kind, 0) + 1
-    assert set(covered) == RULE_KINDS
-    assert all(n >= 2 for n in covered.values()), covered
+def test_positive_kinds_are_rule_kinds() -> None:
+    # test_scrub_families.py::test_every_kind_has_two_examples covers every kind
+    assert {kind for kind, _, _ in POSITIVE} <= RULE_KINDS
 
 
 BENIGN = [
@@ -309,7 +306,8 @@ def test_benign_unchanged(text: str) -> None:
 
 def test_rules_table() -> None:
     kinds = [rule.kind for rule in RULES]
-    assert len(kinds) == len(set(kinds))
+    # a kind may have several rules (phone-number has four), listed next to each other
+    assert all(kinds.index(k) == i or kinds[i - 1] == k for i, k in enumerate(kinds))
     assert frozenset(kinds) | PATH_KINDS == RULE_KINDS
     assert "path" in RULE_KINDS
     for rule in RULES:
