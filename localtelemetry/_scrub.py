@@ -102,32 +102,83 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
 
 from ._scrub_rules import _URL_REST, SPECS, Validator
 
 __all__ = ["PATH_KINDS", "RULES", "RULE_KINDS", "Rule", "ScrubResult", "scrub"]
 
 
-# NamedTuples, not dataclasses: this module loads in every recorded run that scrubs, and
-# creating a dataclass costs about a millisecond.
-class Rule(NamedTuple):
+# Tuples with named fields, written out: this module loads in every recorded run that
+# scrubs, and creating a typing.NamedTuple (or a dataclass) costs about a millisecond.
+class Rule(tuple):  # type: ignore[type-arg]
     """One redaction rule: matches of ``pattern`` (its ``group``) become ``<redacted:kind>``.
 
-    ``validate(candidate, match)`` may reject a candidate (the group's text)."""
+    ``validate(candidate, match)`` may reject a candidate (the group's text). A tuple
+    ``(kind, pattern, description, group, validate)``."""
 
-    kind: str
-    pattern: re.Pattern[str]
-    description: str
-    group: str | int = 0
-    validate: Validator | None = None
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        kind: str,
+        pattern: re.Pattern[str],
+        description: str,
+        group: str | int = 0,
+        validate: Validator | None = None,
+    ) -> Rule:
+        return tuple.__new__(cls, (kind, pattern, description, group, validate))
+
+    @property
+    def kind(self) -> str:
+        """The kind counted and named in the marker."""
+        kind: str = self[0]
+        return kind
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        pattern: re.Pattern[str] = self[1]
+        return pattern
+
+    @property
+    def description(self) -> str:
+        description: str = self[2]
+        return description
+
+    @property
+    def group(self) -> str | int:
+        """The group replaced (0: the whole match)."""
+        group: str | int = self[3]
+        return group
+
+    @property
+    def validate(self) -> Validator | None:
+        validate: Validator | None = self[4]
+        return validate
+
+    def __repr__(self) -> str:
+        return f"Rule(kind={self[0]!r}, description={self[2]!r})"
 
 
-class ScrubResult(NamedTuple):
-    """The scrubbed text and the number of substitutions per kind."""
+class ScrubResult(tuple):  # type: ignore[type-arg]
+    """The scrubbed text and the number of substitutions per kind: ``(text, counts)``."""
 
-    text: str
-    counts: dict[str, int]
+    __slots__ = ()
+
+    def __new__(cls, text: str, counts: dict[str, int]) -> ScrubResult:
+        return tuple.__new__(cls, (text, counts))
+
+    @property
+    def text(self) -> str:
+        text: str = self[0]
+        return text
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = self[1]
+        return counts
+
+    def __repr__(self) -> str:
+        return f"ScrubResult(text={self[0]!r}, counts={self[1]!r})"
 
 
 PATH_KINDS: frozenset[str] = frozenset({"url", "home-path", "path"})
@@ -159,21 +210,15 @@ _PATH = (
     rf"(?<='){_QROOT}[^'\n]*(?=')"  # quoted: may contain spaces
     rf"""|(?<="){_QROOT}[^"\n]*(?=")"""
     rf"|(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}"  # C:\... and \\server\share\...
-    rf"|~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]{_BODY}"  # ~/... and ~user/...
-    rf"|\.{{1,2}}[\\/]{_BODY}"  # ./... and ../...
-    rf"|/{_BODY}"  # /...
-    rf"|{_C}+{_SEP}{_BODY})"  # a/b...
-)
-_HOME = (
-    r"(?i)(?:[a-z]:)?[\\/]+(?:(?:var|usr|export|mnt[\\/]+[a-z])[\\/]+)?"
-    r"(?:(?:home|users|documents and settings)[\\/]+[^\\/]|root(?:[\\/]|\Z))|~"
+    # ~/... and ~user/..., ./... and ../..., /..., and a/b... share one body (each copy
+    # of it costs the first message that has a path a tenth of a millisecond to compile)
+    rf"|(?:~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]|\.{{1,2}}[\\/]|/|(?={_C}+{_SEP})){_BODY})"
 )
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
 
 # Small helper patterns, compiled on first use like the rules.
 _HELPERS = {
-    "home": _HOME,
     "control": _CONTROL,
     "marker": _MARKER,
     "marker_split": f"({_MARKER})",
@@ -188,6 +233,33 @@ def _helper(name: str) -> re.Pattern[str]:
     if pattern is None:
         pattern = _helpers[name] = re.compile(_HELPERS[name])
     return pattern
+
+
+def _is_home(p: str) -> bool:
+    """Whether path ``p`` is in a home directory: ``~``, ``~user``, ``/home/NAME``,
+    ``/Users/NAME``, ``/root``, ``C:\\Users\\NAME``, ``C:\\Documents and Settings\\NAME``, also
+    under ``/var``, ``/usr``, ``/export`` or ``/mnt/X`` (WSL)."""
+    if p.startswith("~"):
+        return True
+    q = p.lower().replace("\\", "/")
+    if len(q) >= 2 and q[1] == ":" and "a" <= q[0] <= "z":
+        q = q[2:]
+    if not q.startswith("/"):
+        return False
+    q = q.lstrip("/")
+    for prefix in ("var/", "usr/", "export/"):
+        if q.startswith(prefix):
+            q = q[len(prefix) :].lstrip("/")
+            break
+    else:
+        if q.startswith("mnt/"):
+            rest = q[4:].lstrip("/")
+            if "a" <= rest[:1] <= "z" and rest[1:2] == "/":
+                q = rest[1:].lstrip("/")
+    for name in ("home/", "users/", "documents and settings/"):
+        if q.startswith(name):
+            return q[len(name) :].lstrip("/") != ""
+    return q == "root" or q.startswith("root/")
 
 
 def _has_letter(text: str) -> bool:
@@ -222,7 +294,7 @@ def _path_kind(p: str) -> tuple[str, str] | None:
         ok = _has_letter(p) and (len(comps) >= 3 or (len(comps) == 2 and _has_letter(ext)))
     if not ok:
         return None
-    return ("home-path" if _helper("home").match(p) else "path"), ext
+    return ("home-path" if _is_home(p) else "path"), ext
 
 
 # ------------------------------------------------------------------------------ engine

@@ -13,18 +13,16 @@ each match, repetition is bounded, and no two quantifiers compete for the same c
 
 from __future__ import annotations
 
-import binascii
-import math
 import re
 from collections.abc import Callable
-from typing import NamedTuple
 
 # A validator sees the candidate (the rule's group) and the whole match; False rejects it.
 Validator = Callable[[str, "re.Match[str]"], bool]
 
 
-class Spec(NamedTuple):
-    """One rule before compilation.
+class Spec:
+    """One rule before compilation (a plain class: a typing.NamedTuple costs this module,
+    loaded by every run that scrubs, more than a millisecond to create).
 
     Pre-filters, all of which must pass before the pattern is compiled and run: one of
     ``hints`` (lower-case strings) occurs in the lower-cased text; one of ``cased`` occurs
@@ -33,15 +31,39 @@ class Spec(NamedTuple):
     look for, so a pre-filter never hides a match, and a part of a text passes no filter
     the whole text fails (the engine's second pass relies on that)."""
 
-    kind: str
-    pattern: str
-    description: str
-    group: str | int = 0
-    validate: Validator | None = None
-    hints: tuple[str, ...] = ()
-    cased: tuple[str, ...] = ()
-    min_digits: int = 0
-    pre: Callable[[str], bool] | None = None
+    __slots__ = (
+        "cased",
+        "description",
+        "group",
+        "hints",
+        "kind",
+        "min_digits",
+        "pattern",
+        "pre",
+        "validate",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        pattern: str,
+        description: str,
+        group: str | int = 0,
+        validate: Validator | None = None,
+        hints: tuple[str, ...] = (),
+        cased: tuple[str, ...] = (),
+        min_digits: int = 0,
+        pre: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.pattern = pattern
+        self.description = description
+        self.group = group
+        self.validate = validate
+        self.hints = hints
+        self.cased = cased
+        self.min_digits = min_digits
+        self.pre = pre
 
 
 # --------------------------------------------------------------------------- validators
@@ -122,6 +144,8 @@ def _ipv6(candidate: str, m: re.Match[str]) -> bool:
 
 def _entropy(text: str) -> float:
     """Shannon entropy in bits per character."""
+    import math  # only when a candidate needs it: keeps the module's import cheap
+
     counts: dict[str, int] = {}
     for c in text:
         counts[c] = counts.get(c, 0) + 1
@@ -182,6 +206,8 @@ def _bearer_value(candidate: str, m: re.Match[str]) -> bool:
 
 def _basic_value(candidate: str, m: re.Match[str]) -> bool:
     """A Basic credential decodes to ``user:password``."""
+    import binascii
+
     try:
         raw = binascii.a2b_base64(candidate + "=" * (-len(candidate) % 4))
     except (binascii.Error, ValueError):

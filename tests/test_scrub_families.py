@@ -582,3 +582,38 @@ def test_new_patterns_stay_linear(unit: str) -> None:
     start = time.process_time()
     run(text)
     assert time.process_time() - start < 2.0  # quadratic behaviour takes many seconds
+
+
+# The home-directory test is string logic; it must agree with the pattern it replaced.
+_OLD_HOME = (
+    r"(?i)(?:[a-z]:)?[\\/]+(?:(?:var|usr|export|mnt[\\/]+[a-z])[\\/]+)?"
+    r"(?:(?:home|users|documents and settings)[\\/]+[^\\/]|root(?:[\\/]|\Z))|~"
+)
+PATH_PIECES = ["/", "\\", "C:", "c:", "home", "Users", "root", "var", "usr", "mnt", "c", "x",
+               "export", "Documents and Settings", "~", "a", "."]  # fmt: skip
+
+
+@FAST
+@given(st.lists(st.sampled_from(PATH_PIECES), max_size=7).map("".join))
+@example("/mnt/c/Users/x")
+@example("C:\\Users\\")
+def test_home_check_matches_the_old_pattern(path: str) -> None:
+    import re
+
+    from localtelemetry._scrub import _is_home
+
+    assert _is_home(path) == bool(re.match(_OLD_HOME, path))
+
+
+def test_scrub_benchmark_runs() -> None:
+    from conftest import ROOT
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scrub.py"), "--rounds", "1", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "first call in a fresh process" in out.stdout
+    assert "| scrub(text, max_length=500) |" in out.stdout
