@@ -217,8 +217,16 @@ def _basic_value(candidate: str, m: re.Match[str]) -> bool:
 
 def _not_a_key(candidate: str, m: re.Match[str]) -> bool:
     """An empty assignment followed by another key (``ACCESSKEY= X-Api-Key: v``) is not
-    the value: rejected, the search resumes and finds the next key's value."""
-    return not candidate.endswith((":", "="))
+    the value: a word-like name of several parts right before a colon is rejected, and
+    the search resumes and finds the next key's value."""
+    if m.string[m.end("value") : m.end("value") + 1] != ":":
+        return True
+    keylike = (
+        candidate[:1].isalpha()
+        and ("-" in candidate or "_" in candidate)
+        and all(c.isalpha() or c in "-_." for c in candidate)
+    )
+    return not keylike
 
 
 def _password_value(candidate: str, m: re.Match[str]) -> bool:
@@ -323,7 +331,25 @@ def _four_colons(lower: str) -> bool:
 
 
 def _discord_shape(lower: str) -> bool:
-    return lower.count(".") >= 2 and len(lower) >= 59
+    """A word of 24+ characters right before a dot, then another dot."""
+    parts = lower.split(".")
+    return len(parts) >= 3 and any(
+        part and not part[-1].isspace() and len(part.rsplit(None, 1)[-1]) >= 24
+        for part in parts[:-2]
+    )
+
+
+def _digit_run(lower: str) -> bool:
+    """Six digits in a row, spaces ignored (NINO, IBAN)."""
+    run = 0
+    for c in lower.replace(" ", ""):
+        if "0" <= c <= "9":
+            run += 1
+            if run >= 6:
+                return True
+        else:
+            run = 0
+    return False
 
 
 # ------------------------------------------------------------------------- fragments
@@ -339,7 +365,8 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 # "\\?": the quotes of JSON logged inside JSON are escaped (\"password\": \"x\")
 _ASSIGN = r"""(?:\\?["'])?[ \t]*(?::=|=>|[:=]{1,2})[ \t]*(?:\\?["'])?"""
-_VALUE = r"""(?P<value>(?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|[^\s"',;&]+)"""
+# (an unquoted value never ends with a colon: "key=VALUE: more")
+_VALUE = r"""(?P<value>(?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|[^\s"',;&]*[^\s"',;&:])"""
 _URL_REST = r"""[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]"""
 _PASSWORD_KEYS = (
     r"passw(?:or)?d|passphrase|(?<![A-Za-z0-9])pwd|(?<![A-Za-z])pass(?:wd)?(?![A-Za-z])"
@@ -1249,7 +1276,7 @@ SPECS: tuple[Spec, ...] = (
         r"[^\n]{0,200}?[ \t](?:-u|-U|--user|--proxy-user)(?:=|[ \t]*))"
         r"(?P<value>[^\s\"':]+:[^\s\"']+|\"[^\"\n:]+:[^\"\n]+\"|'[^'\n:]+:[^'\n]+')",
         "user:password after curl -u / --user / --proxy-user (both parts replaced).",
-        hints=("curl", "wget", "http", "xh"),
+        hints=("curl", "wget", "http ", "https ", "xh "),
         group="value",
     ),
     _spec(
@@ -1431,6 +1458,7 @@ SPECS: tuple[Spec, ...] = (
         "International bank account number (country, check digits, 11-30 characters, "
         "grouped or not) passing the mod-97 check.",
         min_digits=8,
+        pre=_digit_run,
         validate=_iban,
     ),
     _spec(
@@ -1455,6 +1483,7 @@ SPECS: tuple[Spec, ...] = (
         r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?![A-Za-z0-9])",
         "UK National Insurance number (QQ 12 34 56 C, with or without spaces).",
         min_digits=6,
+        pre=_digit_run,
     ),
     _spec(
         "phone-number",

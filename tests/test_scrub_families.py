@@ -490,6 +490,11 @@ def test_an_empty_assignment_does_not_hide_the_next_value() -> None:
     out, _ = run(f"ACCESSKEY= X-Acme-Api-Key: {secret} ")
     assert secret not in out, out
     assert "abc123" not in run("password= token=abc123")[0]
+    # found by Hypothesis (test_scrub.py::test_secret_never_survives): a value before a
+    # colon, and base64 padding at the end of a value
+    value = "A" * 20 + "a" * 20
+    assert value not in run(f"aws_secret_access_key={value}: ")[0]
+    assert run("secret=YWJjZA==")[0] == "secret=<redacted:secret-assignment>"
 
 
 @FAST
