@@ -103,7 +103,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ._scrub_rules import _URL_REST, SPECS, Validator
+from ._scrub_rules import _URL_REST, SPECS, Spec, Validator
 
 __all__ = ["PATH_KINDS", "RULES", "RULE_KINDS", "Rule", "ScrubResult", "scrub"]
 
@@ -324,30 +324,22 @@ class _Stage:
         "validate",
     )
 
-    def __init__(
-        self,
-        kind: str,
-        source: str,
-        *,
-        mode: int = _REDACT,
-        group: str | int = 0,
-        validate: Validator | None = None,
-        hints: tuple[str, ...] = (),
-        cased: tuple[str, ...] = (),
-        min_digits: int = 0,
-        pre: Callable[[str], bool] | None = None,
-    ) -> None:
-        self.kind = kind
-        self.source = source
+    def __init__(self, spec: Spec, mode: int = _REDACT) -> None:
+        self.kind, self.source, self.group, self.validate = (
+            spec.kind,
+            spec.pattern,
+            spec.group,
+            spec.validate,
+        )
+        self.hints, self.cased, self.min_digits, self.pre = (
+            spec.hints,
+            spec.cased,
+            spec.min_digits,
+            spec.pre,
+        )
         self.pattern: re.Pattern[str] | None = None
         self.mode = mode
-        self.group = group
-        self.validate = validate
-        self.hints = hints
-        self.cased = cased
-        self.min_digits = min_digits
-        self.pre = pre
-        self.marker = f"<redacted:{kind}>"
+        self.marker = f"<redacted:{spec.kind}>"
 
     def compiled(self) -> re.Pattern[str]:
         pattern = self.pattern
@@ -363,21 +355,9 @@ def _get_stages() -> tuple[_Stage, ...]:
     """The stages in the order they run; building them compiles nothing."""
     global _stages
     if _stages is None:
-        stages = [
-            _Stage(
-                spec.kind,
-                spec.pattern,
-                group=spec.group,
-                validate=spec.validate,
-                hints=spec.hints,
-                cased=spec.cased,
-                min_digits=spec.min_digits,
-                pre=spec.pre,
-            )
-            for spec in SPECS
-        ]
-        stages.append(_Stage("url", _URL, mode=_URL_MODE, group="value", hints=("://",)))
-        stages.append(_Stage("path", _PATH, mode=_PATH_MODE, hints=("/", "\\")))
+        stages = [_Stage(spec) for spec in SPECS]
+        stages.append(_Stage(Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE))
+        stages.append(_Stage(Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE))
         _stages = tuple(stages)
     return _stages
 

@@ -16,6 +16,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from privacy_corpus.generate import luhn_complete
 
 from localtelemetry._scrub import PATH_KINDS, RULE_KINDS, RULES, Rule, ScrubResult, scrub
 
@@ -40,19 +41,6 @@ def run(text: str, max_length: int | None = None) -> ScrubResult:
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def luhn_complete(body: str) -> str:
-    """``body`` plus the check digit that makes it pass the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
 
 
 # ---------------------------------------------------------------------- fake secrets
