@@ -622,3 +622,13 @@ def test_scrub_benchmark_runs() -> None:
     )
     assert "first call in a fresh process" in out.stdout
     assert "| scrub(text, max_length=500) |" in out.stdout
+
+
+@pytest.mark.parametrize("word", ["db.local", "nas.lan", "git.corp", "ci.internal", "Db.Lan"])
+def test_internal_host_names_are_not_plain_words(word: str) -> None:
+    # The recorder keeps plain words without scrubbing them (_documents.is_plain_word,
+    # tests/test_names.py): a name a rule would change must never be one.
+    from localtelemetry._documents import is_plain_word
+
+    assert run(word)[0] == "<redacted:internal-hostname>"
+    assert not is_plain_word(word)
