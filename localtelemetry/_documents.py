@@ -20,14 +20,15 @@ SCHEMA_IDS = {
     for kind in ("cli-command", "build", "snapshot", "run-summary")
 }
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$"
-# Every secret and address rule needs digits, ':' or '@', or at least 17 characters.
-PLAIN_WORD_PATTERN = r"^[A-Za-z_][A-Za-z_.-]{0,15}$"
+# Every secret and address rule needs digits, ':', '@' or '.' (internal host names such
+# as db.local), or at least 17 characters.
+PLAIN_WORD_PATTERN = r"^[A-Za-z_][A-Za-z_-]{0,15}$"
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
 _NAME_FIRST = frozenset(_LETTERS + _DIGITS + "_")
 _NAME_REST = _LETTERS + _DIGITS + "_.:-"
 _WORD_FIRST = frozenset(_LETTERS + "_")
-_WORD_REST = _LETTERS + "_.-"
+_WORD_REST = _LETTERS + "_-"
 
 
 def is_name(text: str) -> bool:

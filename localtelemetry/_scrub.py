@@ -7,11 +7,12 @@ Engine
 1. Control characters (Unicode category Cc) other than ``\\n`` and ``\\t`` become spaces.
 2. Markers already in the text -- ``<redacted:KIND>`` and ``<path:HEX>`` / ``<path:HEX.ext>``
    -- are split off as *protected* segments. No rule ever looks inside a protected segment.
-3. Every rule of ``RULES`` runs, in table order, over the unprotected segments. A match
-   (or only the rule's ``group``, so that e.g. ``password=`` stays readable) becomes a
-   ``<redacted:KIND>`` marker, which is itself a protected segment from then on. A rule's
-   ``validate`` hook may reject a candidate (Luhn check for cards, "looks random" for
-   keys); the text is then left as it was and the search resumes one character later.
+3. Every rule of ``RULES`` whose pre-filters pass runs, in table order, over the
+   unprotected segments. A match (or only the rule's ``group``, so that e.g. ``password=``
+   stays readable) becomes a ``<redacted:KIND>`` marker, which is itself a protected
+   segment from then on. A rule's ``validate`` hook may reject a candidate (Luhn check for
+   cards, mod 97 for IBANs, "looks random" for keys); the text is then left as it was and
+   the search resumes one character later.
 4. A fixed path stage runs last: URLs (``scheme://...``) and file-system paths become
    ``<path:{hash_path(p)}{ext}>`` tokens, counted as ``url``, ``home-path`` or ``path``.
 5. Steps 2-4 repeat until a pass changes nothing (usually one extra pass when something
@@ -19,22 +20,30 @@ Engine
    for a deterministic ``hash_path``.
 6. ``max_length`` caps the result; the cut never splits a marker.
 
-Order matters: a rule only sees text that no earlier rule has claimed, so the table lists
-the most specific formats first (PEM blocks, vendor tokens with a fixed prefix), then
-context rules (credentials in URLs, ``Authorization:`` headers, ``password=`` style
-assignments), then personal data (e-mail, MAC, IPv6, IPv4, card numbers), and paths last.
-A GitHub token in ``token=ghp_...`` is therefore counted as ``github-token``, not as a
-generic assignment.
+Order matters: a rule only sees text that no earlier rule has claimed, so the table
+(``_scrub_rules.SPECS``) lists the most specific formats first (PEM blocks, vendor tokens
+with a fixed prefix), then context rules (credentials in URLs, ``Authorization:``
+headers, command-line options, ``password=`` style assignments, random-looking values
+under credential-like keys), then personal data (e-mail, internal host names, MAC, IPv6,
+IPv4, card numbers, IBAN, national identifiers, phone numbers), and paths last. A GitHub
+token in ``token=ghp_...`` is therefore counted as ``github-token``, not as a generic
+assignment. Several rules may share a kind (``phone-number`` has four).
 
 Cost
 ----
-Importing compiles nothing; the patterns are compiled on first use (``RULES`` is built
-lazily through the module ``__getattr__``). Every rule has cheap pre-filters (substrings
-and small gate patterns checked against the lower-cased text), so on a typical message
-only a handful of patterns actually run, and a second pass re-runs only the rules that
-passed their pre-filters in the first. The patterns are written to run in linear time
-(anchored starts, bounded repetition, no ambiguous nested quantifiers); the tests feed
-them pathological inputs.
+Importing compiles nothing, and a message compiles only the rules it may need: each rule
+has cheap pre-filters (substrings of the lower-cased text, substrings of the text as it
+is, a minimum number of digits, a small test function; see ``_scrub_rules.Spec``), and a
+rule's pattern is compiled the first time its pre-filters pass, then kept. A typical
+failing message compiles a handful of patterns; ``RULES`` (all of them, compiled) is built
+only when asked for. A second pass re-runs only the rules that passed their pre-filters in
+the first. The patterns are written to run in linear time (anchored starts, bounded
+repetition, no ambiguous nested quantifiers); the tests feed them pathological inputs.
+
+Phone numbers are matched by hand-written patterns, not by the ``phonenumbers`` library:
+importing it and running its matcher once costs about 20 ms, four times the budget of a
+whole failing recorded run, and its validity check rejects the reserved fictional ranges
+(555-01xx) that documentation and tests use.
 
 Decisions
 ---------
@@ -55,419 +64,132 @@ Decisions
   is counted as ``home-path`` instead of ``path``.
 * URLs. Everything after ``scheme://`` (host, port, path, query, fragment) becomes one
   ``<path:...>`` token counted as ``url``; the scheme stays (``https://<path:ab12.json>``).
-  A URL with a user:password part becomes ``scheme://<redacted:url-credentials>``, the host
-  included. Bare domains (``example.com``) stay: they cannot be told from ``os.path``.
+  A URL with a user:password part, or a random-looking user name (a token, a Sentry DSN
+  key), becomes ``scheme://<redacted:url-credentials>``, the host included. Bare public
+  domains (``example.com``) stay: they cannot be told from ``os.path``; names under a
+  private-use suffix (``build-7.acme.internal``, ``nas.local``, ``*.corp``, ``*.lan``,
+  ``*.home.arpa``) are ``internal-hostname``.
 * IPv4: a dotted quad with every octet 0-255 that is not part of a longer dotted or
   alphanumeric run (so ``v1.2.3.4``, ``1.2.3.4.5`` and ``1.2.3`` stay, but a four-part
   version written as ``1.2.3.4`` is taken for an address). Loopback ``127.x.x.x`` and
   ``0.0.0.0`` stay: they identify no one and help diagnosis.
 * IPv6: full or compressed hex groups; a compressed form needs three groups, or two with
   a four-digit first group (``fe80::1``), so ``::``, ``::1``, ``a::b``, slices such as
-  ``1::2`` and ``std::vector`` stay; times (``12:30:45``) are never eight groups.
+  ``1::2`` and ``std::vector`` stay; times (``12:30:45``) are never eight groups. An
+  address right before a colon (``fe80::1: no route``) is found too.
 * Cards: 13-19 digits starting with 2-6, contiguous or in 4-4-4-x / 4-6-5 groups of spaces
   or dashes, and passing the Luhn check.
+* Phone numbers: international (``+`` or ``00``, 8-15 digits, separators optional only in
+  the E.164 form), North American (``(415) 555-0199``, ``415-555-0199``, ``415.555.0199``),
+  national forms with a leading 0 and separators (UK, DE, FR and the like, 9-12 digits),
+  and any 7-15 digits after ``phone``/``tel``/``mobile``/``fax``. A bare run of digits
+  (``4155550199``, an epoch time, a byte count) stays.
 * AWS secret keys: a 40-character base64 run with upper- and lower-case letters within 48
   characters after the word ``aws`` or ``secret`` (so a 40-hex git SHA stays).
 * Assignments (``password=``, ``token:``, ``api_key =``, JSON ``"secret": "..."``) keep the
   key and separator and replace the value: up to whitespace, quote, comma, semicolon or
-  ``&``; a quoted value is replaced up to its closing quote.
+  ``&``; a quoted value is replaced up to its closing quote. Under any other key that names
+  a credential or a service (``*_KEY``, ``X-Api-Key``, ``DATADOG_APP_KEY``, ``?sig=``), a
+  value is replaced when it looks generated: 8+ characters, two or more character classes
+  and the entropy of random text (``high-entropy-secret``); words, numbers, versions,
+  dates, URLs and ``${PLACEHOLDERS}`` stay.
 * ``max_length``: a longer result is cut to at most ``max_length`` characters ending with
-  ``\u2026[truncated]``; a marker that would be cut is dropped whole. If ``max_length`` is
-  shorter than that suffix, the result is just ``\u2026`` (or ``""`` for 0).
+  ``\\u2026[truncated]``; a marker that would be cut is dropped whole. If ``max_length`` is
+  shorter than that suffix, the result is just ``\\u2026`` (or ``""`` for 0).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+
+from ._scrub_rules import _URL_REST, SPECS, Spec, Validator
 
 __all__ = ["PATH_KINDS", "RULES", "RULE_KINDS", "Rule", "ScrubResult", "scrub"]
 
 
-# NamedTuples, not dataclasses: this module loads in every recorded run, and creating a
-# dataclass costs about a millisecond.
-class Rule(NamedTuple):
-    """One redaction rule: matches of ``pattern`` (its ``group``) become ``<redacted:kind>``."""
+# Tuples with named fields, written out: this module loads in every recorded run that
+# scrubs, and creating a typing.NamedTuple (or a dataclass) costs about a millisecond.
+class Rule(tuple):  # type: ignore[type-arg]
+    """One redaction rule: matches of ``pattern`` (its ``group``) become ``<redacted:kind>``.
 
-    kind: str
-    pattern: re.Pattern[str]
-    description: str
-    group: str | int = 0
-    validate: Callable[[str], bool] | None = None
+    ``validate(candidate, match)`` may reject a candidate (the group's text). A tuple
+    ``(kind, pattern, description, group, validate)``."""
 
+    __slots__ = ()
 
-class ScrubResult(NamedTuple):
-    """The scrubbed text and the number of substitutions per kind."""
+    def __new__(
+        cls,
+        kind: str,
+        pattern: re.Pattern[str],
+        description: str,
+        group: str | int = 0,
+        validate: Validator | None = None,
+    ) -> Rule:
+        return tuple.__new__(cls, (kind, pattern, description, group, validate))
 
-    text: str
-    counts: dict[str, int]
+    @property
+    def kind(self) -> str:
+        """The kind counted and named in the marker."""
+        kind: str = self[0]
+        return kind
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        pattern: re.Pattern[str] = self[1]
+        return pattern
 
-# --------------------------------------------------------------------------- validators
+    @property
+    def description(self) -> str:
+        description: str = self[2]
+        return description
 
+    @property
+    def group(self) -> str | int:
+        """The group replaced (0: the whole match)."""
+        group: str | int = self[3]
+        return group
 
-def _luhn(candidate: str) -> bool:
-    digits = [ord(c) - 48 for c in candidate if "0" <= c <= "9"]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    @property
+    def validate(self) -> Validator | None:
+        validate: Validator | None = self[4]
+        return validate
 
-
-def _mixed_case(candidate: str) -> bool:
-    return any(c.isupper() for c in candidate) and any(c.islower() for c in candidate)
-
-
-def _looks_random(candidate: str) -> bool:
-    """Upper, lower and digit: random keys have all three, prose and identifiers rarely."""
-    return _mixed_case(candidate) and any(c.isdigit() for c in candidate)
-
-
-def _digit_and_letter(candidate: str) -> bool:
-    return any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate)
-
-
-def _email_domain(candidate: str) -> bool:
-    tld = candidate.rsplit(".", 1)[-1]
-    return len(tld) >= 2 and tld.isascii() and tld.isalpha()
+    def __repr__(self) -> str:
+        return f"Rule(kind={self[0]!r}, description={self[2]!r})"
 
 
-def _public_ipv4(candidate: str) -> bool:
-    return not candidate.startswith("127.") and candidate != "0.0.0.0"
+class ScrubResult(tuple):  # type: ignore[type-arg]
+    """The scrubbed text and the number of substitutions per kind: ``(text, counts)``."""
 
+    __slots__ = ()
 
-def _ipv6_groups(part: str, *, last: bool) -> int:
-    """Number of 16-bit groups in ``part`` (between ``::``), or -1 if malformed."""
-    if not part:
-        return 0
-    groups = part.split(":")
-    if any(not g for g in groups):
-        return -1
-    n = len(groups)
-    if "." in groups[-1]:
-        if not last:
-            return -1
-        n += 1  # an embedded IPv4 address counts as two groups
-    return -1 if any("." in g for g in groups[:-1]) else n
+    def __new__(cls, text: str, counts: dict[str, int]) -> ScrubResult:
+        return tuple.__new__(cls, (text, counts))
 
+    @property
+    def text(self) -> str:
+        text: str = self[0]
+        return text
 
-def _ipv6(candidate: str) -> bool:
-    address = candidate.split("%", 1)[0]
-    if ":::" in address:
-        return False
-    halves = address.split("::")
-    if len(halves) > 2:
-        return False
-    if len(halves) == 1:
-        return _ipv6_groups(address, last=True) == 8
-    head = _ipv6_groups(halves[0], last=False)
-    tail = _ipv6_groups(halves[1], last=True)
-    if head < 0 or tail < 0 or head + tail > 7:
-        return False
-    if head + tail >= 3:
-        return True
-    return head + tail == 2 and len(halves[0].split(":", 1)[0]) == 4
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = self[1]
+        return counts
 
+    def __repr__(self) -> str:
+        return f"ScrubResult(text={self[0]!r}, counts={self[1]!r})"
 
-# ------------------------------------------------------------------------------- rules
-
-# Start of a token: not glued to a letter or digit, but allowed right after an escaped
-# "\n", "\r" or "\t" as found in logged JSON or repr() output.
-_B = r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))"
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
-_ASSIGN = r"""["']?[ \t]*[:=]{1,2}>?[ \t]*["']?"""
-_VALUE = r"""(?P<value>(?<=")[^"\n]+(?=")|(?<=')[^'\n]+(?=')|[^\s"',;&]+)"""
-_URL_REST = r"""[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]"""
-_PASSWORD_KEYS = r"passw(?:or)?d|passphrase|(?<![A-Za-z0-9])pwd"
-_SECRET_KEYS = (
-    r"secret(?:[_\-]?key)?|token|api[_\-]?key|private[_\-]?key|access[_\-]?key"
-    r"|session[_\-]?id|auth|credentials?"
-)
-_AUTH_SCHEMES = r"bearer|basic|token|digest|negotiate|ntlm|apikey"
-
-# kind, pattern, description, group, validate, hints, gate, cased_gate. Pre-filters, so that
-# most rules cost next to nothing on text that cannot match: ``hints`` are lower-case
-# strings one of which every match contains, lower-cased; ``gate`` is a pattern found in
-# every match, lower-cased; ``cased_gate`` one found in every match as it is. A gate must
-# not use lookarounds (a gate that finds nothing in a text finds nothing in its parts).
-_Spec = tuple[
-    str,
-    str,
-    str,
-    "str | int",
-    "Callable[[str], bool] | None",
-    tuple[str, ...],
-    "str | None",
-    "str | None",
-]
-
-
-def _spec(
-    kind: str,
-    pattern: str,
-    description: str,
-    *,
-    hints: tuple[str, ...] = (),
-    gate: str | None = None,
-    cased_gate: str | None = None,
-    group: str | int = 0,
-    validate: Callable[[str], bool] | None = None,
-) -> _Spec:
-    return (kind, pattern, description, group, validate, hints, gate, cased_gate)
-
-
-_SPECS: tuple[_Spec, ...] = (
-    _spec(
-        "pem-private-key",
-        r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:(?:(?!-----)[\s\S]){0,65536}?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-        r"|(?:(?:\s|\\[nr])*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}))*)",
-        "PEM/OpenSSH/PGP private key block, BEGIN to END over many lines (without END: "
-        "the header and the base64 lines after it).",
-        hints=("private key",),
-    ),
-    _spec(
-        "azure-storage-connection-string",
-        r"""DefaultEndpointsProtocol=[A-Za-z]*(?:;[A-Za-z]+=[^;\s"'<>]*)+;?""",
-        "Azure storage connection string (DefaultEndpointsProtocol=...;AccountName=...;"
-        "AccountKey=...), replaced whole.",
-        hints=("defaultendpointsprotocol=",),
-    ),
-    _spec(
-        "azure-account-key",
-        r"(?ai:(?<![A-Za-z0-9])(?:Account|SharedAccess)Key=)(?P<value>[A-Za-z0-9+/]{20,}={0,2})",
-        "Value of AccountKey= / SharedAccessKey= in Azure connection strings.",
-        hints=("accountkey=", "sharedaccesskey="),
-        group="value",
-    ),
-    _spec(
-        "azure-sas-token",
-        r"""(?ai:(?<=SharedAccessSignature=))[^;\s"'<>]+|(?ai:(?<=[?&]sig=))[A-Za-z0-9%+/=]{16,}""",
-        "Azure shared access signature: SharedAccessSignature=... value or sig= URL parameter.",
-        hints=("sharedaccesssignature=", "sig="),
-    ),
-    _spec(
-        "aws-access-key-id",
-        r"(?=A)" + _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)"
-        r"[A-Z0-9]{16}(?![A-Za-z0-9])",
-        "AWS access key id: AKIA/ASIA/... followed by 16 upper-case letters or digits.",
-        cased_gate=r"A[BCGIKNPRS][A-Z]A[A-Z0-9]{16}",
-    ),
-    _spec(
-        "aws-secret-access-key",
-        r"(?ai:(?<![A-Za-z0-9])(?:aws|secret))[^\n]{0,48}?"
-        r"(?<![A-Za-z0-9/+=])(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        "AWS secret access key: 40 base64 characters with mixed case within 48 characters "
-        "after the word aws or secret (aws_secret_access_key=..., SecretAccessKey: ...).",
-        gate=r"[a-z0-9/+][a-z0-9/+]{39}",
-        hints=("aws", "secret"),
-        group="value",
-        validate=_mixed_case,
-    ),
-    _spec(
-        "google-api-key",
-        r"AIza[0-9A-Za-z_\-]{35}",
-        "Google API key: AIza followed by 35 characters.",
-        hints=("aiza",),
-    ),
-    _spec(
-        "google-oauth-token",
-        r"ya29\.[0-9A-Za-z_\-]{20,}",
-        "Google OAuth access token (ya29.).",
-        hints=("ya29.",),
-    ),
-    _spec(
-        "google-oauth-client-secret",
-        r"GOCSPX-[0-9A-Za-z_\-]{24,}",
-        "Google OAuth client secret (GOCSPX-).",
-        hints=("gocspx-",),
-    ),
-    _spec(
-        "github-token",
-        r"gh[pousr]_[A-Za-z0-9]{36,255}",
-        "GitHub classic token: ghp_, gho_, ghu_, ghs_, ghr_ followed by 36+ characters.",
-        hints=("gh",),
-        gate=r"gh[pousr]_",
-    ),
-    _spec(
-        "github-fine-grained-token",
-        r"github_pat_[A-Za-z0-9_]{22,255}",
-        "GitHub fine-grained personal access token (github_pat_).",
-        hints=("github_pat_",),
-    ),
-    _spec(
-        "gitlab-token",
-        r"gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-[0-9A-Za-z_\-]{20,}(?:\.[0-9A-Za-z_\-]{2,})*",
-        "GitLab token: glpat-, gldt-, glrt-, glptt-, ... followed by 20+ characters.",
-        hints=("gl",),
-        gate=r"gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-",
-    ),
-    _spec(
-        "slack-webhook-url",
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+",
-        "Slack incoming webhook URL, replaced whole.",
-        hints=("hooks.slack.com",),
-    ),
-    _spec(
-        "slack-token",
-        r"(?:xox[abeoprs]|xapp)-[0-9A-Za-z\-]{10,}",
-        "Slack token: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xoxo-, xapp-.",
-        hints=("xox", "xapp-"),
-    ),
-    _spec(
-        "stripe-key",
-        r"(?:[prs]k_(?:live|test)|whsec)_[0-9A-Za-z]{16,}",
-        "Stripe key: sk_live_, sk_test_, rk_live_, pk_live_, ... and whsec_ webhook secrets.",
-        hints=("k_live_", "k_test_", "whsec_"),
-    ),
-    _spec(
-        "sendgrid-api-key",
-        r"SG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}",
-        "SendGrid API key (SG.xxx.yyy).",
-        hints=("sg.",),
-    ),
-    _spec(
-        "anthropic-api-key",
-        r"sk-ant-[0-9A-Za-z_\-]{20,}",
-        "Anthropic API key (sk-ant-).",
-        hints=("sk-ant-",),
-    ),
-    _spec(
-        "openai-api-key",
-        r"(?=s)(?:(?<![0-9A-Za-z_\-])|(?<=\\[nrt]))sk-(?:proj-|svcacct-|admin-)?"
-        r"[0-9A-Za-z_\-]{20,}",
-        "OpenAI-style key: sk- or sk-proj- followed by 20+ characters with upper, lower "
-        "and digits.",
-        hints=("sk-",),
-        validate=_looks_random,
-    ),
-    _spec(
-        "huggingface-token",
-        r"hf_[A-Za-z0-9]{34,}",
-        "Hugging Face token: hf_ followed by 34+ characters.",
-        hints=("hf_",),
-    ),
-    _spec(
-        "npm-token",
-        r"npm_[A-Za-z0-9]{36,}",
-        "npm access token: npm_ followed by 36 characters.",
-        hints=("npm_",),
-    ),
-    _spec(
-        "pypi-token",
-        r"pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[0-9A-Za-z_\-]{20,}",
-        "PyPI / TestPyPI upload token (pypi-AgEIcHlwaS5vcmc...).",
-        hints=("pypi-age",),
-    ),
-    _spec(
-        "jwt",
-        r"(?=e)(?:(?<![0-9A-Za-z_\-])|(?<=\\[nrt]))"
-        r"eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]{4,}\.[0-9A-Za-z_\-]*",
-        "JSON Web Token: three base64url segments, the first starting with eyJ.",
-        hints=("eyj",),
-    ),
-    _spec(
-        "url-credentials",
-        r"""://(?P<value>[^\s/?#@:<>"']*:[^\s/?#<>"']*@""" + _URL_REST + ")",
-        "URL with user:password@: everything after scheme:// (credentials and host).",
-        hints=("://",),
-        gate=r"://[^\s/?#@]*@",
-        group="value",
-    ),
-    _spec(
-        "authorization-header",
-        r"(?=[AaPp])(?ai:(?<![A-Za-z0-9])(?:proxy-)?authorization"
-        rf"""["']?[ \t]*[:=][ \t]*["']?(?:(?:{_AUTH_SCHEMES})[ \t]+)?"""
-        rf"(?!(?:{_AUTH_SCHEMES})(?![A-Za-z0-9])))"
-        r"""(?P<value>[^\s"',;]+)""",
-        "Credential in an Authorization: / Proxy-Authorization: header (scheme kept).",
-        hints=("authorization",),
-        group="value",
-    ),
-    _spec(
-        "bearer-token",
-        r"(?=[Bb])(?ai:(?<![A-Za-z0-9])bearer[ \t]+)(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)",
-        "Bearer token outside a header: 'Bearer' followed by 16+ token characters with "
-        "letters and digits.",
-        hints=("bearer",),
-        group="value",
-        validate=_digit_and_letter,
-    ),
-    _spec(
-        "password-assignment",
-        rf"(?ai:{_PASSWORD_KEYS}){_ASSIGN}{_VALUE}",
-        "Value assigned to password / passwd / passphrase / pwd (=, :, quotes; key kept).",
-        hints=("passw", "passphrase", "pwd"),
-        gate=r"p(?:assw(?:or)?d|assphrase|wd)[\"']?[ \t]*[:=]",
-        group="value",
-    ),
-    _spec(
-        "secret-assignment",
-        rf"(?ai:{_SECRET_KEYS}){_ASSIGN}{_VALUE}",
-        "Value assigned to secret, client_secret, token, access_token, api_key, apikey, "
-        "api-key, private_key, auth, credentials, ... (=, :, quotes; key kept).",
-        hints=("secret", "token", "key", "auth", "credential", "session"),
-        gate=r"(?:secret|token|key|session[_\-]?id|auth|credentials?)[\"']?[ \t]*[:=]",
-        group="value",
-    ),
-    _spec(
-        "email",
-        r"(?=[A-Za-z0-9._%+\-])(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@"
-        r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
-        "E-mail address (the top-level domain must be 2+ letters, so pkg@1.2.3 stays).",
-        hints=("@",),
-        validate=_email_domain,
-    ),
-    _spec(
-        "mac-address",
-        r"(?=[0-9A-Fa-f])(?<![\w:.\-])[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
-        r"(?![\w:\-]|\.\w)",
-        "MAC address, aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff.",
-        gate=r"[:\-][0-9a-f]{2}[:\-][0-9a-f]{2}[:\-]",
-    ),
-    _spec(
-        "ipv6-address",
-        r"(?=[0-9A-Fa-f:])(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
-        rf"(?:{_IPV4}|[0-9A-Fa-f]{{1,4}})?(?:%[0-9A-Za-z_.\-]{1, 32})?(?![\w:]|\.\w)",
-        "IPv6 address, full or compressed (see the module docstring for what is excluded).",
-        gate=r":[0-9a-f]{0,4}:",
-        validate=_ipv6,
-    ),
-    _spec(
-        "ipv4-address",
-        rf"(?=[0-9])(?<![\w.]){_IPV4}(?![\w]|\.\w)",
-        "IPv4 dotted quad, not part of a longer dotted run; loopback and 0.0.0.0 stay.",
-        gate=r"\.[0-9]{1,3}\.[0-9]{1,3}\.",
-        validate=_public_ipv4,
-    ),
-    _spec(
-        "credit-card",
-        r"(?=[2-6])(?<![\w.])(?:[2-6][0-9]{12,18}"
-        r"|[2-6][0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}"
-        r"|3[0-9]{3}([ \-])[0-9]{6}\2[0-9]{4,5})(?![\w]|[.,][0-9])",
-        "Payment card number, 13-19 digits (spaces or dashes allowed) passing the Luhn check.",
-        cased_gate=r"[0-9][0-9]{3}[ \-]?[0-9]{4}",
-        validate=_luhn,
-    ),
-)
 
 PATH_KINDS: frozenset[str] = frozenset({"url", "home-path", "path"})
 """Kinds counted by the path stage, which emits ``<path:...>`` tokens instead of markers."""
 
-RULE_KINDS: frozenset[str] = frozenset(spec[0] for spec in _SPECS) | PATH_KINDS
+RULE_KINDS: frozenset[str] = frozenset(spec.kind for spec in SPECS) | PATH_KINDS
 """Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS."""
 
 RULES: tuple[Rule, ...]
-"""The rules in the order they run (most specific first). Compiled on first use, so that
-importing this module stays cheap: see ``__getattr__``."""
+"""The rules in the order they run (most specific first). Compiled on first access, so
+that importing this module stays cheap: see ``__getattr__``."""
 
 # --------------------------------------------------------------------------- path stage
 
@@ -488,33 +210,76 @@ _PATH = (
     rf"(?<='){_QROOT}[^'\n]*(?=')"  # quoted: may contain spaces
     rf"""|(?<="){_QROOT}[^"\n]*(?=")"""
     rf"|(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}"  # C:\... and \\server\share\...
-    rf"|~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]{_BODY}"  # ~/... and ~user/...
-    rf"|\.{{1,2}}[\\/]{_BODY}"  # ./... and ../...
-    rf"|/{_BODY}"  # /...
-    rf"|{_C}+{_SEP}{_BODY})"  # a/b...
+    # ~/... and ~user/..., ./... and ../..., /..., and a/b... share one body (each copy
+    # of it costs the first message that has a path a tenth of a millisecond to compile)
+    rf"|(?:~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]|\.{{1,2}}[\\/]|/|(?={_C}+{_SEP})){_BODY})"
 )
-_HOME = (
-    r"(?i)(?:[a-z]:)?[\\/]+(?:(?:var|usr|export|mnt[\\/]+[a-z])[\\/]+)?"
-    r"(?:(?:home|users|documents and settings)[\\/]+[^\\/]|root(?:[\\/]|\Z))|~"
-)
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+_MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
+
+# Small helper patterns, compiled on first use like the rules.
+_HELPERS = {
+    "control": _CONTROL,
+    "marker": _MARKER,
+    "marker_split": f"({_MARKER})",
+    "split_sep": r"[\\/]+",
+    "ext": r"[^.]\.([A-Za-z0-9]{1,8})\Z",
+}
+_helpers: dict[str, re.Pattern[str]] = {}
+
+
+def _helper(name: str) -> re.Pattern[str]:
+    pattern = _helpers.get(name)
+    if pattern is None:
+        pattern = _helpers[name] = re.compile(_HELPERS[name])
+    return pattern
+
+
+def _is_home(p: str) -> bool:
+    """Whether path ``p`` is in a home directory: ``~``, ``~user``, ``/home/NAME``,
+    ``/Users/NAME``, ``/root``, ``C:\\Users\\NAME``, ``C:\\Documents and Settings\\NAME``, also
+    under ``/var``, ``/usr``, ``/export`` or ``/mnt/X`` (WSL)."""
+    if p.startswith("~"):
+        return True
+    q = p.lower().replace("\\", "/")
+    if len(q) >= 2 and q[1] == ":" and "a" <= q[0] <= "z":
+        q = q[2:]
+    if not q.startswith("/"):
+        return False
+    q = q.lstrip("/")
+    for prefix in ("var/", "usr/", "export/"):
+        if q.startswith(prefix):
+            q = q[len(prefix) :].lstrip("/")
+            break
+    else:
+        if q.startswith("mnt/"):
+            rest = q[4:].lstrip("/")
+            if "a" <= rest[:1] <= "z" and rest[1:2] == "/":
+                q = rest[1:].lstrip("/")
+    for name in ("home/", "users/", "documents and settings/"):
+        if q.startswith(name):
+            return q[len(name) :].lstrip("/") != ""
+    return q == "root" or q.startswith("root/")
 
 
 def _has_letter(text: str) -> bool:
     return any("a" <= c <= "z" or "A" <= c <= "Z" for c in text)
 
 
-def _extension(last: str, c: _Compiled) -> str:
-    m = c.ext.search(last)
+def _extension(last: str) -> str:
+    if "." not in last:
+        return ""
+    m = _helper("ext").search(last)
     return "." + m.group(1).lower() if m else ""
 
 
-def _path_kind(p: str, c: _Compiled) -> tuple[str, str] | None:
+def _path_kind(p: str) -> tuple[str, str] | None:
     """(``"home-path"`` or ``"path"``, extension), or None if ``p`` is not taken for a path."""
-    comps = [comp for comp in c.split_sep.split(p) if comp]
+    comps = [comp for comp in _helper("split_sep").split(p) if comp]
     if not comps:
         return None
     first = p[0]
-    ext = _extension(comps[-1], c) if p[-1] not in "\\/" else ""
+    ext = _extension(comps[-1]) if p[-1] not in "\\/" else ""
     if first == "/":
         ok = len(comps) >= 2 or _has_letter(ext)
     elif p.startswith("\\\\"):
@@ -529,125 +294,89 @@ def _path_kind(p: str, c: _Compiled) -> tuple[str, str] | None:
         ok = _has_letter(p) and (len(comps) >= 3 or (len(comps) == 2 and _has_letter(ext)))
     if not ok:
         return None
-    return ("home-path" if c.home.match(p) else "path"), ext
+    return ("home-path" if _is_home(p) else "path"), ext
 
 
 # ------------------------------------------------------------------------------ engine
 
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-_MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
 _TRUNCATED = "\u2026[truncated]"
 _MAX_PASSES = 8
+_DIGITS = "0123456789"
+_HEX_DIGITS = "0123456789abcdef"
 
 _REDACT, _URL_MODE, _PATH_MODE = 0, 1, 2
 
 
 class _Stage:
-    """A compiled rule, or the URL / path stage, plus its cheap pre-filters."""
+    """A rule, or the URL / path stage, with its pre-filters; compiled on first use."""
 
     __slots__ = (
-        "cased_gate",
-        "gate",
+        "cased",
         "group",
         "hints",
         "kind",
         "marker",
+        "min_digits",
         "mode",
         "pattern",
+        "pre",
+        "source",
         "validate",
     )
 
-    def __init__(
-        self,
-        kind: str,
-        pattern: re.Pattern[str],
-        *,
-        mode: int = _REDACT,
-        group: str | int = 0,
-        validate: Callable[[str], bool] | None = None,
-        hints: tuple[str, ...] = (),
-        gate: str | None = None,
-        cased_gate: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.pattern = pattern
+    def __init__(self, spec: Spec, mode: int = _REDACT) -> None:
+        self.kind, self.source, self.group, self.validate = (
+            spec.kind,
+            spec.pattern,
+            spec.group,
+            spec.validate,
+        )
+        self.hints, self.cased, self.min_digits, self.pre = (
+            spec.hints,
+            spec.cased,
+            spec.min_digits,
+            spec.pre,
+        )
+        self.pattern: re.Pattern[str] | None = None
         self.mode = mode
-        self.group = group
-        self.validate = validate
-        self.hints = hints
-        self.gate = re.compile(gate) if gate else None
-        self.cased_gate = re.compile(cased_gate) if cased_gate else None
-        self.marker = f"<redacted:{kind}>"
+        self.marker = f"<redacted:{spec.kind}>"
+
+    def compiled(self) -> re.Pattern[str]:
+        pattern = self.pattern
+        if pattern is None:
+            pattern = self.pattern = re.compile(self.source)
+        return pattern
 
 
-class _Compiled:
-    """Everything compiled, built on first use."""
-
-    __slots__ = (
-        "control",
-        "ext",
-        "hex",
-        "home",
-        "marker",
-        "marker_split",
-        "rules",
-        "split_sep",
-        "stages",
-    )
-
-    def __init__(self) -> None:
-        rules: list[Rule] = []
-        stages: list[_Stage] = []
-        for kind, pattern, description, group, validate, hints, gate, cased_gate in _SPECS:
-            rule = Rule(kind, re.compile(pattern), description, group, validate)
-            rules.append(rule)
-            stages.append(
-                _Stage(
-                    kind,
-                    rule.pattern,
-                    group=group,
-                    validate=validate,
-                    hints=hints,
-                    gate=gate,
-                    cased_gate=cased_gate,
-                )
-            )
-        url = re.compile(_URL)
-        stages.append(_Stage("url", url, mode=_URL_MODE, group="value", hints=("://",)))
-        stages.append(_Stage("path", re.compile(_PATH), mode=_PATH_MODE, hints=("/", "\\")))
-        self.rules = tuple(rules)
-        self.stages = tuple(stages)
-        self.home = re.compile(_HOME)
-        self.control = re.compile(_CONTROL)
-        self.marker = re.compile(_MARKER)
-        self.marker_split = re.compile(f"({_MARKER})")
-        self.hex = re.compile(r"[0-9a-f]+")
-        self.split_sep = re.compile(r"[\\/]+")
-        self.ext = re.compile(r"[^.]\.([A-Za-z0-9]{1,8})\Z")
+_stages: tuple[_Stage, ...] | None = None
 
 
-_compiled: _Compiled | None = None
-
-
-def _get_compiled() -> _Compiled:
-    global _compiled
-    if _compiled is None:
-        _compiled = _Compiled()
-    return _compiled
+def _get_stages() -> tuple[_Stage, ...]:
+    """The stages in the order they run; building them compiles nothing."""
+    global _stages
+    if _stages is None:
+        stages = [_Stage(spec) for spec in SPECS]
+        stages.append(_Stage(Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE))
+        stages.append(_Stage(Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE))
+        _stages = tuple(stages)
+    return _stages
 
 
 def __getattr__(name: str) -> object:
-    """``RULES`` is compiled on first access (PEP 562), keeping the import at ~1 ms."""
+    """``RULES`` is compiled on first access (PEP 562), keeping the import cheap."""
     if name == "RULES":
-        rules = _get_compiled().rules
+        rules = tuple(
+            Rule(stage.kind, stage.compiled(), spec.description, spec.group, spec.validate)
+            for stage, spec in zip(_get_stages(), SPECS, strict=False)
+        )
         globals()["RULES"] = rules
         return rules
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _token(hash_path: Callable[[str], str], p: str, ext: str, c: _Compiled) -> str:
+def _token(hash_path: Callable[[str], str], p: str, ext: str) -> str:
     digest = hash_path(p)
-    if not c.hex.fullmatch(digest):
+    if not digest or digest.strip(_HEX_DIGITS):
         raise ValueError("hash_path must return a lower-case hexadecimal string")
     return f"<path:{digest}{ext}>"
 
@@ -658,7 +387,6 @@ def _apply(
     m: re.Match[str] | None,
     hash_path: Callable[[str], str],
     counts: dict[str, int],
-    c: _Compiled,
 ) -> list[str] | None:
     """Replace the matches of ``stage`` in ``seg``, starting with the match ``m``.
 
@@ -667,25 +395,25 @@ def _apply(
     longer run cannot hide a card number inside it)."""
     out: list[str] = []
     pos = 0  # end of the text already emitted
-    search = stage.pattern.search
+    search = stage.compiled().search
     while m is not None:
         start, end = m.span(stage.group)
         replacement: str | None = None
         kind = stage.kind
-        if start < end:
+        if start < end and start >= pos:
             value = seg[start:end]
             if stage.mode == _REDACT:
-                if stage.validate is None or stage.validate(value):
+                if stage.validate is None or stage.validate(value, m):
                     replacement = stage.marker
             elif stage.mode == _URL_MODE:
                 path = value.split("?", 1)[0].split("#", 1)[0]
-                ext = _extension(path.rsplit("/", 1)[1], c) if "/" in path else ""
-                replacement = _token(hash_path, value, ext, c)
+                ext = _extension(path.rsplit("/", 1)[1]) if "/" in path else ""
+                replacement = _token(hash_path, value, ext)
             else:
-                qualified = _path_kind(value, c)
+                qualified = _path_kind(value)
                 if qualified is not None:
                     kind, ext = qualified
-                    replacement = _token(hash_path, value, ext, c)
+                    replacement = _token(hash_path, value, ext)
         if replacement is None:
             m = search(seg, m.start() + 1)
             continue
@@ -700,42 +428,56 @@ def _apply(
     return out
 
 
+def _passes(stage: _Stage, free: str, lower: str, digits: int) -> bool:
+    """Whether ``stage``'s pre-filters allow a match in ``free`` (``lower`` lower-cased)."""
+    if stage.hints:
+        for hint in stage.hints:
+            if hint in lower:
+                break
+        else:
+            return False
+    if stage.cased:
+        for hint in stage.cased:
+            if hint in free:
+                break
+        else:
+            return False
+    if digits < stage.min_digits:
+        return False
+    return stage.pre is None or stage.pre(lower)
+
+
 def _pass(
     text: str,
     hash_path: Callable[[str], str],
     counts: dict[str, int],
-    c: _Compiled,
     stages: tuple[_Stage, ...],
 ) -> tuple[str | None, tuple[_Stage, ...]]:
     """Run ``stages`` once. Returns the new text (None if nothing was replaced) and the
     stages that passed their pre-filters: only those can match in the next pass, whose
     free text consists of parts of this pass's free text."""
     if "<" in text:
-        parts = c.marker_split.split(text)  # free text at even, markers at odd indices
-        lower = "\0".join(parts[::2]).lower()  # "\0": no hint or gate spans a marker
+        parts = _helper("marker_split").split(text)  # free text at even, markers at odd
+        free = "\0".join(parts[::2])  # "\0": no hint spans a marker
     else:
         parts = [text]
-        lower = text.lower()
+        free = text
+    lower = free.lower()
+    digits = 0
+    for d in _DIGITS:
+        digits += lower.count(d)
     changed = False
     active: list[_Stage] = []
     for stage in stages:
-        if stage.hints:
-            for hint in stage.hints:
-                if hint in lower:
-                    break
-            else:
-                continue
-        if stage.gate is not None and stage.gate.search(lower) is None:
-            continue
-        if stage.cased_gate is not None and stage.cased_gate.search(text) is None:
+        if not _passes(stage, free, lower, digits):
             continue
         active.append(stage)
-        search = stage.pattern.search
+        search = stage.compiled().search
         new_parts: list[str] | None = None
         for i in range(0, len(parts), 2):
             seg = parts[i]
             m = search(seg) if seg else None
-            pieces = None if m is None else _apply(stage, seg, m, hash_path, counts, c)
+            pieces = None if m is None else _apply(stage, seg, m, hash_path, counts)
             if pieces is not None:
                 if new_parts is None:
                     new_parts = parts[:i]
@@ -750,7 +492,7 @@ def _pass(
     return ("".join(parts) if changed else None), tuple(active)
 
 
-def _truncate(text: str, max_length: int, c: _Compiled) -> str:
+def _truncate(text: str, max_length: int) -> str:
     if len(text) <= max_length:
         return text
     if max_length < len(_TRUNCATED):
@@ -758,7 +500,7 @@ def _truncate(text: str, max_length: int, c: _Compiled) -> str:
     cut = max_length - len(_TRUNCATED)
     start = text.rfind("<", 0, cut)
     if start >= 0:
-        m = c.marker.match(text, start)
+        m = _helper("marker").match(text, start)
         if m is not None and m.end() > cut:
             cut = start
     return text[:cut] + _TRUNCATED
@@ -775,16 +517,17 @@ def scrub(
     """
     if max_length is not None and max_length < 0:
         raise ValueError("max_length must not be negative")
-    c = _compiled or _get_compiled()
-    if not text.isprintable() and c.control.search(text):
-        text = c.control.sub(" ", text)
+    if not text.isprintable():
+        control = _helper("control")
+        if control.search(text):
+            text = control.sub(" ", text)
     counts: dict[str, int] = {}
-    stages = c.stages
+    stages = _stages or _get_stages()
     for _ in range(_MAX_PASSES):
-        new, stages = _pass(text, hash_path, counts, c, stages)
+        new, stages = _pass(text, hash_path, counts, stages)
         if new is None:
             break
         text = new
     if max_length is not None:
-        text = _truncate(text, max_length, c)
+        text = _truncate(text, max_length)
     return ScrubResult(text, counts)

@@ -16,6 +16,7 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from privacy_corpus.generate import luhn_complete
 
 from localtelemetry._scrub import PATH_KINDS, RULE_KINDS, RULES, Rule, ScrubResult, scrub
 
@@ -40,19 +41,6 @@ def run(text: str, max_length: int | None = None) -> ScrubResult:
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def luhn_complete(body: str) -> str:
-    """``body`` plus the check digit that makes it pass the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
 
 
 # ---------------------------------------------------------------------- fake secrets
@@ -249,12 +237,9 @@ def test_positive(kind: str, text: str, gone: tuple[str, ...]) -> None:
     assert result.counts.get(kind, 0) >= 1, result.counts
 
 
-def test_every_kind_has_two_positive_examples() -> None:
-    covered: dict[str, int] = {}
-    for kind, _, _ in POSITIVE:
-        covered[kind] = covered.get(kind, 0) + 1
-    assert set(covered) == RULE_KINDS
-    assert all(n >= 2 for n in covered.values()), covered
+def test_positive_kinds_are_rule_kinds() -> None:
+    # test_scrub_families.py::test_every_kind_has_two_examples covers every kind
+    assert {kind for kind, _, _ in POSITIVE} <= RULE_KINDS
 
 
 BENIGN = [
@@ -309,7 +294,8 @@ def test_benign_unchanged(text: str) -> None:
 
 def test_rules_table() -> None:
     kinds = [rule.kind for rule in RULES]
-    assert len(kinds) == len(set(kinds))
+    # a kind may have several rules (phone-number has four), listed next to each other
+    assert all(kinds.index(k) == i or kinds[i - 1] == k for i, k in enumerate(kinds))
     assert frozenset(kinds) | PATH_KINDS == RULE_KINDS
     assert "path" in RULE_KINDS
     for rule in RULES:
