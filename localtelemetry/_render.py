@@ -1,20 +1,54 @@
-"""Human rendering of command results: plain aligned tables, no heavy imports."""
+"""Human rendering of command results: plain aligned tables, no heavy imports.
+
+Renderers that can print long lines take ``width`` (the terminal's columns, see
+``_cliout.width``): the last column of a table, and free text, wrap to fit it.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+#: The last column of a table never gets narrower than this when wrapped.
+MIN_LAST_COLUMN = 20
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+
+def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
+) -> str:
+    """Aligned columns; with ``width``, the last column wraps so lines fit in it."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    if width is not None and lead + widths[-1] > width:
+        widths[-1] = max(MIN_LAST_COLUMN, width - lead, len(cells[0][-1]))
     lines = []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False) or [""]
+        if len(row) > 1:
+            head = "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True))
+            lines.append(f"{head}  {last[0]}".rstrip())
+        else:
+            lines.append(last[0])
+        lines.extend((" " * lead + more).rstrip() for more in last[1:])
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def wrap(text: str, width: int | None, indent: str = "") -> str:
+    if width is None:
+        return indent + text
+    return (
+        "\n".join(textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent))
+        or indent.rstrip()
+    )
 
 
 def human_bytes(n: int) -> str:
@@ -31,8 +65,14 @@ def status_text(result: dict[str, Any]) -> str:
         f"app:        {result['app']}",
         f"recording:  {result['recording']}",
     ]
+    flag = result.get("flag", "--telemetry")
     if result["blocked_by"]:
-        lines.append(f"blocked:    {result['blocked_by']} is set: --telemetry is ignored")
+        lines.append(f"blocked:    {result['blocked_by']} is set: {flag} is ignored")
+    elif result.get("off_marker"):
+        lines.append(
+            f"blocked:    {result['off_marker']} turns recording off in this directory tree: "
+            f"{flag} is ignored here"
+        )
     relocated = result["overrides"].get("LOCALTELEMETRY_DIR")
     lines.append(
         f"store:      {result['store']}"
@@ -51,9 +91,14 @@ def status_text(result: dict[str, Any]) -> str:
         lines.append(f"oldest:     {result['oldest']}")
         lines.append(f"newest:     {result['newest']}")
     limits = result["limits"]
+    source = {
+        "recorded": "; as set by the app's last recorded run",
+        "default": "; the defaults: the store has no record of the app's own",
+    }.get(result.get("limits_source", "app"), "")
     lines.append(
-        f"limits:     {limits['max_documents']} documents, {human_bytes(limits['max_bytes'])}, "
-        f"{limits['max_age_days']:g} days (oldest removed first)"
+        f"limits:     {plural(limits['max_documents'], 'document')}, "
+        f"{human_bytes(limits['max_bytes'])}, {plural_days(limits['max_age_days'])} "
+        f"(oldest removed first{source})"
     )
     lines.append(
         f"key id:     {result['key_id'] or '(no key yet: made on the first recorded run)'}"
@@ -70,37 +115,68 @@ def status_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def list_text(result: dict[str, Any]) -> str:
+def plural_days(days: float) -> str:
+    return f"{days:g} day" if days == 1 else f"{days:g} days"
+
+
+def list_text(result: dict[str, Any], width: int | None = None) -> str:
     if not result["documents"]:
         return "no documents match"
     rows = [
         (d["id"], d["kind"], d["created_at"], (d["run_id"] or "")[:12], d["summary"])
         for d in result["documents"]
     ]
-    text = table(("id", "kind", "created (UTC)", "run", "summary"), rows)
+    text = table(("id", "kind", "created (UTC)", "run", "summary"), rows, width)
     if result["shown"] < result["total"]:
         text += f"\n({result['shown']} of {result['total']} shown; use --limit)"
     if result["skipped_unreadable"]:
-        text += f"\n({result['skipped_unreadable']} unreadable documents skipped)"
+        skipped = plural(result["skipped_unreadable"], "unreadable document")
+        text += f"\n({skipped} skipped)"
     return text
 
 
-def explain_text(result: dict[str, Any]) -> str:
+def explain_text(result: dict[str, Any], width: int | None = None) -> str:
     parts = []
     for kind, info in result["kinds"].items():
-        parts.append(f"{kind}  ({info['schema']})\n  {info['description']}\n")
+        parts.append(f"{kind}  ({info['schema']})")
+        parts.append(wrap(info["description"], width, "  ") + "\n")
         rows = [(f["field"], f["type"], f["description"]) for f in info["fields"]]
-        parts.append(table(("field", "type", "meaning"), rows))
+        parts.append(table(("field", "type", "meaning"), rows, width))
         parts.append("")
     return "\n".join(parts).rstrip()
 
 
-def validate_text(result: dict[str, Any]) -> str:
+def apps_text(result: dict[str, Any], width: int | None = None) -> str:
+    where = (
+        "LOCALTELEMETRY_DIR" if result["base_from"] == "LOCALTELEMETRY_DIR" else "per-user state"
+    )
+    if not result["apps"]:
+        return (
+            f"no stores in {result['base']} ({where} directory): an app's store is made "
+            "by its first run with --telemetry"
+        )
+    rows = [
+        (
+            a["app"],
+            "" if a["documents"] is None else a["documents"],
+            ""
+            if a["bytes"] is None
+            else ("about " if a["bytes_estimated"] else "") + human_bytes(a["bytes"]),
+            a["newest"] or "",
+            f"PROBLEM: {a['problem']}" if a["problem"] else a["store"],
+        )
+        for a in result["apps"]
+    ]
+    header = f"{plural(len(rows), 'store')} in {result['base']} ({where} directory):"
+    return header + "\n\n" + table(("app", "documents", "size", "newest", "store"), rows, width)
+
+
+def validate_text(result: dict[str, Any], width: int | None = None) -> str:
     lines = []
     for r in result["results"]:
         if not r["valid"]:
             lines.append(f"INVALID {r['file']}")
-            lines.extend(f"  {e}" for e in r["errors"])
+            lines.extend(wrap(e, width, "  ") for e in r["errors"])
     lines.append(
         f"{result['checked']} checked: {result['valid']} valid, {result['invalid']} invalid"
     )
@@ -112,7 +188,8 @@ def inspect_text(result: dict[str, Any]) -> str:
     hashing = result["hashing"] or {}
     lines = [
         f"bundle:     {result['bundle']}",
-        f"verified:   yes: manifest, {result['documents']} documents, digests and schemas",
+        f"verified:   yes: manifest, {plural(result['documents'], 'document')}, digests and "
+        "schemas",
         f"app:        {app.get('name')} (versions: {', '.join(app.get('versions') or [])})",
         f"created:    {result['created_at']} by localtelemetry "
         f"{(result['producer'] or {}).get('version')}",
@@ -172,8 +249,10 @@ def export_text(result: dict[str, Any]) -> str:
     skipped = redaction.get("documents_skipped") or {}
     return "\n".join(
         [
-            f"wrote {result['bundle']} ({human_bytes(result['bytes'])}): {result['documents']} "
-            "documents (" + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items()) + ")",
+            f"wrote {result['bundle']} ({human_bytes(result['bytes'])}): "
+            f"{plural(result['documents'], 'document')} ("
+            + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items())
+            + ")",
             f"hashing: {result['hashing']['mode']} (key id {result['hashing']['key_id']})",
             "redaction at export: "
             + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
@@ -188,7 +267,7 @@ def preview_text(result: dict[str, Any], summaries: list[str]) -> str:
     manifest = result["manifest"]
     redaction = manifest["redaction"]
     lines = [
-        f"would export {manifest['counts']['documents']} documents: "
+        f"would export {plural(manifest['counts']['documents'], 'document')}: "
         + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["by_kind"].items()),
         f"hashing: {manifest['hashing']['mode']}",
         f"redaction at export: {redaction['substitutions'] or 'no new substitutions'}; "
@@ -197,6 +276,6 @@ def preview_text(result: dict[str, Any], summaries: list[str]) -> str:
         "",
         *summaries,
         "",
-        "Nothing was written. '--preview --output json' shows every document in full.",
+        "Nothing was written. '--preview --format json' shows every document in full.",
     ]
     return "\n".join(lines)
