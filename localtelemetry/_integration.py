@@ -178,6 +178,8 @@ def _decorate(cmd: Any, telemetry: Telemetry) -> None:
     command tree that already uses either name."""
     typer_host = _is_typer_class(type(cmd))
     _check_tree(cmd, telemetry)
+    if typer_host:
+        cmd._lt_tree_checked = True  # Typer built the whole tree first: nothing can follow
     flag_name = telemetry.flag
     if not any(flag_name in getattr(p, "opts", ()) for p in cmd.params):
         if typer_host:
@@ -238,7 +240,10 @@ def _check_tree(root: Any, telemetry: Telemetry) -> None:
         if existing is not None and not _is_ours(existing):
             raise _command_conflict(telemetry)
     seen: set[int] = set()
-    stack: list[tuple[Any, str]] = [(root, "")]
+    # Typer builds each command with the root's class (a one-command app's command is
+    # its root): a command that is not a group names itself.
+    top = "" if hasattr(commands, "items") else str(getattr(root, "name", "") or "")
+    stack: list[tuple[Any, str]] = [(root, top)]
     while stack:
         cmd, path = stack.pop()
         if id(cmd) in seen or _is_ours(cmd):
