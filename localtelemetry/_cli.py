@@ -45,13 +45,16 @@ KindOption = Annotated[
 ]
 
 
-def check_output_file(target: Path | None) -> None:
-    """``-o json`` once chose the format: a file named like a format word is refused
-    with the new spelling (``-o ./json`` writes a file of that name)."""
-    if target is not None and str(target) in OLD_FORMAT_WORDS:
-        message = old_output_spelling(["-o", str(target)])
+def output_file(value: str | None) -> Path | None:
+    """The file named by ``-o``. ``-o json`` once chose the format: a bare format word
+    is refused with the new spelling (``-o ./json`` writes a file of that name)."""
+    if value is None:
+        return None
+    if value in OLD_FORMAT_WORDS:
+        message = old_output_spelling(["-o", value])
         assert message is not None
         raise UsageError(message)
+    return Path(value)
 
 
 def make_app(bound: "Telemetry | None") -> typer.Typer:
@@ -300,7 +303,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     def export(
         app_name: AppOption = None,
         output: Annotated[
-            Optional[Path],  # noqa: UP045
+            Optional[str],  # noqa: UP045
             typer.Option(
                 "--output",
                 "-o",
@@ -334,7 +337,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         """Redact the recorded documents once more and zip them to share by hand."""
 
         def body() -> None:
-            check_output_file(output)
+            bundle_file = output_file(output)
             from ._export import Selection, default_bundle_name
             from ._export import export as run_export
             from ._export import preview as run_preview
@@ -366,7 +369,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     _render.preview_text(result, summaries),
                 )
                 return
-            target = output or Path(default_bundle_name(store.location.app_name, moment))
+            target = bundle_file or Path(default_bundle_name(store.location.app_name, moment))
             result = run_export(
                 store,
                 target=target,
@@ -470,7 +473,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 ),
             ] = Output.text,
             output: Annotated[
-                Optional[Path],  # noqa: UP045
+                Optional[str],  # noqa: UP045
                 typer.Option(
                     "--output",
                     "-o",
@@ -500,11 +503,11 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     raise UsageError(f"put '--' before the command to run: {run_usage}")
                 if not command:
                     raise UsageError(f"no command after '--': {run_usage}")
-                check_output_file(output)
-                if output is not None:
+                target = output_file(output)
+                if target is not None:
                     from ._outfile import check_target
 
-                    check_target(output, force=force, option="-o")
+                    check_target(target, force=force, option="-o")
                 started = datetime.now(timezone.utc)
                 code = run_command(
                     command,
@@ -512,9 +515,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     app_name=app_name,
                     observers=[lambda path, data: written.append(path)],
                 )
-                if fmt is Output.json or output is not None:
+                if fmt is Output.json or target is not None:
                     result = _run_result(command, app_name, code, written, started)
-                    _deliver_run_result(fmt, result, output, force)
+                    _deliver_run_result(fmt, result, target, force)
 
             try:
                 body()

@@ -44,7 +44,7 @@ def write_file(target: Path, data: bytes, *, force: bool) -> None:
 
 def add_maintainer_commands(app: typer.Typer) -> None:
     """Register ``report`` and ``ingest`` on the standalone app."""
-    from ._cli import Output, _emit, _guard, check_output_file
+    from ._cli import Output, _emit, _guard, output_file
 
     @app.command()
     def report(
@@ -60,7 +60,7 @@ def add_maintainer_commands(app: typer.Typer) -> None:
             ),
         ] = ReportFormat.text,
         output: Annotated[
-            Path | None,
+            str | None,
             typer.Option(
                 "--output",
                 "-o",
@@ -86,14 +86,13 @@ def add_maintainer_commands(app: typer.Typer) -> None:
         kinds and durations; per version and platform; build phases; snapshots over
         time. Every bundle is verified like 'inspect' does."""
         fmt = Output.json if report_format is ReportFormat.json else Output.text
-        target = output
 
         def body() -> None:
             from ._report import build_report, default_jobs, render_text
 
             if jobs < 0:
                 raise UsageError("--jobs must be 0 or more")
-            check_output_file(target)
+            target = output_file(output)
             result = build_report(sources, skip_invalid=skip_invalid, jobs=jobs or default_jobs())
             if not result["documents"]:
                 raise OperationFailed(

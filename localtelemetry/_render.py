@@ -10,8 +10,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-#: The last column of a table never gets narrower than this when wrapped.
-MIN_LAST_COLUMN = 20
+#: When a table is too wide, no column but the first gets narrower than this.
+MIN_COLUMN = 10
 
 
 def plural(n: int, word: str) -> str:
@@ -19,24 +19,45 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _fit(widths: list[int], minimums: list[int], width: int) -> list[int]:
+    """Narrow the widest columns first until the table fits in ``width``."""
+    widths = list(widths)
+    excess = sum(widths) + 2 * (len(widths) - 1) - width
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > minimums[i]]
+        if not shrinkable:
+            break
+        widest = max(widths[i] for i in shrinkable)
+        for i in shrinkable:
+            if widths[i] == widest and excess > 0:
+                widths[i] -= 1
+                excess -= 1
+    return widths
+
+
 def table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
 ) -> str:
-    """Aligned columns; with ``width``, the last column wraps so lines fit in it."""
+    """Aligned columns; with ``width``, the widest columns wrap so that lines fit in it
+    (the first column, which names the row, is kept whole up to 60% of the width)."""
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    if width is not None and lead + widths[-1] > width:
-        widths[-1] = max(MIN_LAST_COLUMN, width - lead, len(cells[0][-1]))
+    if width is not None:
+        minimums = [max(len(h), min(w, MIN_COLUMN)) for h, w in zip(headers, widths, strict=True)]
+        if widths[0] <= width * 3 // 5:
+            minimums[0] = widths[0]
+        widths = _fit(widths, minimums, width)
     lines = []
     for n, row in enumerate(cells):
-        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False) or [""]
-        if len(row) > 1:
-            head = "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True))
-            lines.append(f"{head}  {last[0]}".rstrip())
-        else:
-            lines.append(last[0])
-        lines.extend((" " * lead + more).rstrip() for more in last[1:])
+        wrapped = [
+            textwrap.wrap(c, w, break_on_hyphens=False) if len(c) > w else [c]
+            for c, w in zip(row, widths, strict=True)
+        ]
+        for k in range(max(len(parts) for parts in wrapped)):
+            pieces = [parts[k] if k < len(parts) else "" for parts in wrapped]
+            lines.append(
+                "  ".join(p.ljust(w) for p, w in zip(pieces, widths, strict=True)).rstrip()
+            )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
