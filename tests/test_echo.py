@@ -61,7 +61,7 @@ def test_echo_prints_each_document_exactly_as_stored(tmp_path: Path) -> None:
 
 
 def test_echo_alone_records_and_prints_nothing(tmp_path: Path) -> None:
-    code, out, err = _run(tmp_path, ["ok", "src"], LOCALTELEMETRY_ECHO="1")
+    code, _, err = _run(tmp_path, ["ok", "src"], LOCALTELEMETRY_ECHO="1")
     assert code == 0 and err == b""
     assert not (tmp_path / "store").exists()
 
@@ -82,13 +82,15 @@ def test_echo_with_do_not_track_shows_only_the_notice(tmp_path: Path) -> None:
     )
 
 
+WRAP = [sys.executable, "-m", "localtelemetry", "run", "--telemetry"]
+
+
 def test_echo_of_a_wrapped_program(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = clean_env(tmp_path / "store", home, LOCALTELEMETRY_ECHO="yes")
     proc = subprocess.run(
-        [sys.executable, "-m", "localtelemetry", "run", "--telemetry", "--app", "wrapped", "--"]
-        + [sys.executable, "-c", "print('child')"],
+        [*WRAP, "--app", "wrapped", "--", sys.executable, "-c", "print('child')"],
         env=env,
         capture_output=True,
         timeout=60,

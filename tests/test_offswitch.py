@@ -167,13 +167,15 @@ def test_status_shows_the_marker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert data["result"]["off_marker"] is None
 
 
+CHILD = [sys.executable, "-c", "print('child')"]
+
+
 def test_the_wrapper_honours_the_marker(tmp_path: Path) -> None:
     home, deep = _tree(tmp_path)
     (deep / MARKER).write_text("")
     env = clean_env(tmp_path / "store", home)
     proc = subprocess.run(
-        [sys.executable, "-m", "localtelemetry", "run", "--telemetry", "--app", "w", "--"]
-        + [sys.executable, "-c", "print('child')"],
+        [sys.executable, "-m", "localtelemetry", "run", "--telemetry", "--app", "w", "--", *CHILD],
         env=env,
         cwd=deep,
         capture_output=True,

@@ -9,10 +9,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from bundle_factory import EPOCH, Run, documents_for, write_bundle
+
 from localtelemetry._report import build_report
 from localtelemetry._report_html import render_html
-
-from bundle_factory import EPOCH, Run, documents_for, write_bundle
 
 
 def _report(tmp_path: Path, runs: list[Run]) -> dict[str, object]:
