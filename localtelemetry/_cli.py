@@ -123,7 +123,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
         def body() -> None:
             result = _commands.status(store_for(app_name), environ(), configured=mounted, flag=flag)
-            _emit(fmt, "status", result, _render.status_text(result))
+            _emit(fmt, "status", result, _render.status_text(result, _width()))
 
         _guard(fmt, "status", body)
 

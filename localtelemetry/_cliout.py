@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -122,11 +123,23 @@ def use_host_settings(settings: Mapping[str, Any]) -> None:
     _HOST_SETTINGS.update(settings)
 
 
-def width() -> int:
-    """Columns for human output: the host's ``terminal_width`` when mounted in an app
-    that sets it, else the terminal's (``COLUMNS`` first, 80 when not a terminal),
-    at most the host's ``max_content_width``; never below 40."""
-    columns = _HOST_SETTINGS.get("terminal_width") or shutil.get_terminal_size().columns
+def width() -> int | None:
+    """Columns for human output, or None not to wrap: the host's ``terminal_width`` when
+    mounted in an app that sets it, else ``COLUMNS``, else the terminal's width when
+    stdout is a terminal (output into a pipe or a file is not wrapped, so ``grep`` sees
+    whole lines); at most the host's ``max_content_width``; never below 40."""
+    columns = _HOST_SETTINGS.get("terminal_width")
+    if not columns:
+        value = os.environ.get("COLUMNS", "").strip()
+        if value.isdigit() and int(value) > 0:
+            columns = int(value)
+        else:
+            try:
+                if not sys.stdout.isatty():
+                    return None
+                columns = shutil.get_terminal_size().columns
+            except (AttributeError, ValueError, OSError):
+                return None
     cap = _HOST_SETTINGS.get("max_content_width")
     if cap:
         columns = min(columns, cap)

@@ -81,7 +81,7 @@ def human_bytes(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def status_text(result: dict[str, Any]) -> str:
+def status_text(result: dict[str, Any], width: int | None = None) -> str:
     lines = [
         f"app:        {result['app']}",
         f"recording:  {result['recording']}",
@@ -133,7 +133,14 @@ def status_text(result: dict[str, Any]) -> str:
             (kind, c["count"], human_bytes(c["bytes"])) for kind, c in result["by_kind"].items()
         ]
         lines += ["", table(("kind", "documents", "size"), rows)]
-    return "\n".join(lines)
+    return "\n".join(_hang(line, width) for line in lines)
+
+
+def _hang(line: str, width: int | None) -> str:
+    """A ``label:     value`` line wrapped under its value; words (paths) are not cut."""
+    if width is None or len(line) <= width or line[:1] in ("", " "):
+        return line
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=" " * 12, break_long_words=False))
 
 
 def plural_days(days: float) -> str:
@@ -188,7 +195,7 @@ def apps_text(result: dict[str, Any], width: int | None = None) -> str:
         )
         for a in result["apps"]
     ]
-    header = f"{plural(len(rows), 'store')} in {result['base']} ({where} directory):"
+    header = _hang(f"{plural(len(rows), 'store')} in {result['base']} ({where} directory):", width)
     return header + "\n\n" + table(("app", "documents", "size", "newest", "store"), rows, width)
 
 

@@ -258,10 +258,10 @@ def test_management_commands_never_record(base: Path) -> None:
 
 def test_every_command_is_documented() -> None:
     guide = (ROOT / "docs" / "user-guide.md").read_text()
-    for command in [*COMMANDS, "demo", "export", "inspect", "run"]:
+    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
         assert f"### `{command}" in guide or f"`localtelemetry {command}" in guide, command
     help_text = CliRunner().invoke(make_app(None), ["--help"]).stdout
-    for command in [*COMMANDS, "demo", "export", "inspect", "run"]:
+    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
         assert command in help_text
 
 
