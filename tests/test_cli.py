@@ -339,3 +339,55 @@ def test_an_app_name_with_a_trailing_newline_is_refused(base: Path) -> None:
     assert result.exit_code == 2
     assert "not a valid app name" in result.stderr and result.stderr.count("\n") == 1
     assert not base.exists()
+
+
+def test_one_of_a_thing_is_singular(base: Path) -> None:
+    from localtelemetry._commands import summary_of
+
+    assert (
+        summary_of({"kind": "build", "payload": {"name": "b", "status": "success", "phases": [{}]}})
+        == "b: success, 1 phase"
+    )
+    assert (
+        summary_of(
+            {"kind": "run-summary", "payload": {"exit_code": 0, "documents": {"cli-command": 1}}}
+        )
+        == "exit 0, 1 document"
+    )
+    assert (
+        summary_of(
+            {"kind": "build", "payload": {"name": "b", "status": "success", "phases": [{}, {}]}}
+        )
+        == "b: success, 2 phases"
+    )
+    CliRunner().invoke(hostapp.app, ["--telemetry", "fail"])
+    store = base / "hostapp"
+    (summary,) = store.glob("run-summary-*.json")
+    summary.write_bytes(b"not json")
+    listing = standalone(["list", "--app", "hostapp"])
+    assert listing.stdout.endswith("\n(1 unreadable document skipped)\n")
+    preview = standalone(["export", "--app", "hostapp", "--preview"])
+    assert preview.stdout.startswith("would export 1 document: cli-command 1\n")
+    purged = standalone(["purge", "--app", "hostapp", "--yes"])
+    assert purged.stdout == f"removed 2 documents from {store}\n"
+    CliRunner().invoke(hostapp.app, ["--telemetry", "fail"])
+    (summary,) = store.glob("run-summary-*.json")
+    summary.unlink()
+    purged = standalone(["purge", "--app", "hostapp", "--yes", "--older-than", "0s"])
+    assert purged.stdout == f"removed 1 document from {store}\n"
+
+
+def test_explain_and_schema_take_the_app_and_mounted_app_must_match(base: Path) -> None:
+    _record()
+    explained = _json(standalone(["explain", "snapshot", "--app", "hostapp", "--format", "json"]))
+    assert explained["result"]["app"] == "hostapp"
+    assert set(explained["result"]["kinds"]) == {"snapshot"}
+    assert standalone(["schema", "build", "--app", "hostapp"]).exit_code == 0
+    same = CliRunner().invoke(hostapp.app, ["telemetry", "status", "--app", "hostapp"])
+    assert same.exit_code == 0
+    other = CliRunner().invoke(hostapp.app, ["telemetry", "status", "--app", "other"])
+    assert other.exit_code == 2
+    assert other.stderr == (
+        "error: this is the telemetry group of hostapp; for app 'other' use "
+        "'localtelemetry COMMAND --app other'\n"
+    )
