@@ -6,7 +6,8 @@ The marker is looked up only in a run that was given ``--telemetry``, so other r
 nothing. The walk is bounded: it stops after the home directory (a marker there turns
 recording off for everything below it), at the file-system root, and after
 ``MAX_LEVELS`` directories. The file's content does not matter; an empty file will do,
-and a directory or a symlink of that name counts too (only its name is checked).
+and a directory or a symlink of that name counts too (only its name is checked). A
+level that cannot be looked at (permissions, I/O error) counts as having no marker.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def find_marker(cwd: str | None = None, home: str | None = None) -> str | None:
     stop = os.path.normcase(os.path.abspath(home)) if home else None
     for _ in range(MAX_LEVELS):
         candidate = os.path.join(current, MARKER)
-        if os.path.lexists(candidate):
+        try:
+            os.lstat(candidate)
             return candidate
+        except OSError:  # not there, or cannot be looked at: no marker at this level
+            pass
         parent = os.path.dirname(current)
         if parent == current or os.path.normcase(current) == stop:
             return None
