@@ -106,6 +106,7 @@ def test_every_command_runs_without_touching_the_network(tmp_path: Path) -> None
     document = next((base / "hostapp").glob("cli-command-*.json")).name
     covered = {
         "status": [("status", *app), ("status", *app, "--format", "json")],
+        "apps": [("apps",), ("apps", "--format", "json")],
         "list": [("list", *app)],
         "show": [("show", document, *app)],
         "explain": [("explain",)],
