@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from . import _commands, _render
-from ._cliout import OLD_FORMAT_WORDS, OUTPUT_VERSION, Output, old_output_spelling, wants_json
+from ._cliout import (
+    OLD_FORMAT_WORDS,
+    OUTPUT_VERSION,
+    Output,
+    error_envelope,
+    file_option,
+    old_output_spelling,
+    wants_json,
+)
 from ._cliout import emit as _emit
 from ._cliout import fail as _fail
 from ._cliout import guard as _guard
@@ -304,12 +312,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         app_name: AppOption = None,
         output: Annotated[
             Optional[str],  # noqa: UP045
-            typer.Option(
-                "--output",
-                "-o",
-                metavar="FILE",
-                help="Where to write the bundle (default: APP-telemetry-TIME.zip here).",
-            ),
+            file_option("Where to write the bundle (default: APP-telemetry-TIME.zip here)."),
         ] = None,
         kind: Annotated[
             list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeatable).")
@@ -474,12 +477,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             ] = Output.text,
             output: Annotated[
                 Optional[str],  # noqa: UP045
-                typer.Option(
-                    "--output",
-                    "-o",
-                    metavar="FILE",
-                    help="Write the result (in --format) to FILE instead.",
-                ),
+                file_option("Write the result (in --format) to FILE instead."),
             ] = None,
             force: Annotated[
                 bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
@@ -524,7 +522,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             except LocalTelemetryError as exc:
                 sys.stderr.write(f"error: {exc}\n")
                 if fmt is Output.json:
-                    sys.stderr.write(_error_envelope("run", str(exc), exc.exit_code))
+                    sys.stderr.write(error_envelope("run", str(exc), exc.exit_code))
                 raise typer.Exit(exc.exit_code) from None
             except OSError as exc:  # the -o file could not be written: the program ran
                 where = f" ({exc.filename})" if exc.filename else ""
@@ -553,16 +551,6 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             _guard(fmt, "demo", body)
 
     return app
-
-
-def _error_envelope(command: str, message: str, code: int) -> str:
-    envelope = {
-        "localtelemetry": OUTPUT_VERSION,
-        "command": command,
-        "ok": False,
-        "error": {"message": message, "exit_code": code},
-    }
-    return json.dumps(envelope, indent=2) + "\n"
 
 
 def _run_result(

@@ -53,17 +53,26 @@ def render(output: Output, command: str, result: dict[str, Any], text: str) -> s
     return text + "\n"
 
 
+def error_envelope(command: str, message: str, code: int) -> str:
+    envelope = {
+        "localtelemetry": OUTPUT_VERSION,
+        "command": command,
+        "ok": False,
+        "error": {"message": message, "exit_code": code},
+    }
+    return json.dumps(envelope, indent=2) + "\n"
+
+
 def fail(output: Output, command: str, message: str, code: int) -> NoReturn:
     sys.stderr.write(f"error: {message}\n")
     if output is Output.json:
-        envelope = {
-            "localtelemetry": OUTPUT_VERSION,
-            "command": command,
-            "ok": False,
-            "error": {"message": message, "exit_code": code},
-        }
-        sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
+        sys.stdout.write(error_envelope(command, message, code))
     raise typer.Exit(code)
+
+
+def file_option(help_text: str) -> Any:
+    """``-o/--output FILE``: the one spelling of an output file, on every command."""
+    return typer.Option("--output", "-o", metavar="FILE", help=help_text)
 
 
 def guard(output: Output, command: str, body: Callable[[], None]) -> None:

@@ -45,6 +45,7 @@ def write_file(target: Path, data: bytes, *, force: bool) -> None:
 def add_maintainer_commands(app: typer.Typer) -> None:
     """Register ``report`` and ``ingest`` on the standalone app."""
     from ._cli import Output, _emit, _guard, output_file
+    from ._cliout import file_option
 
     @app.command()
     def report(
@@ -61,12 +62,9 @@ def add_maintainer_commands(app: typer.Typer) -> None:
         ] = ReportFormat.text,
         output: Annotated[
             str | None,
-            typer.Option(
-                "--output",
-                "-o",
-                metavar="FILE",
-                help="Write the report to FILE instead of stdout (and a summary to stdout: "
-                "JSON with --format json).",
+            file_option(
+                "Write the report to FILE instead of stdout (and a summary to stdout: "
+                "JSON with --format json)."
             ),
         ] = None,
         skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
