@@ -11,7 +11,7 @@ serialization functions and a manifest that follows its schema. A sample of them
 of them with --verify-all) is verified with the same reader as `localtelemetry
 inspect` before anything is measured.
 
-The report runs as its own process, like a maintainer runs it (`report DIR --output
+The report runs as its own process, like a maintainer runs it (`report DIR --format
 json`); its wall time and the peak resident memory of that process and of its worker
 processes are measured (VmHWM, Linux: the peaks of the worker processes are sampled
 while they run). Running it at two sizes shows whether memory stays flat.
@@ -45,7 +45,7 @@ if "report" not in names:
     add_maintainer_commands(app)
 started = time.perf_counter()
 try:
-    _invoke(app, ["report", *sys.argv[2:], "--output", "json"], "localtelemetry")
+    _invoke(app, ["report", *sys.argv[2:], "--format", "json"], "localtelemetry")
 except SystemExit as done:
     code = done.code
 finally:
@@ -123,7 +123,7 @@ def _children_peaks_kib(parent: int) -> list[int]:
 
 
 def measure(directory: Path, jobs: int) -> dict[str, Any]:
-    """Run ``localtelemetry report DIRECTORY --jobs JOBS --output json`` in a process."""
+    """Run ``localtelemetry report DIRECTORY --jobs JOBS --format json`` in a process."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         usage_file = Path(fh.name)
     env = dict(os.environ)

@@ -2,18 +2,17 @@
 standalone as ``localtelemetry ... --app NAME`` (also ``python -m localtelemetry``).
 
 Each command gets plain data from ``_commands`` and renders it: human text by
-default, or with ``--output json`` exactly one JSON object on stdout. Errors are one
-line on stderr and exit code 2 (bad input) or 1 (operation failed). Management
-commands never record.
+default, or with ``--format json`` exactly one JSON object on stdout; ``-o/--output``
+only ever names a file (the convention is in ``_cliout``). Errors are one line on
+stderr and exit code 2 (bad input) or 1 (operation failed). Management commands never
+record.
 """
 
-import enum
-import itertools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
@@ -21,24 +20,32 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from . import _commands, _render
+from ._cliout import (
+    OLD_FORMAT_WORDS,
+    OUTPUT_VERSION,
+    Output,
+    error_envelope,
+    file_option,
+    old_output_spelling,
+    wants_json,
+)
+from ._cliout import emit as _emit
+from ._cliout import fail as _fail
+from ._cliout import guard as _guard
+from ._cliout import width as _width
 from ._exceptions import LocalTelemetryError, UsageError
-from ._location import KINDS, StoreLocation
+from ._location import KINDS
 from ._store import Store
-from ._telemetry import is_app_name
+from ._telemetry import FLAG
 
 if TYPE_CHECKING:
     from ._telemetry import Telemetry
 
-OUTPUT_VERSION = 1
+__all__ = ["OUTPUT_VERSION", "Output", "_emit", "_fail", "_guard", "main", "make_app"]
 
-
-class Output(str, enum.Enum):
-    text = "text"
-    json = "json"
-
-
-OutputOption = Annotated[
-    Output, typer.Option("--output", help="text for people, json for one JSON object on stdout.")
+FormatOption = Annotated[
+    Output,
+    typer.Option("--format", help="text for people, json for exactly one JSON object on stdout."),
 ]
 KindOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs the runtime type on Python 3.10
@@ -46,49 +53,26 @@ KindOption = Annotated[
 ]
 
 
-def _emit(output: Output, command: str, result: dict[str, Any], text: str) -> None:
-    if output is Output.json:
-        envelope = {
-            "localtelemetry": OUTPUT_VERSION,
-            "command": command,
-            "ok": True,
-            "result": result,
-        }
-        sys.stdout.write(json.dumps(envelope, indent=2, sort_keys=False) + "\n")
-    else:
-        sys.stdout.write(text + "\n")
-
-
-def _fail(output: Output, command: str, message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n")
-    if output is Output.json:
-        envelope = {
-            "localtelemetry": OUTPUT_VERSION,
-            "command": command,
-            "ok": False,
-            "error": {"message": message, "exit_code": code},
-        }
-        sys.stdout.write(json.dumps(envelope, indent=2) + "\n")
-    raise typer.Exit(code)
-
-
-def _guard(output: Output, command: str, body: Callable[[], None]) -> None:
-    try:
-        body()
-    except LocalTelemetryError as exc:
-        _fail(output, command, str(exc), exc.exit_code)
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        _fail(output, command, f"{exc.strerror or exc}{where}", 1)
+def output_file(value: str | None) -> Path | None:
+    """The file named by ``-o``. ``-o json`` once chose the format: a bare format word
+    is refused with the new spelling (``-o ./json`` writes a file of that name)."""
+    if value is None:
+        return None
+    if value in OLD_FORMAT_WORDS:
+        message = old_output_spelling(["-o", value])
+        assert message is not None
+        raise UsageError(message)
+    return Path(value)
 
 
 def make_app(bound: "Telemetry | None") -> typer.Typer:
     """The management CLI; ``bound`` is the host's Telemetry when mounted."""
     mounted = bound is not None
+    flag = bound.flag if bound is not None else FLAG
     app = typer.Typer(
-        name="telemetry" if mounted else "localtelemetry",
+        name=bound.command if bound is not None else "localtelemetry",
         help=(
-            "Inspect and manage the diagnostics this app recorded locally with --telemetry. "
+            f"Inspect and manage the diagnostics this app recorded locally with {flag}. "
             "Nothing is ever sent anywhere."
             if mounted
             else "localtelemetry: opt-in, local-only diagnostics for command-line tools. "
@@ -106,15 +90,34 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
     ]
 
     def store_for(app_name: str | None) -> Store:
+        """The store a command reads. Mounted, the app is known and its store may not
+        exist yet (an empty store is fine); standalone, ``--app`` must name a store."""
         if bound is not None:
+            check_mounted_app(app_name)
             return Store(bound.location, limits=bound.limits)
         if not app_name:
-            found = _commands.known_apps(os.environ.get("LOCALTELEMETRY_DIR"))
+            found = _commands.known_apps(os.environ)
             hint = f" (stores found: {', '.join(found)})" if found else ""
             raise UsageError(f"which app? pass --app NAME{hint}")
-        if not is_app_name(app_name):
-            raise UsageError(f"{app_name!r} is not a valid app name")
-        return Store(StoreLocation(app_name))
+        return _commands.require_store(app_name, os.environ)
+
+    def check_mounted_app(app_name: str | None) -> None:
+        if bound is not None and app_name and app_name != bound.app_name:
+            raise UsageError(
+                f"this is the {bound.command} group of {bound.app_name}; for app "
+                f"{app_name!r} use 'localtelemetry COMMAND --app {app_name}'"
+            )
+
+    def app_for_format(app_name: str | None) -> str | None:
+        """explain and schema describe the format every app shares and read no store;
+        they take --app so a script can pass the same options to every command, and
+        check it like the others so a typo is not silently accepted."""
+        if bound is not None:
+            check_mounted_app(app_name)
+            return bound.app_name
+        if app_name:
+            _commands.require_store(app_name, os.environ)
+        return app_name or None
 
     def environ() -> dict[str, str]:
         return dict(bound.environ if bound is not None else os.environ)
@@ -123,14 +126,26 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         return bound._now() if bound is not None else datetime.now(timezone.utc)
 
     @app.command()
-    def status(app_name: AppOption = None, output: OutputOption = Output.text) -> None:
+    def status(app_name: AppOption = None, fmt: FormatOption = Output.text) -> None:
         """Where documents are stored, how many, the limits, the key id, active overrides."""
 
         def body() -> None:
-            result = _commands.status(store_for(app_name), environ())
-            _emit(output, "status", result, _render.status_text(result))
+            result = _commands.status(store_for(app_name), environ(), configured=mounted, flag=flag)
+            _emit(fmt, "status", result, _render.status_text(result, _width()))
 
-        _guard(output, "status", body)
+        _guard(fmt, "status", body)
+
+    if not mounted:
+
+        @app.command()
+        def apps(fmt: FormatOption = Output.text) -> None:
+            """List the apps that have a store: documents, size, newest document."""
+
+            def body() -> None:
+                result = _commands.apps(os.environ)
+                _emit(fmt, "apps", result, _render.apps_text(result, _width()))
+
+            _guard(fmt, "apps", body)
 
     @app.command("list")
     def list_(
@@ -145,7 +160,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         limit: Annotated[
             int, typer.Option(help="Show at most this many (newest); 0 for all.")
         ] = 50,
-        output: OutputOption = Output.text,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """List recorded documents, oldest first."""
 
@@ -156,9 +171,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             result = _commands.list_documents(
                 store_for(app_name), kind=kind, run=run, since=when, limit=limit or None
             )
-            _emit(output, "list", result, _render.list_text(result))
+            _emit(fmt, "list", result, _render.list_text(result, _width()))
 
-        _guard(output, "list", body)
+        _guard(fmt, "list", body)
 
     @app.command()
     def show(
@@ -166,31 +181,32 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             str, typer.Argument(metavar="ID", help="A document id, unique prefix or file name.")
         ],
         app_name: AppOption = None,
-        output: OutputOption = Output.text,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """Print one document exactly as stored."""
 
         def body() -> None:
             result = _commands.show(store_for(app_name), document_id)
-            _emit(output, "show", result, json.dumps(result["document"], indent=2))
+            _emit(fmt, "show", result, json.dumps(result["document"], indent=2))
 
-        _guard(output, "show", body)
+        _guard(fmt, "show", body)
 
     @app.command()
     def explain(
         kind: Annotated[
             str | None, typer.Argument(help="A document kind; all when omitted.")
         ] = None,
-        output: OutputOption = Output.text,
+        app_name: AppOption = None,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """Every field each document kind can contain, read from the schemas themselves."""
 
         def body() -> None:
             _commands.check_kind(kind)
-            result = _commands.explain(kind)
-            _emit(output, "explain", result, _render.explain_text(result))
+            result = {"app": app_for_format(app_name), **_commands.explain(kind)}
+            _emit(fmt, "explain", result, _render.explain_text(result, _width()))
 
-        _guard(output, "explain", body)
+        _guard(fmt, "explain", body)
 
     @app.command()
     def schema(
@@ -198,13 +214,15 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             str | None,
             typer.Argument(help="A document kind, 'envelope' or 'manifest'; all when omitted."),
         ] = None,
-        output: OutputOption = Output.text,
+        app_name: AppOption = None,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """Print the JSON Schema of a document kind."""
 
         def body() -> None:
             from ._schemas import ENVELOPE, MANIFEST, all_schemas, load_schema
 
+            app_for_format(app_name)
             if kind is None:
                 result: dict[str, Any] = {"schemas": all_schemas()}
                 text = json.dumps(result["schemas"], indent=2)
@@ -213,9 +231,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     _commands.check_kind(kind)
                 result = {"schema": load_schema(kind)}
                 text = json.dumps(result["schema"], indent=2)
-            _emit(output, "schema", result, text)
+            _emit(fmt, "schema", result, text)
 
-        _guard(output, "schema", body)
+        _guard(fmt, "schema", body)
 
     @app.command()
     def validate(
@@ -224,18 +242,19 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             typer.Argument(help="Files or directories; the store when omitted."),
         ] = None,
         app_name: AppOption = None,
-        output: OutputOption = Output.text,
+        fmt: FormatOption = Output.text,
     ) -> None:
-        """Check documents against the schemas. Exit code 1 if any is invalid."""
+        """Check documents against the schemas (the store's, or the PATHS given instead).
+        Exit code 1 if any is invalid."""
 
         def body() -> None:
             store = None if paths else store_for(app_name)
             result = _commands.validate(store, list(paths or []))
-            _emit(output, "validate", result, _render.validate_text(result))
+            _emit(fmt, "validate", result, _render.validate_text(result, _width()))
             if result["invalid"]:
                 raise typer.Exit(1)
 
-        _guard(output, "validate", body)
+        _guard(fmt, "validate", body)
 
     @app.command()
     def purge(
@@ -246,7 +265,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         yes: Annotated[
             bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
         ] = False,
-        output: OutputOption = Output.text,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """Delete recorded documents (all, or --older-than). Asks first unless --yes."""
 
@@ -256,53 +275,44 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             moment = now()
             if not yes:
                 count = _commands.purge_candidates(store, older_than=age, now=moment)
-                if output is Output.json or not sys.stdin.isatty():
+                if fmt is Output.json or not sys.stdin.isatty():
                     raise UsageError(
                         "purge deletes documents: pass --yes to confirm when not interactive"
                     )
                 if count == 0:
                     _emit(
-                        output,
+                        fmt,
                         "purge",
                         {"removed": 0, "store": str(store.directory)},
                         "nothing to delete",
                     )
                     return
-                if not typer.confirm(f"Delete {count} documents from {store.directory}?"):
+                what = _render.plural(count, "document")
+                if not typer.confirm(f"Delete {what} from {store.directory}?"):
                     raise UsageError("cancelled; nothing was deleted")
             result = _commands.purge(store, older_than=age, now=moment)
-            _emit(
-                output,
-                "purge",
-                result,
-                f"removed {result['removed']} documents from {result['store']}",
-            )
+            removed = _render.plural(result["removed"], "document")
+            _emit(fmt, "purge", result, f"removed {removed} from {result['store']}")
 
-        _guard(output, "purge", body)
+        _guard(fmt, "purge", body)
 
     @app.command("reset-key")
-    def reset_key(app_name: AppOption = None, output: OutputOption = Output.text) -> None:
+    def reset_key(app_name: AppOption = None, fmt: FormatOption = Output.text) -> None:
         """Replace the hashing key: hashes from now on cannot be linked to earlier ones."""
 
         def body() -> None:
             result = _commands.reset_key(store_for(app_name))
             old = result["old_key_id"] or "none"
-            _emit(output, "reset-key", result, f"new key id {result['new_key_id']} (was {old})")
+            _emit(fmt, "reset-key", result, f"new key id {result['new_key_id']} (was {old})")
 
-        _guard(output, "reset-key", body)
+        _guard(fmt, "reset-key", body)
 
     @app.command()
     def export(
         app_name: AppOption = None,
         output: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--output",
-                "-o",
-                metavar="FILE|json|text",
-                help="Where to write the bundle (default: APP-telemetry-TIME.zip here); "
-                "'json' or 'text' choose how the summary is printed. May be given twice.",
-            ),
+            Optional[str],  # noqa: UP045
+            file_option("Where to write the bundle (default: APP-telemetry-TIME.zip here)."),
         ] = None,
         kind: Annotated[
             list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeatable).")
@@ -325,11 +335,12 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         force: Annotated[
             bool, typer.Option("--force", help="Overwrite the output file if it exists.")
         ] = False,
+        fmt: FormatOption = Output.text,
     ) -> None:
         """Redact the recorded documents once more and zip them to share by hand."""
-        fmt, target_text = _split_output(output or [], "export")
 
         def body() -> None:
+            bundle_file = output_file(output)
             from ._export import Selection, default_bundle_name
             from ._export import export as run_export
             from ._export import preview as run_preview
@@ -361,10 +372,10 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     _render.preview_text(result, summaries),
                 )
                 return
-            name = target_text or default_bundle_name(store.location.app_name, moment)
+            target = bundle_file or Path(default_bundle_name(store.location.app_name, moment))
             result = run_export(
                 store,
-                target=Path(name),
+                target=target,
                 force=force,
                 selection=selection,
                 keep_hashes=keep_hashes,
@@ -392,7 +403,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     "ever written).",
                 ),
             ] = None,
-            output: OutputOption = Output.text,
+            fmt: FormatOption = Output.text,
         ) -> None:
             """Verify a bundle (manifest, digests, schemas; hostile input refused) and
             summarise it."""
@@ -405,15 +416,19 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 text = _render.inspect_text(result)
                 if extract is not None:
                     result["extracted"] = run_extract(bundle, extract)
-                    text += f"\n\nextracted {result['extracted']} files into {extract}"
-                _emit(output, "inspect", result, text)
+                    extracted = _render.plural(result["extracted"], "file")
+                    text += f"\n\nextracted {extracted} into {extract}"
+                _emit(fmt, "inspect", result, text)
 
-            _guard(output, "inspect", body)
+            _guard(fmt, "inspect", body)
 
         from typer.core import TyperCommand
 
         run_meta_key = "localtelemetry.run.command"
-        run_usage = "localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]"
+        run_usage = (
+            "localtelemetry run [--telemetry] [--app NAME] [--format json] [-o FILE] "
+            "-- CMD [ARGS...]"
+        )
 
         class RunCommand(TyperCommand):
             """Splits the command line at the first ``--`` before the parser sees it:
@@ -451,6 +466,22 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     help="The store to record into (default: the program's base name).",
                 ),
             ] = None,
+            fmt: Annotated[
+                Output,
+                typer.Option(
+                    "--format",
+                    help="json: one JSON object about the run (exit code, documents "
+                    "recorded) on stderr after the program ends, or into -o FILE; stdout "
+                    "stays the program's.",
+                ),
+            ] = Output.text,
+            output: Annotated[
+                Optional[str],  # noqa: UP045
+                file_option("Write the result (in --format) to FILE instead."),
+            ] = None,
+            force: Annotated[
+                bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
+            ] = False,
         ) -> None:
             """Run any program transparently (like 'time'); with --telemetry, record it.
 
@@ -462,6 +493,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
             command = ctx.meta.get(run_meta_key)
             code = 0
+            written: list[Path] = []
 
             def body() -> None:
                 nonlocal code
@@ -469,9 +501,32 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     raise UsageError(f"put '--' before the command to run: {run_usage}")
                 if not command:
                     raise UsageError(f"no command after '--': {run_usage}")
-                code = run_command(command, telemetry=telemetry, app_name=app_name)
+                target = output_file(output)
+                if target is not None:
+                    from ._outfile import check_target
 
-            _guard(Output.text, "run", body)
+                    check_target(target, force=force, option="-o")
+                started = datetime.now(timezone.utc)
+                code = run_command(
+                    command,
+                    telemetry=telemetry,
+                    app_name=app_name,
+                    observers=[lambda path, data: written.append(path)],
+                )
+                if fmt is Output.json or target is not None:
+                    result = _run_result(command, app_name, code, written, started)
+                    _deliver_run_result(fmt, result, target, force)
+
+            try:
+                body()
+            except LocalTelemetryError as exc:
+                sys.stderr.write(f"error: {exc}\n")
+                if fmt is Output.json:
+                    sys.stderr.write(error_envelope("run", str(exc), exc.exit_code))
+                raise typer.Exit(exc.exit_code) from None
+            except OSError as exc:  # the -o file could not be written: the program ran
+                where = f" ({exc.filename})" if exc.filename else ""
+                sys.stderr.write(f"error: {exc.strerror or exc}{where}\n")
             raise typer.Exit(code)
 
         @app.command()
@@ -483,7 +538,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     help="Store base directory for the demo (default: the normal per-user store).",
                 ),
             ] = None,
-            output: OutputOption = Output.text,
+            fmt: FormatOption = Output.text,
         ) -> None:
             """Run the bundled example CLI a few times with --telemetry and show the result."""
 
@@ -491,26 +546,73 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 from ._demo import run_demo
 
                 result, text = run_demo(directory)
-                _emit(output, "demo", result, text)
+                _emit(fmt, "demo", result, text)
 
-            _guard(output, "demo", body)
+            _guard(fmt, "demo", body)
 
     return app
 
 
-def _split_output(values: list[str], command: str) -> tuple[Output, str | None]:
-    """``-o`` of export and report: the words text/json pick how the result is printed,
-    anything else is the output file's name (``./json`` for a file named json)."""
-    fmt = Output.text
-    target: str | None = None
-    for value in values:
-        if value in ("json", "text"):
-            fmt = Output(value)
-        elif target is None:
-            target = value
-        else:
-            _fail(fmt, command, "give at most one output file", 2)
-    return fmt, target
+def _run_result(
+    command: list[str],
+    app_name: str | None,
+    code: int,
+    written: list[Path],
+    started: datetime,
+) -> dict[str, Any]:
+    """What ``run --format json`` reports: the exit code and what was recorded."""
+    from ._location import document_name
+    from ._wrap import default_app_name
+
+    documents = []
+    run_id = None
+    for path in written:
+        named = document_name(path.name)
+        if named is None:
+            continue
+        documents.append({"kind": named[0], "id": named[1], "file": str(path)})
+        if run_id is None:
+            try:
+                run_id = json.loads(path.read_bytes()).get("run_id")
+            except (OSError, ValueError, AttributeError):
+                run_id = None
+    elapsed = datetime.now(timezone.utc) - started
+    return {
+        "exit_code": code,
+        "app": app_name or default_app_name(command[0]),
+        "recorded": bool(documents),
+        "run_id": run_id,
+        "documents": documents,
+        "store": str(written[0].parent) if written else None,
+        "duration_ms": round(elapsed.total_seconds() * 1000, 3),
+    }
+
+
+def _run_text(result: dict[str, Any]) -> str:
+    if not result["recorded"]:
+        return f"exit code {result['exit_code']}; nothing recorded"
+    count = _render.plural(len(result["documents"]), "document")
+    return (
+        f"exit code {result['exit_code']}; recorded {count} of run {result['run_id']} "
+        f"in {result['store']}"
+    )
+
+
+def _deliver_run_result(
+    fmt: Output, result: dict[str, Any], target: Path | None, force: bool
+) -> None:
+    """To the -o file, or (JSON only) to stderr: stdout belongs to the program."""
+    from ._cliout import render
+
+    text = render(fmt, "run", result, _run_text(result))
+    if target is None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    from ._outfile import new_file
+
+    with new_file(target, force=force, mode=0o644, doing="running") as fh:
+        fh.write(text.encode("utf-8"))
 
 
 def _progress_bar() -> Callable[[int, int], None] | None:
@@ -533,18 +635,29 @@ def _progress_bar() -> Callable[[int, int], None] | None:
     return progress
 
 
-def _wants_json(args: list[str]) -> bool:
-    return "--output=json" in args or any(
-        a in ("--output", "-o") and b == "json" for a, b in itertools.pairwise(args)
-    )
+def _invoke(
+    app: typer.Typer,
+    args: list[str],
+    prog_name: str,
+    settings: Mapping[str, Any] | None = None,
+) -> NoReturn:
+    """Run the management CLI; bad usage is one stderr line (and, with ``--format
+    json``, one JSON object on stdout) instead of click's multi-line usage block.
+    ``settings`` are the host's context settings, when mounted."""
+    from ._cliout import use_host_settings
 
-
-def _invoke(app: typer.Typer, args: list[str], prog_name: str) -> NoReturn:
-    """Run the management CLI; bad usage is one stderr line (and, with ``--output
-    json``, one JSON object on stdout) instead of click's multi-line usage block."""
+    use_host_settings(settings or {})
+    old = old_output_spelling(args)
+    if old is not None:
+        try:
+            _fail(Output.json if wants_json(args) else Output.text, "usage", old, 2)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name=prog_name, standalone_mode=False)
+        result = command.main(
+            args=args, prog_name=prog_name, standalone_mode=False, **dict(settings or {})
+        )
     except Exception as exc:
         format_message = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
@@ -556,7 +669,7 @@ def _invoke(app: typer.Typer, args: list[str], prog_name: str) -> NoReturn:
         ctx = getattr(exc, "ctx", None)
         where = getattr(ctx, "command_path", prog_name) or prog_name
         message = f"{format_message()} (see '{where} --help')"
-        output = Output.json if _wants_json(args) else Output.text
+        output = Output.json if wants_json(args) else Output.text
         try:
             _fail(output, "usage", message, code)
         except typer.Exit as done:
@@ -567,8 +680,13 @@ def _invoke(app: typer.Typer, args: list[str], prog_name: str) -> NoReturn:
     sys.exit(result if isinstance(result, int) else 0)
 
 
-def run_mounted(telemetry: "Telemetry", args: list[str], prog_name: str) -> NoReturn:
-    _invoke(make_app(telemetry), args, prog_name)
+def run_mounted(
+    telemetry: "Telemetry",
+    args: list[str],
+    prog_name: str,
+    settings: Mapping[str, Any] | None = None,
+) -> NoReturn:
+    _invoke(make_app(telemetry), args, prog_name, settings)
 
 
 def main() -> None:

@@ -7,10 +7,12 @@ print. They raise ``UsageError`` (exit 2) or ``OperationFailed`` (exit 1).
 from __future__ import annotations
 
 import bisect
+import difflib
 import heapq
 import itertools
 import os
 import re
+import stat
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,8 +22,9 @@ from ._env import HARD_OFF_VARIABLES, is_true
 from ._exceptions import DocumentError, KeyFileError, StoreError, UsageError
 from ._ids import id_time_ms, lowest_id
 from ._listing import DocumentEntry, load_document
-from ._location import KINDS
-from ._store import Store
+from ._location import KINDS, OWN_FILES, Limits, StoreLocation, document_name, stores_base
+from ._store import STATE_VERSION, Store
+from ._telemetry import FLAG, is_app_name
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -108,7 +111,34 @@ def _bytes_by_kind(
     return estimate, sampled
 
 
-def status(store: Store, environ: Mapping[str, str]) -> dict[str, Any]:
+def plural(n: int, word: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def recorded_limits(store: Store) -> Limits | None:
+    """The limits of the app's last recorded run, from the ``.retention`` state file its
+    retention pass wrote (None when there is none, as on systems without the journal)."""
+    directory = store.existing_directory()
+    state = store._read_state(directory) if directory is not None else None
+    if state is None or state[0] != STATE_VERSION:
+        return None
+    try:
+        return Limits(state[1], state[2], state[3] / 86_400_000)
+    except ValueError:
+        return None
+
+
+def status(
+    store: Store,
+    environ: Mapping[str, str],
+    *,
+    configured: bool = False,
+    flag: str = FLAG,
+    cwd: str | None = None,
+) -> dict[str, Any]:
+    """``configured``: ``store.limits`` are the app's own (the mounted command); else
+    they are looked up in the store, as its last recorded run left them."""
     try:
         documents, foreign = store.ids(foreign=True)
     except StoreError as exc:
@@ -127,11 +157,24 @@ def status(store: Store, environ: Mapping[str, str]) -> dict[str, Any]:
     except (KeyFileError, StoreError) as exc:
         key_problem = str(exc)
     overrides = {name: is_true(environ.get(name)) for name in HARD_OFF_VARIABLES}
-    limits = store.limits
+    limits: Limits | None = store.limits
+    source = "app"
+    if not configured:
+        try:
+            limits = recorded_limits(store)
+        except StoreError:
+            limits = None
+        source = "recorded" if limits is not None else "default"
+        limits = limits or Limits()
+    assert limits is not None
+    from ._offswitch import find_marker, home_of
+
     return {
         "app": store.location.app_name,
-        "recording": "per run: only runs given --telemetry record",
+        "flag": flag,
+        "recording": f"per run: only runs given {flag} record",
         "blocked_by": next((n for n, on in overrides.items() if on), None),
+        "off_marker": find_marker(cwd, home_of(environ)),
         "overrides": {
             **overrides,
             "LOCALTELEMETRY_DIR": environ.get("LOCALTELEMETRY_DIR") or None,
@@ -151,6 +194,7 @@ def status(store: Store, environ: Mapping[str, str]) -> dict[str, Any]:
             "max_bytes": limits.max_bytes,
             "max_age_days": limits.max_age_days,
         },
+        "limits_source": source,
         "key_id": key_id,
         "key_problem": key_problem,
     }
@@ -173,12 +217,12 @@ def _summary(document: Mapping[str, Any]) -> str:
         return f"{path}: {payload.get('outcome')} (exit {payload.get('exit_code')}){extra}"
     if kind == "build":
         phases = len(payload.get("phases") or [])
-        return f"{payload.get('name')}: {payload.get('status')}, {phases} phases"
+        return f"{payload.get('name')}: {payload.get('status')}, {plural(phases, 'phase')}"
     if kind == "snapshot":
         return f"{payload.get('name')}: {sum((payload.get('counts') or {}).values())} objects"
     if kind == "run-summary":
         docs = payload.get("documents") or {}
-        return f"exit {payload.get('exit_code')}, {sum(docs.values())} documents"
+        return f"exit {payload.get('exit_code')}, {plural(sum(docs.values()), 'document')}"
     return ""
 
 
@@ -344,11 +388,114 @@ def explain(kind: str | None) -> dict[str, Any]:
     return {"kinds": out}
 
 
-def known_apps(base: str | None) -> list[str]:
-    """Apps with a store under ``LOCALTELEMETRY_DIR`` (for the 'which app?' hint)."""
-    if not base or not os.path.isdir(base):
-        return []
-    return sorted(p.name for p in Path(base).iterdir() if p.is_dir() and not p.is_symlink())
+#: ``apps`` looks at most at this many entries of the base directory (the platform's
+#: state directory is shared with every other program).
+MAX_BASE_ENTRIES = 10_000
+
+
+def is_store(directory: Path) -> bool:
+    """Whether ``directory`` looks like a store: it holds our key or retention files, or
+    a document among its first thousand entries."""
+    try:
+        if not stat.S_ISDIR(os.lstat(directory).st_mode):
+            return False
+        if any(os.path.lexists(directory / name) for name in OWN_FILES):
+            return True
+        with os.scandir(directory) as entries:
+            for _, entry in zip(range(1000), entries, strict=False):
+                if document_name(entry.name) is not None:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def find_stores(environ: Mapping[str, str]) -> tuple[Path, list[tuple[str, Path]]]:
+    """The base directory and the (app name, store directory) of every store in it,
+    sorted by name. A store that is a symlink is listed (using it is refused later)."""
+    base = stores_base(environ)
+    try:
+        with os.scandir(base) as entries:
+            names = sorted(e.name for _, e in zip(range(MAX_BASE_ENTRIES), entries, strict=False))
+    except OSError:
+        return base, []
+    found = []
+    for name in names:
+        if not is_app_name(name):
+            continue
+        directory = StoreLocation(name, environ=environ).directory
+        if os.path.islink(directory) or is_store(directory):
+            found.append((name, directory))
+    return base, found
+
+
+def known_apps(environ: Mapping[str, str]) -> list[str]:
+    """Apps with a store (for the 'which app?' hint)."""
+    return [name for name, _ in find_stores(environ)[1]]
+
+
+def apps(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every store under the base directory: documents, bytes, newest document."""
+    base, stores = find_stores(environ)
+    rows = []
+    for name, directory in stores:
+        store = Store(StoreLocation(name, environ=environ))
+        row: dict[str, Any] = {
+            "app": name,
+            "store": str(directory),
+            "documents": None,
+            "bytes": None,
+            "bytes_estimated": False,
+            "newest": None,
+            "problem": None,
+        }
+        try:
+            documents, _ = store.ids()
+        except (StoreError, OSError) as exc:
+            row["problem"] = str(exc)
+            rows.append(row)
+            continue
+        sizes, sampled = _bytes_by_kind(store, documents)
+        newest = max((max(ids) for ids in documents.values() if ids), default=None)
+        row.update(
+            documents=sum(len(ids) for ids in documents.values()),
+            bytes=sum(sizes.values()),
+            bytes_estimated=sampled is not None,
+            newest=_iso(id_time_ms(newest)) if newest else None,
+        )
+        rows.append(row)
+    relocated = bool(environ.get("LOCALTELEMETRY_DIR", "").strip())
+    return {
+        "base": str(base),
+        "base_from": "LOCALTELEMETRY_DIR" if relocated else "platform",
+        "apps": rows,
+    }
+
+
+def require_store(app_name: str, environ: Mapping[str, str]) -> Store:
+    """The store of ``app_name``, which must exist: a mistyped ``--app`` is an error
+    with the closest names of the stores that do exist."""
+    if not is_app_name(app_name):
+        raise UsageError(f"{app_name!r} is not a valid app name")
+    store = Store(StoreLocation(app_name, environ=environ))
+    try:
+        if store.existing_directory() is not None:
+            return store
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    base, stores = find_stores(environ)
+    names = [name for name, _ in stores]
+    by_lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(app_name.lower(), list(by_lower), n=3, cutoff=0.6)
+    message = f"no store for app {app_name!r} in {base}"
+    if close:
+        message += "; did you mean " + " or ".join(repr(by_lower[c]) for c in close) + "?"
+    elif names:
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        message += f" (stores there: {shown}; 'localtelemetry apps' lists them)"
+    else:
+        message += " (none there yet: an app's store is made by its first run with --telemetry)"
+    raise UsageError(message)
 
 
 def created_ms(id_: str) -> int:

@@ -7,9 +7,16 @@ whatever the app raised: exit codes and output are the app's own. During a recor
 run the command objects are instrumented so the command path comes from the
 registered command tree, never from raw argv; the instrumentation is removed after.
 
+A host that already has an option named like the flag, or a root command named like
+the management group, is refused with a ``ConfigurationError`` (taking either over
+silently would change the host's behaviour): at ``install`` for what is registered by
+then, and when the command tree is first built or run for what came later. The author
+then picks other names: ``Telemetry(..., flag="--diagnostics", command="diagnostics")``.
+
 Typer builds its click tree lazily, on every call; ``install`` therefore tells Typer
 which classes to build (``cls``), including for commands registered after ``install``.
-Nothing here imports typer or click: both are reached through the host's own objects.
+Nothing here imports typer or click at import time: both are reached through the host's
+own objects.
 """
 
 from __future__ import annotations
@@ -21,16 +28,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigurationError
-from ._telemetry import FLAG, split_flag
+from ._telemetry import split_flag
 
 if TYPE_CHECKING:
     from ._recorder import Run
     from ._telemetry import Telemetry
 
 FLAG_HELP = "Record local diagnostics for this run only. Nothing is sent anywhere."
-MOUNT_NAME = "telemetry"
-MOUNT_HELP = "Inspect and manage the diagnostics recorded with --telemetry."
+MOUNT_HELP = "Inspect and manage the diagnostics recorded with {flag}."
 _META_ARGS = "localtelemetry.args"
+#: The context settings the mounted group takes over from the host's command.
+INHERITED_SETTINGS = ("help_option_names", "terminal_width", "max_content_width")
 _RECORDED_SOURCES = {"COMMANDLINE": "commandline", "ENVIRONMENT": "environment", "PROMPT": "prompt"}
 
 
@@ -38,6 +46,7 @@ def install(telemetry: Telemetry, app: Any) -> None:
     if getattr(app, "_localtelemetry", None) is not None:
         raise ConfigurationError("telemetry is already installed on this app")
     if _is_typer(app):
+        _check_typer_app(telemetry, app)
         _install_typer(telemetry, app)
     elif _is_click_command(app):
         _install_click(telemetry, app)
@@ -105,48 +114,213 @@ def _click_core(cmd: Any) -> Any:
     raise ConfigurationError("cannot find the click Command class of this app")
 
 
-_TYPER_FLAG: list[Any] = []
+_TYPER_FLAGS: dict[str, Any] = {}
 
 
-def _typer_flag_param() -> Any:
-    """Typer's own parameter classes differ across versions; let Typer build the option."""
-    if not _TYPER_FLAG:
-        import typer
+def _typer_flag_param(flag: str) -> Any:
+    """The flag as a Typer option, built once per process and name."""
+    param = _TYPER_FLAGS.get(flag)
+    if param is None:
+        param = _TYPER_FLAGS[flag] = _new_typer_flag(flag)
+    return param
 
-        probe = typer.Typer(add_completion=False)
 
-        def _probe(telemetry: bool = typer.Option(False, FLAG, help=FLAG_HELP)) -> None:
-            return None
+def _new_typer_flag(flag: str) -> Any:
+    """``TyperOption`` built directly: a throw-away Typer app cost every run about half
+    a millisecond. Typer 0.12 to 0.2x take click's ``type``; later versions coerce
+    values themselves and need a ``type_descriptor``. Should a future Typer change the
+    constructor again, Typer builds the option from a function signature instead."""
+    from typer import core
 
-        probe.command()(_probe)
-        param = next(p for p in typer.main.get_command(probe).params if FLAG in p.opts)
-        param.expose_value = False
-        _TYPER_FLAG.append(param)
-    return _TYPER_FLAG[0]
+    options: dict[str, Any] = {
+        "param_decls": [flag],
+        "is_flag": True,
+        "default": False,
+        "expose_value": False,
+        "help": FLAG_HELP,
+    }
+    try:
+        if hasattr(core, "TypeDescriptor"):
+            from typer._coercion import resolve_type_descriptor
+            from typer.models import OptionInfo
+
+            options["type_descriptor"] = resolve_type_descriptor(bool, OptionInfo(default=False))
+        param: Any = core.TyperOption(**options)
+    except Exception:
+        param = _probed_typer_flag(flag)
+    param._localtelemetry_flag = True
+    return param
+
+
+def _probed_typer_flag(flag: str) -> Any:
+    import typer
+
+    probe = typer.Typer(add_completion=False)
+
+    def _probe(telemetry: bool = typer.Option(False, flag, help=FLAG_HELP)) -> None:
+        return None
+
+    probe.command()(_probe)
+    param = next(p for p in typer.main.get_command(probe).params if flag in p.opts)
+    param.expose_value = False
+    return param
+
+
+def _is_ours(obj: Any) -> bool:
+    return bool(
+        getattr(obj, "_localtelemetry_flag", False)
+        or getattr(obj, "_localtelemetry_owner", None) is not None
+    )
 
 
 def _decorate(cmd: Any, telemetry: Telemetry) -> None:
-    """Show ``--telemetry`` in help and mount the ``telemetry`` group on group apps."""
+    """Show the flag in help and mount the management group on group apps; refuse a
+    command tree that already uses either name."""
     typer_host = _is_typer_class(type(cmd))
-    if not any(FLAG in getattr(p, "opts", ()) for p in cmd.params):
+    _check_tree(cmd, telemetry)
+    if typer_host:
+        cmd._lt_tree_checked = True  # Typer built the whole tree first: nothing can follow
+    flag_name = telemetry.flag
+    if not any(flag_name in getattr(p, "opts", ()) for p in cmd.params):
         if typer_host:
-            flag = _typer_flag_param()
+            flag = _typer_flag_param(flag_name)
         else:
-            flag = _click_core(cmd).Option([FLAG], is_flag=True, expose_value=False, help=FLAG_HELP)
+            flag = _click_core(cmd).Option(
+                [flag_name], is_flag=True, expose_value=False, help=FLAG_HELP
+            )
+            flag._localtelemetry_flag = True
         cmd.params.append(flag)
     commands = getattr(cmd, "commands", None)
-    if commands is not None and hasattr(commands, "keys") and MOUNT_NAME not in commands:
+    if commands is not None and hasattr(commands, "keys") and telemetry.command not in commands:
         if typer_host:
             from typer.core import TyperCommand
 
             base: type[Any] = TyperCommand
         else:
             base = _click_core(cmd).Command
+        help_text = MOUNT_HELP.format(flag=flag_name)
         mount = _mount_class(base)(
-            name=MOUNT_NAME, help=MOUNT_HELP, short_help=MOUNT_HELP, add_help_option=False
+            name=telemetry.command, help=help_text, short_help=help_text, add_help_option=False
         )
         mount._localtelemetry_owner = telemetry
-        commands[MOUNT_NAME] = mount
+        commands[telemetry.command] = mount
+
+
+# -- names the host already uses --------------------------------------------------------
+
+
+def _way_out(telemetry: Telemetry) -> str:
+    return (
+        f"pass other names, for example Telemetry({telemetry.app_name!r}, ..., "
+        'flag="--diagnostics", command="diagnostics")'
+    )
+
+
+def _flag_conflict(telemetry: Telemetry, where: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{where} already has an option {telemetry.flag}, which localtelemetry would take "
+        f"over; {_way_out(telemetry)}"
+    )
+
+
+def _command_conflict(telemetry: Telemetry) -> ConfigurationError:
+    return ConfigurationError(
+        f"the app already has a command {telemetry.command!r}, where localtelemetry mounts "
+        f"its management commands; {_way_out(telemetry)}"
+    )
+
+
+def _check_tree(root: Any, telemetry: Telemetry) -> None:
+    """Walk the click command tree (groups that list their commands in ``commands``;
+    lazy groups cannot be walked) for the flag and, at the root, the group's name."""
+    flag = telemetry.flag
+    commands: Any = getattr(root, "commands", None)
+    if hasattr(commands, "get"):
+        existing = commands.get(telemetry.command)
+        if existing is not None and not _is_ours(existing):
+            raise _command_conflict(telemetry)
+    seen: set[int] = set()
+    # Typer builds each command with the root's class (a one-command app's command is
+    # its root): a command that is not a group names itself.
+    top = "" if hasattr(commands, "items") else str(getattr(root, "name", "") or "")
+    stack: list[tuple[Any, str]] = [(root, top)]
+    while stack:
+        cmd, path = stack.pop()
+        if id(cmd) in seen or _is_ours(cmd):
+            continue
+        seen.add(id(cmd))
+        for param in getattr(cmd, "params", ()):
+            if _is_ours(param):
+                continue
+            if flag in getattr(param, "opts", ()) or flag in getattr(param, "secondary_opts", ()):
+                raise _flag_conflict(telemetry, f"the command {path!r}" if path else "the app")
+        children: Any = getattr(cmd, "commands", None)
+        if hasattr(children, "items"):
+            stack.extend((sub, f"{path} {name}".strip()) for name, sub in children.items())
+
+
+def _check_typer_app(telemetry: Telemetry, app: Any) -> None:
+    """What can be seen of a Typer app before Typer builds it: the names of the commands
+    and groups registered so far, and the options their functions declare."""
+    from typer.main import get_command_name
+
+    def options_of(callback: Any) -> set[str]:
+        """Option names as Typer will declare them: the names given, else ``--name``
+        (and ``--no-name`` for a bool) from the parameter's name."""
+        if callback is None:
+            return set()
+        from typer.models import OptionInfo, ParameterInfo
+        from typer.utils import get_params_from_function
+
+        names: set[str] = set()
+        try:
+            params = get_params_from_function(callback)
+        except Exception:  # Typer will say what is wrong when it builds the command
+            return names
+        for name, meta in params.items():
+            info = meta.default
+            if isinstance(info, OptionInfo) and info.param_decls:
+                for decl in info.param_decls:
+                    names.update(d.strip() for d in str(decl).split("/"))
+            elif isinstance(info, OptionInfo) or not (
+                isinstance(info, ParameterInfo) or info is meta.empty or info is ...
+            ):
+                default_name = name.replace("_", "-")
+                names.add(f"--{default_name}")
+                if meta.annotation is bool:
+                    names.add(f"--no-{default_name}")
+        return names
+
+    def walk(typer_app: Any, path: str, top: bool) -> None:
+        callbacks = [getattr(typer_app.registered_callback, "callback", None)]
+        callbacks.append(getattr(typer_app.info, "callback", None))
+        for callback in callbacks:
+            if telemetry.flag in options_of(callback):
+                raise _flag_conflict(telemetry, f"the group {path!r}" if path else "the app")
+        for info in typer_app.registered_commands:
+            name = info.name or get_command_name(getattr(info.callback, "__name__", ""))
+            if top and name == telemetry.command and _is_group_app(typer_app):
+                raise _command_conflict(telemetry)
+            if telemetry.flag in options_of(info.callback):
+                raise _flag_conflict(telemetry, f"the command {f'{path} {name}'.strip()!r}")
+        for group in typer_app.registered_groups:
+            sub = group.typer_instance
+            name = group.name or getattr(getattr(sub, "info", None), "name", None) or ""
+            if top and name == telemetry.command:
+                raise _command_conflict(telemetry)
+            if sub is not None:
+                walk(sub, f"{path} {name}".strip(), False)
+
+    walk(app, "", True)
+
+
+def _is_group_app(app: Any) -> bool:
+    """Whether Typer makes a group of this app (else its one command is the root)."""
+    return bool(
+        app.registered_callback is not None
+        or app.registered_groups
+        or len(app.registered_commands) > 1
+    )
 
 
 _MOUNT_CLASSES: dict[type[Any], type[Any]] = {}
@@ -167,7 +341,13 @@ def _mount_class(base: type[Any]) -> type[Any]:
                 run.management = True  # management commands never record
             from ._cli import run_mounted
 
-            return run_mounted(telemetry, ctx.meta.get(_META_ARGS, []), ctx.command_path)
+            settings = {name: getattr(ctx, name, None) for name in INHERITED_SETTINGS}
+            return run_mounted(
+                telemetry,
+                ctx.meta.get(_META_ARGS, []),
+                ctx.command_path,
+                {k: v for k, v in settings.items() if v is not None},
+            )
 
         _MOUNT_CLASSES[base] = type(
             "TelemetryCommands", (base,), {"parse_args": parse_args, "invoke": invoke}
@@ -212,6 +392,7 @@ def _install_typer(telemetry: Telemetry, app: Any) -> None:
 
 
 def _install_click(telemetry: Telemetry, cmd: Any) -> None:
+    _check_tree(cmd, telemetry)
     cmd.__class__ = _root_class(telemetry, type(cmd))
     cmd._localtelemetry = telemetry
     _decorate(cmd, telemetry)
@@ -258,18 +439,25 @@ def _run_main(
     extra: dict[str, Any],
 ) -> Any:
     telemetry: Telemetry = cmd._localtelemetry
+    if "_lt_tree_checked" not in cmd.__dict__:
+        # Click hosts can add commands and options after install(): checked once here.
+        _check_tree(cmd, telemetry)
+        cmd._lt_tree_checked = True
     raw = list(sys.argv[1:] if args is None else args)
-    stripped, requested = split_flag(raw)
+    stripped, requested = split_flag(raw, telemetry.flag)
     if args is None and requested:
         stripped = _expand_like_click(cmd, stripped)
     pass_args = args if (args is None and not requested) else stripped
-    if _is_management_call(cmd, stripped):
+    if _is_management_call(cmd, stripped, telemetry.command):
         # A single-command app has no room for a group: `mycli telemetry status` is
         # routed to the management commands (see docs/getting-started.md).
         from ._cli import run_mounted
 
         name = prog_name or os.path.basename(sys.argv[0]) or telemetry.app_name
-        return run_mounted(telemetry, stripped[1:], f"{name} telemetry")
+        settings = {
+            k: v for k, v in (cmd.context_settings or {}).items() if k in INHERITED_SETTINGS
+        }
+        return run_mounted(telemetry, stripped[1:], f"{name} {telemetry.command}", settings)
     run = telemetry.begin_run(requested)
     if run is None:
         return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
@@ -318,13 +506,14 @@ MANAGEMENT_WORDS = frozenset(
 )
 
 
-def _is_management_call(cmd: Any, args: list[str]) -> bool:
+def _is_management_call(cmd: Any, args: list[str], command: str) -> bool:
     """``telemetry <management command>`` as the first words of a single-command app."""
     if hasattr(getattr(cmd, "commands", None), "keys"):
         return False  # groups have the real mounted `telemetry` command
-    return (
-        len(args) >= 1 and args[0] == MOUNT_NAME and (len(args) == 1 or args[1] in MANAGEMENT_WORDS)
-    )
+    if not args or args[0] != command:
+        return False
+    help_names = (cmd.context_settings or {}).get("help_option_names") or ()
+    return len(args) == 1 or args[1] in MANAGEMENT_WORDS or args[1] in help_names
 
 
 def _expand_like_click(cmd: Any, args: list[str]) -> list[str]:
@@ -489,7 +678,7 @@ def _capture_params(ctx: Any, sensitive: set[str]) -> list[Any]:
     for c in reversed(chain):
         for param in c.command.params:
             name = param.name
-            if not name or FLAG in getattr(param, "opts", ()) or name not in c.params:
+            if not name or _is_ours(param) or name not in c.params:
                 continue
             source = c.get_parameter_source(name)
             source_name = _RECORDED_SOURCES.get(getattr(source, "name", ""))

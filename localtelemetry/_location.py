@@ -97,7 +97,11 @@ class StoreLocation:
         self.environ = environ
 
     def __repr__(self) -> str:
-        return f"StoreLocation({self.app_name!r}, base={self.base!r})"
+        return f"StoreLocation({self.app_name!r}, directory={str(self.directory)!r})"
+
+    def __str__(self) -> str:
+        """The store directory: ``print(telemetry.location)`` shows where documents go."""
+        return str(self.directory)
 
     @property
     def relocated_by(self) -> str | None:
@@ -127,6 +131,15 @@ class StoreLocation:
 
     def document_path(self, kind: str, id_: str) -> Path:
         return self.directory / f"{kind}-{id_}.json"
+
+
+def stores_base(environ: Mapping[str, str] | None = None) -> Path:
+    """The directory that holds every app's store, one sub-directory per app:
+    ``LOCALTELEMETRY_DIR``, or else the platform's user state directory (where the
+    store of app NAME is ``NAME/telemetry``, on Windows ``NAME/NAME/telemetry``)."""
+    probe = "localtelemetry-probe"
+    parts = StoreLocation(probe, environ=environ).directory.parts
+    return Path(*parts[: parts.index(probe)])
 
 
 def _user_state_path(app_name: str) -> Path:

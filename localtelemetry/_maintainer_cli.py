@@ -1,8 +1,8 @@
 """The maintainer's commands of the standalone CLI: ``report`` and ``ingest``.
 
-They follow the conventions of ``_cli``: plain text by default, ``--output json`` for
-exactly one JSON object on stdout, one line on stderr and exit code 2 (bad input,
-including an invalid bundle) or 1 (the operation failed) on errors.
+They follow the conventions of ``_cli``: plain text by default, ``--format json`` for
+exactly one JSON object on stdout, ``-o FILE`` only for a file, one line on stderr and
+exit code 2 (bad input, including an invalid bundle) or 1 (the operation failed).
 """
 
 # No "from __future__ import annotations": typer reads the annotations at run time,
@@ -44,7 +44,8 @@ def write_file(target: Path, data: bytes, *, force: bool) -> None:
 
 def add_maintainer_commands(app: typer.Typer) -> None:
     """Register ``report`` and ``ingest`` on the standalone app."""
-    from ._cli import Output, _emit, _guard, _split_output
+    from ._cli import Output, _emit, _guard, output_file
+    from ._cliout import file_option
 
     @app.command()
     def report(
@@ -55,20 +56,15 @@ def add_maintainer_commands(app: typer.Typer) -> None:
             ReportFormat,
             typer.Option(
                 "--format",
-                "-f",
                 help="text: tables; json: the report as JSON; html: one self-contained page "
                 "with charts (no network).",
             ),
         ] = ReportFormat.text,
         output: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--output",
-                "-o",
-                metavar="FILE|json|text",
-                help="Write the report to FILE instead of stdout; 'json' or 'text' choose "
-                "how the result is printed (--output json: one JSON object). May be given "
-                "twice.",
+            str | None,
+            file_option(
+                "Write the report to FILE instead of stdout (and a summary to stdout: "
+                "JSON with --format json)."
             ),
         ] = None,
         skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
@@ -87,16 +83,14 @@ def add_maintainer_commands(app: typer.Typer) -> None:
         """Report across many bundles and stores: per command runs, failure rate, error
         kinds and durations; per version and platform; build phases; snapshots over
         time. Every bundle is verified like 'inspect' does."""
-        fmt, target_text = _split_output(output or [], "report")
-        target = Path(target_text) if target_text is not None else None
+        fmt = Output.json if report_format is ReportFormat.json else Output.text
 
         def body() -> None:
             from ._report import build_report, default_jobs, render_text
 
             if jobs < 0:
                 raise UsageError("--jobs must be 0 or more")
-            if report_format is ReportFormat.html and target is None and fmt is Output.json:
-                raise UsageError("--format html with --output json needs -o FILE")
+            target = output_file(output)
             result = build_report(sources, skip_invalid=skip_invalid, jobs=jobs or default_jobs())
             if not result["documents"]:
                 raise OperationFailed(
@@ -154,9 +148,9 @@ def add_maintainer_commands(app: typer.Typer) -> None:
         ],
         skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
         prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the table names.")] = "lt_",
-        output: Annotated[
+        fmt: Annotated[
             Output,
-            typer.Option("--output", help="text for people, json for one JSON object on stdout."),
+            typer.Option("--format", help="text for people, json for one JSON object on stdout."),
         ] = Output.text,
     ) -> None:
         """Load documents into DuckDB or ClickHouse tables, one per document kind (plus
@@ -168,9 +162,9 @@ def add_maintainer_commands(app: typer.Typer) -> None:
             from ._ingest import ingest_text
 
             result = run_ingest(sources, into, skip_invalid=skip_invalid, prefix=prefix)
-            _emit(output, "ingest", result, ingest_text(result))
+            _emit(fmt, "ingest", result, ingest_text(result))
 
-        _guard(output, "ingest", body)
+        _guard(fmt, "ingest", body)
 
 
 def _render(report_format: ReportFormat, result: dict[str, Any]) -> bytes:

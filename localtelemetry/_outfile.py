@@ -4,13 +4,15 @@ The bytes go to a hidden temp file beside the target (``.NAME.partial-PID-RANDOM
 become the target only when everything was written: by rename with ``--force``, else
 by a hard link that fails if the name appeared meanwhile, so an existing file is never
 replaced behind the user's back. A killed writer's temp file is removed by the next
-write to the same name, once its process is gone.
+write to the same name, once its process is gone. A target that is a device or a pipe
+(``-o /dev/null``, ``-o /dev/stdout``) is written directly: there is no file to replace.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +25,8 @@ def check_target(target: Path, *, force: bool, option: str) -> Path:
     directory. ``option`` names the flag that chose it, for the message."""
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file name")
+    if is_stream(target):
+        return target.parent
     if (target.exists() or target.is_symlink()) and not force:
         raise UsageError(f"{target} already exists; choose another {option} or pass --force")
     directory = target.parent if str(target.parent) else Path(".")
@@ -37,6 +41,10 @@ def new_file(
 ) -> Iterator[BinaryIO]:
     """A binary file to write ``target`` through (see the module docstring). ``doing``
     says what was under way ("exporting"), for the message when the name appeared."""
+    if is_stream(target):
+        with open(target, "wb", buffering=buffering) as stream:
+            yield stream
+        return
     directory = target.parent if str(target.parent) else Path(".")
     remove_stale_partials(directory, target.name)
     tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
@@ -58,6 +66,15 @@ def new_file(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def is_stream(target: Path) -> bool:
+    """A character device or a pipe (also behind a symlink, as /dev/stdout is)."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def remove_stale_partials(directory: Path, name: str) -> None:

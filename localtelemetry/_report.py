@@ -502,6 +502,7 @@ class Aggregator:
             "recorder_overhead": _durations(self.overheads),
             "peak_rss_kib": {
                 "p50": _number(percentile(sorted(self.peak_rss), 0.5)),
+                "p95": _number(percentile(sorted(self.peak_rss), 0.95)),
                 "max": _number(max(self.peak_rss)) if self.peak_rss else None,
             },
         }

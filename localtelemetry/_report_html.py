@@ -403,7 +403,9 @@ def line_chart(
                 f"{esc(periods[i][5:] if len(periods[i]) == 10 else periods[i])}</text>"
             )
     parts.append("</g>")
-    for name, colour, vs in series:
+    for k, (name, colour, vs) in enumerate(series):
+        # Later series draw smaller dots: where values coincide every series stays visible.
+        radius = 3 + 1.5 * (len(series) - 1 - k)
         points = [(x_of(i), y_of(v), v) for i, v in enumerate(vs) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
@@ -413,7 +415,7 @@ def line_chart(
         kept = [p for p, v in zip(periods, vs, strict=True) if v is not None]
         for (x, y, v), period in zip(points, kept, strict=True):
             parts.append(
-                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}" '
+                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="{radius:g}" fill="{colour}" '
                 f'data-series="{esc(name)}" data-period="{esc(period)}" data-value="{v}">'
                 f"<title>{esc(f'{name} {period}: {v:g}')}</title></circle>"
             )
@@ -645,19 +647,20 @@ def _heat(count: int, runs: int, title: str) -> str:
 def _matrix_section(r: dict[str, Any]) -> str:
     """Failure rate per command and version: where a regression started."""
     commands = [c for c in r["commands"][:MAX_CHART_ROWS] if c["by_version"]]
-    versions: list[str] = []
+    versions: list[tuple[str, str]] = []  # (app, version): apps may share version numbers
     for v in r["versions"]:
-        if v["version"] not in versions:
-            versions.append(v["version"])
+        if (v["app"], v["version"]) not in versions:
+            versions.append((v["app"], v["version"]))
     versions = versions[-12:]
     if len(versions) < 2 or not commands:
         return ""
+    multi = len({app for app, _ in versions}) > 1
     rows = []
     for c in commands:
-        by = {v["version"]: v for v in c["by_version"]}
+        by = {(c["app"], v["version"]): v for v in c["by_version"]}
         tds = []
-        for version in versions:
-            v = by.get(version)
+        for app, version in versions:
+            v = by.get((app, version))
             if v is None:
                 tds.append('<td class="cell"></td>')
                 continue
@@ -666,7 +669,7 @@ def _matrix_section(r: dict[str, Any]) -> str:
             colour = "#fff" if alpha > 0.5 else INK
             tds.append(
                 f'<td class="cell" data-value="{esc(_value_attr(v["failure_rate"]))}" '
-                f'data-version="{esc(version)}" '
+                f'data-version="{esc(version)}" data-app="{esc(app)}" '
                 f'title="{esc(c["command"])} {esc(version)}: {v["failures"]:,} of '
                 f'{v["runs"]:,} runs failed" '
                 f'style="background:rgba(228,87,86,{alpha:.2f});color:{colour}">'
@@ -678,7 +681,7 @@ def _matrix_section(r: dict[str, Any]) -> str:
         '<p class="note">Each cell: failed runs / runs of that command in that version. '
         "Empty: no runs.</p>"
         '<table class="heat" data-table="command-version"><thead><tr><th>command</th>'
-        + "".join(f'<th class="num">{esc(v)}</th>' for v in versions)
+        + "".join(f'<th class="num">{esc(f"{a} {v}" if multi else v)}</th>' for a, v in versions)
         + f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -840,7 +843,7 @@ def _recorder_section(r: dict[str, Any]) -> str:
         + cell(overhead["max_ms"], fmt_ms(overhead["max_ms"]))
         + "</tr><tr><td>peak memory</td>"
         + cell(rss["p50"], _kib(rss["p50"]))
-        + "<td></td>"
+        + cell(rss["p95"], _kib(rss["p95"]))
         + cell(rss["max"], _kib(rss["max"]))
         + "</tr></tbody></table></section>"
     )

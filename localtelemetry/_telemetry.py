@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
-from ._env import hard_off_reason
+from ._env import is_true
 from ._exceptions import ConfigurationError
 from ._location import Limits, StoreLocation
 
@@ -48,23 +48,40 @@ def is_version(text: object) -> bool:
 
 
 FLAG = "--telemetry"
+COMMAND = "telemetry"
+#: Flags that are click's or Typer's own options.
+_RESERVED_FLAGS = frozenset({"--help", "--version", "--install-completion", "--show-completion"})
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 T = TypeVar("T")
+
+
+def is_command_word(text: object) -> bool:
+    """A lower-case word of letters, digits and inner dashes, 1-32 characters:
+    ``telemetry``, ``diagnostics``, ``lt-diag``."""
+    return (
+        isinstance(text, str)
+        and 0 < len(text) <= 32
+        and text[0].isalpha()
+        and not text.strip(_WORD_CHARS)
+        and not text.endswith("-")
+        and "--" not in text
+    )
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def split_flag(args: list[str]) -> tuple[list[str], bool]:
-    """Remove ``--telemetry`` from ``args`` (only before a ``--``)."""
+def split_flag(args: list[str], flag: str = FLAG) -> tuple[list[str], bool]:
+    """Remove ``flag`` (``--telemetry``) from ``args`` (only before a ``--``)."""
     out: list[str] = []
     found = False
     for i, arg in enumerate(args):
         if arg == "--":
             out.extend(args[i:])
             break
-        if arg == FLAG:
+        if arg == flag:
             found = True
             continue
         out.append(arg)
@@ -74,8 +91,10 @@ def split_flag(args: list[str]) -> tuple[list[str], bool]:
 class Telemetry:
     """Per-run, opt-in, local diagnostics for one CLI app.
 
-    ``directory``, ``environ``, ``now`` and ``stderr`` exist for tests and embedding;
-    the defaults read the real platform, environment, clock and stderr at run time.
+    ``flag`` and ``command`` rename ``--telemetry`` and the ``telemetry`` command group
+    for a host that already uses those names. ``directory``, ``environ``, ``now`` and
+    ``stderr`` exist for tests and embedding; the defaults read the real platform,
+    environment, clock and stderr at run time.
     """
 
     def __init__(
@@ -88,6 +107,8 @@ class Telemetry:
         now: Callable[[], datetime] | None = None,
         limits: Limits | None = None,
         stderr: IO[str] | None = None,
+        flag: str = FLAG,
+        command: str = COMMAND,
     ) -> None:
         if not is_app_name(app_name):
             raise ConfigurationError(
@@ -95,6 +116,18 @@ class Telemetry:
             )
         if not is_version(version):
             raise ConfigurationError(f"version {version!r} is not a plain version string")
+        if not (isinstance(flag, str) and flag[:2] == "--" and is_command_word(flag[2:])):
+            raise ConfigurationError(
+                f"flag {flag!r} must be a long option: '--' and a lower-case word "
+                "(letters, digits, inner dashes), such as '--diagnostics'"
+            )
+        if flag in _RESERVED_FLAGS:
+            raise ConfigurationError(f"flag {flag!r} is click's own option; choose another")
+        if not is_command_word(command):
+            raise ConfigurationError(
+                f"command {command!r} must be a lower-case word (letters, digits, inner "
+                "dashes), such as 'diagnostics'"
+            )
         self.app_name = app_name
         self.version = version
         self._directory = Path(directory) if directory is not None else None
@@ -102,7 +135,11 @@ class Telemetry:
         self._now = now or _utc_now
         self.limits = limits or Limits()
         self._stderr = stderr
+        self.flag = flag
+        self.command = command
         self._run: Run | None = None
+        # Called with (path, bytes) for each document a run writes (testing.record).
+        self._observers: list[Callable[[Path, bytes], None]] = []
 
     # -- what the author's code asks ------------------------------------------------
 
@@ -123,7 +160,12 @@ class Telemetry:
 
     def install(self, app: T) -> T:
         """Add ``--telemetry`` and the ``telemetry`` command group to a Typer app or a
-        Click command/group. Returns ``app`` so it can be used inline."""
+        Click command/group (or the ``flag`` and ``command`` names chosen instead).
+        Returns ``app`` so it can be used inline.
+
+        Raises ``ConfigurationError`` if the app already has an option of that name or a
+        command of that name; the same check runs on the first run for commands
+        registered after ``install``."""
         from ._integration import install
 
         install(self, app)
@@ -179,18 +221,30 @@ class Telemetry:
         if not requested:
             return None
         environ = self.environ
-        blocker = hard_off_reason(environ)
+        from ._offswitch import off_reason
+
+        blocker = off_reason(environ)
         if blocker is not None:
-            self._say(f"{blocker} is set, so --telemetry is ignored and nothing is recorded")
+            self._say(f"{blocker}, so {self.flag} is ignored and nothing is recorded")
             return None
         try:
             from ._recorder import Run
             from ._store import Store
 
+            store = Store(self.location, limits=self.limits)
+            observers = list(self._observers)
+            if is_true(environ.get("LOCALTELEMETRY_ECHO")):
+                from ._observed import echo_to
+
+                observers.append(echo_to(self._stderr))
+            if observers:
+                from ._observed import ObservedStore
+
+                store = ObservedStore(self.location, limits=self.limits, observers=observers)
             run = Run(
                 app_name=self.app_name,
                 app_version=self.version,
-                store=Store(self.location, limits=self.limits),
+                store=store,
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from ._env import hard_off_reason
 from ._exceptions import CommandError, UsageError
+from ._offswitch import off_reason
 from ._telemetry import is_app_name
 
 if TYPE_CHECKING:
@@ -419,6 +419,7 @@ def run_command(
     telemetry: bool,
     app_name: str | None,
     stderr: IO[str] | None = None,
+    observers: list[Callable[[Any, bytes], None]] | None = None,
 ) -> int:
     """Run ``command`` transparently; record it when ``telemetry``. Returns the exit
     code for the wrapper: the child's, or 128+N when it died from signal N.
@@ -440,11 +441,9 @@ def run_command(
                 f"cannot use {os.path.basename(command[0])!r} as an app name; "
                 "pass --app NAME to say where to record"
             )
-        blocker = hard_off_reason(os.environ)
+        blocker = off_reason(os.environ)
         if blocker is not None:
-            _say(
-                stderr, name, f"{blocker} is set, so --telemetry is ignored and nothing is recorded"
-            )
+            _say(stderr, name, f"{blocker}, so --telemetry is ignored and nothing is recorded")
         else:
             recording = True
     started = time.perf_counter()
@@ -455,7 +454,7 @@ def run_command(
         if recording and name is not None:
             # The recorder is imported and the store touched only now, after the child
             # ended, so recording adds nothing to the child's start-up.
-            _record_quietly(name, command[1:], result, started, stderr)
+            _record_quietly(name, command[1:], result, started, stderr, observers)
     finally:
         forwarder.restore()
     return result.exit_code
@@ -467,11 +466,13 @@ def _record_quietly(
     result: ChildResult,
     started: float,
     stderr: IO[str] | None,
+    observers: list[Callable[[Any, bytes], None]] | None = None,
 ) -> None:
     from ._telemetry import Telemetry
 
     try:
         recorder = Telemetry(name, version=UNKNOWN_VERSION, stderr=stderr)
+        recorder._observers = list(observers or ())  # documents written, for --format json
         run = recorder.begin_run(True)
     except BaseException as exc:  # never let recording change the exit code
         _say(stderr, name, f"could not start recording ({type(exc).__name__})")

@@ -9,8 +9,11 @@ store and read back what it recorded.
         (command,) = result.of_kind("cli-command")
         assert command["payload"]["command_path"] == ["build"]
 
-Every document read back is validated against the published schemas (pass
-``validate=False`` to skip), so a test fails if the app records something invalid.
+``result.documents`` are the documents that run wrote, and only those: ``record`` can be
+called any number of times on the same directory. They are read from the files the run
+wrote, as it wrote them, so the cost does not grow with the store. Every document read
+back is validated against the published schemas (pass ``validate=False`` to skip), so a
+test fails if the app records something invalid.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ __all__ = ["RecordedRun", "read_documents", "record"]
 
 @dataclass
 class RecordedRun:
-    """What one run printed and recorded."""
+    """What one run printed and recorded: ``documents`` are those this run wrote, in the
+    order written; ``run_id`` is theirs (None when the run recorded nothing)."""
 
     exit_code: int
     stdout: str
@@ -38,6 +42,7 @@ class RecordedRun:
     store_directory: Path
     documents: list[dict[str, Any]] = field(default_factory=list)
     exception: BaseException | None = None
+    run_id: str | None = None
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [d for d in self.documents if d.get("kind") == kind]
@@ -48,12 +53,30 @@ def read_documents(store_directory: Path, *, validate: bool = True) -> list[dict
     location = StoreLocation(store_directory.name, base=store_directory.parent)
     documents = [load_document(e.path) for e in Store(location).entries()]
     if validate:
-        from ._schemas import validation_errors
+        _validate(documents)
+    return documents
 
-        for document in documents:
-            errors = validation_errors(document)
-            if errors:
-                raise AssertionError(f"document {document.get('id')} is invalid: {errors}")
+
+def _validate(documents: list[dict[str, Any]]) -> None:
+    from ._schemas import validation_errors
+
+    for document in documents:
+        errors = validation_errors(document)
+        if errors:
+            raise AssertionError(f"document {document.get('id')} is invalid: {errors}")
+
+
+def _read_written(paths: list[Path], *, validate: bool) -> list[dict[str, Any]]:
+    """The documents at ``paths`` (those a run wrote), skipping any that retention has
+    removed since; nothing else in the store is listed or read."""
+    documents = []
+    for path in paths:
+        try:
+            documents.append(load_document(path))
+        except FileNotFoundError:
+            continue
+    if validate:
+        _validate(documents)
     return documents
 
 
@@ -80,25 +103,33 @@ def record(
     app_name = _app_name(app)  # fails early, with a clear message, if not installed
     run_env = {"LOCALTELEMETRY_DIR": str(base), "DO_NOT_TRACK": "", "LOCALTELEMETRY_DISABLED": ""}
     run_env.update(env or {})
-    argv = ["--telemetry", *args] if telemetry else list(args)
-    result: Any
-    if hasattr(app, "registered_commands"):
-        from typer.testing import CliRunner
-
-        result = _runner(CliRunner).invoke(app, argv, env=run_env, input=input)
-    else:
-        from click.testing import CliRunner as ClickRunner
-
-        result = _runner(ClickRunner).invoke(app, argv, env=run_env, input=input)
     telemetry_obj = app._localtelemetry
+    argv = [telemetry_obj.flag, *args] if telemetry else list(args)
+    written: list[Path] = []
+
+    def observe(path: Path, data: bytes) -> None:
+        written.append(path)
+
+    telemetry_obj._observers.append(observe)
+    result: Any
+    try:
+        if hasattr(app, "registered_commands"):
+            from typer.testing import CliRunner
+
+            result = _runner(CliRunner).invoke(app, argv, env=run_env, input=input)
+        else:
+            from click.testing import CliRunner as ClickRunner
+
+            result = _runner(ClickRunner).invoke(app, argv, env=run_env, input=input)
+    finally:
+        telemetry_obj._observers.remove(observe)
     if telemetry_obj._directory is not None or telemetry_obj._environ is not None:
         store_directory = telemetry_obj.location.directory  # the author pinned the store
     else:
         store_directory = base / app_name
-    documents = (
-        read_documents(store_directory, validate=validate) if store_directory.exists() else []
-    )
+    documents = _read_written(written, validate=validate)
     exception = result.exception if not isinstance(result.exception, SystemExit) else None
+    run_ids = [d.get("run_id") for d in documents]
     return RecordedRun(
         exit_code=result.exit_code,
         stdout=result.stdout,
@@ -106,6 +137,7 @@ def record(
         store_directory=store_directory,
         documents=documents,
         exception=exception,
+        run_id=run_ids[0] if run_ids and isinstance(run_ids[0], str) else None,
     )
 
 

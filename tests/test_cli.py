@@ -35,27 +35,73 @@ def _json(result: Any) -> dict[str, Any]:
     return value
 
 
-def test_status_on_an_empty_store_creates_nothing(base: Path) -> None:
-    result = standalone(["status", "--app", "hostapp"])
+def test_mounted_status_before_the_first_recorded_run_creates_nothing(base: Path) -> None:
+    # Mounted, the app is known: a store that does not exist yet is simply empty.
+    result = CliRunner().invoke(hostapp.app, ["telemetry", "status"])
     assert result.exit_code == 0, result.output
     assert "not created yet" in result.stdout
     assert not base.exists()
 
 
+def test_standalone_commands_refuse_an_app_without_a_store(base: Path) -> None:
+    # Standalone, --app names a store: a typo is an error with the closest names.
+    _record()
+    for args in (
+        ["status"],
+        ["list"],
+        ["show", "0000"],
+        ["validate"],
+        ["purge", "--yes"],
+        ["reset-key"],
+        ["export"],
+        ["explain"],
+        ["schema"],
+    ):
+        result = standalone([*args, "--app", "hostap"])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr == (
+            f"error: no store for app 'hostap' in {base}; did you mean 'hostapp'?\n"
+        ), args
+        assert result.stdout == ""
+    far = standalone(["status", "--app", "zzz"])
+    assert far.exit_code == 2
+    assert "(stores there: hostapp; 'localtelemetry apps' lists them)" in far.stderr
+    assert sorted(p.name for p in base.iterdir()) == ["hostapp"]  # nothing was created
+
+
+def test_unknown_app_in_an_empty_base_says_how_stores_appear(base: Path) -> None:
+    result = standalone(["list", "--app", "mycli", "--format", "json"])
+    assert result.exit_code == 2
+    assert "first run with --telemetry" in result.stderr
+    assert _json(result)["error"]["exit_code"] == 2
+    assert not base.exists()
+
+
 def test_status_counts_and_json(base: Path) -> None:
     _record(2)
-    data = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))
+    data = _json(standalone(["status", "--app", "hostapp", "--format", "json"]))
     assert data["ok"] is True and data["command"] == "status"
     result = data["result"]
     assert result["documents"] == 8
     assert result["by_kind"]["cli-command"]["count"] == 2
     assert re.fullmatch(r"[0-9a-f]{16}", result["key_id"])
-    assert result["limits"]["max_documents"] == 1000
+    # Standalone status cannot see hostapp's Telemetry(limits=...): it shows the limits
+    # its last recorded run applied, kept in the store's .retention file.
+    assert result["limits"]["max_documents"] == 100_000
+    assert result["limits_source"] == "recorded"
     assert result["store"] == str(base / "hostapp")
+    text = standalone(["status", "--app", "hostapp"]).stdout
+    assert (
+        "limits:     100000 documents, 1.0 GB, 30 days "
+        "(oldest removed first; as set by the app's last recorded run)\n"
+    ) in text
+    mounted = _json(CliRunner().invoke(hostapp.app, ["telemetry", "status", "--format", "json"]))
+    assert mounted["result"]["limits_source"] == "app"
+    assert mounted["result"]["limits"] == result["limits"]
 
 
 def test_status_shows_active_overrides(base: Path) -> None:
-    result = standalone(["status", "--app", "hostapp"], env={"DO_NOT_TRACK": "yes"})
+    result = CliRunner().invoke(hostapp.app, ["telemetry", "status"], env={"DO_NOT_TRACK": "yes"})
     assert "DO_NOT_TRACK is set" in result.stdout
 
 
@@ -63,18 +109,18 @@ def test_list_filters(base: Path) -> None:
     _record(2)
     _record(1, ["fail"])
     data = _json(
-        standalone(["list", "--app", "hostapp", "--kind", "cli-command", "--output", "json"])
+        standalone(["list", "--app", "hostapp", "--kind", "cli-command", "--format", "json"])
     )
     rows = data["result"]["documents"]
     assert len(rows) == 3 and {r["kind"] for r in rows} == {"cli-command"}
     assert "fail: failure (exit 3) Exit" in rows[-1]["summary"]
     run_id = rows[0]["run_id"]
     by_run = _json(
-        standalone(["list", "--app", "hostapp", "--run", run_id[:20], "--output", "json"])
+        standalone(["list", "--app", "hostapp", "--run", run_id[:20], "--format", "json"])
     )
     assert {r["run_id"] for r in by_run["result"]["documents"]} == {run_id}
     assert len(by_run["result"]["documents"]) == 4
-    recent = _json(standalone(["list", "--app", "hostapp", "--since", "1h", "--output", "json"]))
+    recent = _json(standalone(["list", "--app", "hostapp", "--since", "1h", "--format", "json"]))
     assert recent["result"]["total"] == 10
     text = standalone(["list", "--app", "hostapp", "--limit", "2"])
     assert "(2 of 10 shown" in text.stdout
@@ -93,9 +139,9 @@ def test_show_by_prefix_and_errors(base: Path) -> None:
         for n in range(4, 27)
         if sum(i.startswith(str(doc["id"])[:n]) for i in ids) == 1
     )
-    shown = _json(standalone(["show", prefix, "--app", "hostapp", "--output", "json"]))
+    shown = _json(standalone(["show", prefix, "--app", "hostapp", "--format", "json"]))
     assert shown["result"]["document"] == doc
-    missing = standalone(["show", "zzzzzzzz", "--app", "hostapp", "--output", "json"])
+    missing = standalone(["show", "zzzzzzzz", "--app", "hostapp", "--format", "json"])
     assert missing.exit_code == 2
     assert _json(missing)["ok"] is False
     assert missing.stderr.startswith("error: no document")
@@ -112,14 +158,14 @@ def test_explain_lists_every_schema_field(base: Path) -> None:
         "hashing.key_id",
     ):
         assert field in result.stdout
-    everything = _json(standalone(["explain", "--output", "json"]))
+    everything = _json(standalone(["explain", "--format", "json"]))
     assert set(everything["result"]["kinds"]) == {"cli-command", "build", "snapshot", "run-summary"}
     bad = standalone(["explain", "nope"])
     assert bad.exit_code == 2 and "unknown kind" in bad.stderr
 
 
 def test_schema_prints_the_shipped_schema() -> None:
-    data = _json(standalone(["schema", "build", "--output", "json"]))
+    data = _json(standalone(["schema", "build", "--format", "json"]))
     on_disk = json.loads((ROOT / "schema" / "build.schema.json").read_text())
     assert data["result"]["schema"] == on_disk
     text = standalone(["schema", "envelope"])
@@ -148,7 +194,7 @@ def test_purge_needs_yes_when_not_interactive(base: Path) -> None:
     refused = standalone(["purge", "--app", "hostapp"])
     assert refused.exit_code == 2 and "--yes" in refused.stderr
     assert len(store_documents(base / "hostapp")) == 4
-    done = _json(standalone(["purge", "--app", "hostapp", "--yes", "--output", "json"]))
+    done = _json(standalone(["purge", "--app", "hostapp", "--yes", "--format", "json"]))
     assert done["result"]["removed"] == 4
     assert store_documents(base / "hostapp") == []
     assert (base / "hostapp" / ".hashkey").exists()  # purge removes documents, not the key
@@ -157,7 +203,7 @@ def test_purge_needs_yes_when_not_interactive(base: Path) -> None:
 def test_purge_older_than(base: Path) -> None:
     _record()
     kept = _json(
-        standalone(["purge", "--app", "hostapp", "--older-than", "1d", "--yes", "--output", "json"])
+        standalone(["purge", "--app", "hostapp", "--older-than", "1d", "--yes", "--format", "json"])
     )
     assert kept["result"]["removed"] == 0
     bad = standalone(["purge", "--app", "hostapp", "--older-than", "soon", "--yes"])
@@ -166,10 +212,10 @@ def test_purge_older_than(base: Path) -> None:
 
 def test_reset_key_rotates(base: Path) -> None:
     _record()
-    before = _json(standalone(["status", "--app", "hostapp", "--output", "json"]))["result"][
+    before = _json(standalone(["status", "--app", "hostapp", "--format", "json"]))["result"][
         "key_id"
     ]
-    rotated = _json(standalone(["reset-key", "--app", "hostapp", "--output", "json"]))["result"]
+    rotated = _json(standalone(["reset-key", "--app", "hostapp", "--format", "json"]))["result"]
     assert rotated["old_key_id"] == before and rotated["new_key_id"] != before
     _record()
     key_ids = {d["hashing"]["key_id"] for d in store_documents(base / "hostapp")}  # type: ignore[index]
@@ -198,7 +244,7 @@ def test_json_output_is_one_object_for_every_command(base: Path) -> None:
         ["purge", "--yes"],
     ):
         extra = ["--app", "hostapp"] if args[0] not in ("explain", "schema") else []
-        result = standalone([*args, *extra, "--output", "json"])
+        result = standalone([*args, *extra, "--format", "json"])
         assert result.exit_code == 0, (args, result.output)
         assert _json(result)["command"] == args[0]
 
@@ -212,10 +258,10 @@ def test_management_commands_never_record(base: Path) -> None:
 
 def test_every_command_is_documented() -> None:
     guide = (ROOT / "docs" / "user-guide.md").read_text()
-    for command in [*COMMANDS, "demo", "export", "inspect", "run"]:
+    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
         assert f"### `{command}" in guide or f"`localtelemetry {command}" in guide, command
     help_text = CliRunner().invoke(make_app(None), ["--help"]).stdout
-    for command in [*COMMANDS, "demo", "export", "inspect", "run"]:
+    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
         assert command in help_text
 
 
@@ -242,7 +288,7 @@ def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
 def test_each_command_has_help(command: str) -> None:
     result = standalone([command, "--help"])
     assert result.exit_code == 0
-    assert "--output" in result.stdout
+    assert "--format" in result.stdout
 
 
 def test_typer_is_used_only_here() -> None:
@@ -270,7 +316,7 @@ def test_bad_usage_is_one_stderr_line_and_json_when_asked(tmp_path: Path) -> Non
     assert text.returncode == 2 and text.stdout == ""
     assert text.stderr == "error: No such option: --bogus (see 'localtelemetry status --help')\n"
     as_json = _console(
-        ["list", "--app", "x", "--kind", "build", "--limit", "lots", "--output", "json"], tmp_path
+        ["list", "--app", "x", "--kind", "build", "--limit", "lots", "--format", "json"], tmp_path
     )
     assert as_json.returncode == 2
     assert json.loads(as_json.stdout)["ok"] is False
@@ -293,3 +339,55 @@ def test_an_app_name_with_a_trailing_newline_is_refused(base: Path) -> None:
     assert result.exit_code == 2
     assert "not a valid app name" in result.stderr and result.stderr.count("\n") == 1
     assert not base.exists()
+
+
+def test_one_of_a_thing_is_singular(base: Path) -> None:
+    from localtelemetry._commands import summary_of
+
+    assert (
+        summary_of({"kind": "build", "payload": {"name": "b", "status": "success", "phases": [{}]}})
+        == "b: success, 1 phase"
+    )
+    assert (
+        summary_of(
+            {"kind": "run-summary", "payload": {"exit_code": 0, "documents": {"cli-command": 1}}}
+        )
+        == "exit 0, 1 document"
+    )
+    assert (
+        summary_of(
+            {"kind": "build", "payload": {"name": "b", "status": "success", "phases": [{}, {}]}}
+        )
+        == "b: success, 2 phases"
+    )
+    CliRunner().invoke(hostapp.app, ["--telemetry", "fail"])
+    store = base / "hostapp"
+    (summary,) = store.glob("run-summary-*.json")
+    summary.write_bytes(b"not json")
+    listing = standalone(["list", "--app", "hostapp"])
+    assert listing.stdout.endswith("\n(1 unreadable document skipped)\n")
+    preview = standalone(["export", "--app", "hostapp", "--preview"])
+    assert preview.stdout.startswith("would export 1 document: cli-command 1\n")
+    purged = standalone(["purge", "--app", "hostapp", "--yes"])
+    assert purged.stdout == f"removed 2 documents from {store}\n"
+    CliRunner().invoke(hostapp.app, ["--telemetry", "fail"])
+    (summary,) = store.glob("run-summary-*.json")
+    summary.unlink()
+    purged = standalone(["purge", "--app", "hostapp", "--yes", "--older-than", "0s"])
+    assert purged.stdout == f"removed 1 document from {store}\n"
+
+
+def test_explain_and_schema_take_the_app_and_mounted_app_must_match(base: Path) -> None:
+    _record()
+    explained = _json(standalone(["explain", "snapshot", "--app", "hostapp", "--format", "json"]))
+    assert explained["result"]["app"] == "hostapp"
+    assert set(explained["result"]["kinds"]) == {"snapshot"}
+    assert standalone(["schema", "build", "--app", "hostapp"]).exit_code == 0
+    same = CliRunner().invoke(hostapp.app, ["telemetry", "status", "--app", "hostapp"])
+    assert same.exit_code == 0
+    other = CliRunner().invoke(hostapp.app, ["telemetry", "status", "--app", "other"])
+    assert other.exit_code == 2
+    assert other.stderr == (
+        "error: this is the telemetry group of hostapp; for app 'other' use "
+        "'localtelemetry COMMAND --app other'\n"
+    )

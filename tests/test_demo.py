@@ -47,7 +47,7 @@ def test_demo_json_output(tmp_path: Path) -> None:
             "demo",
             "--dir",
             str(tmp_path / "s"),
-            "--output",
+            "--format",
             "json",
         ],
         env=env,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -154,6 +155,8 @@ def test_user_guide_has_a_heading_per_command() -> None:
         "export",
         "inspect",
         "demo",
+        "apps",
+        "run",
     ):
         assert f"\n### `{command}`\n" in text, command
 
@@ -173,3 +176,42 @@ def test_docs_hold_no_machine_specific_paths() -> None:
         text = page.read_text(encoding="utf-8")
         for needle in ("/tmp/", "/work/", "venv/bin"):
             assert needle not in text, f"{page.name} mentions {needle}"
+
+
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def test_readme_snippet_runs_as_written(tmp_path: Path) -> None:
+    """The README's code, saved to a file as it stands, is a working CLI."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import clean_env
+
+    (snippet,) = PYTHON_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    script = tmp_path / "mycli.py"
+    script.write_text(snippet, encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(tmp_path / "store", home)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    helped = run("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "--telemetry" in helped.stdout and "telemetry" in helped.stdout
+    built = run("build", "src", "--telemetry")
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() and built.stderr == ""
+    status = run("telemetry", "status", "--format", "json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["result"]["documents"] == 2

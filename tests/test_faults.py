@@ -114,7 +114,7 @@ def test_corrupt_and_foreign_files_in_store_are_skipped_not_deleted(base: Path) 
     _assert_host_unaffected(result)
     assert foreign.read_text() == "mine"
     assert corrupt.read_bytes() == b"{not json"
-    listing = CliRunner().invoke(hostapp.app, ["telemetry", "list", "--output", "json"])
+    listing = CliRunner().invoke(hostapp.app, ["telemetry", "list", "--format", "json"])
     assert listing.exit_code == 0, listing.output
     assert '"skipped_unreadable": 1' in listing.stdout
 

@@ -55,7 +55,7 @@ def report(sources: list[Path]) -> dict[str, Any]:
 
 
 def run_ingest(sources: list[Path], target: str, *extra: str) -> dict[str, Any]:
-    result = invoke("ingest", *map(str, sources), "--into", target, "--output", "json", *extra)
+    result = invoke("ingest", *map(str, sources), "--into", target, "--format", "json", *extra)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)["result"]
     return data

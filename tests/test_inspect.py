@@ -71,7 +71,7 @@ def test_a_good_bundle_verifies_and_summarises(bundle: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "verified:   yes" in result.stdout
     assert "ok" in result.stdout and "CatalogError" in result.stdout
-    data = json.loads(inspect(str(bundle), "--output", "json").stdout)["result"]
+    data = json.loads(inspect(str(bundle), "--format", "json").stdout)["result"]
     rows = {r["command"]: r for r in data["commands"]}
     assert rows["fail"]["failure"] == 1 and rows["ok"]["success"] == 1
     assert rows["boom"]["error_kinds"] == {"CatalogError": 1}
@@ -222,7 +222,7 @@ def test_missing_bundle_and_directory(tmp_path: Path) -> None:
 
 def test_json_mode_errors_are_one_object(bundle: Path, tmp_path: Path) -> None:
     bad = _write(tmp_path / "bad.zip", b"nope")
-    result = inspect(str(bad), "--output", "json")
+    result = inspect(str(bad), "--format", "json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["ok"] is False
 

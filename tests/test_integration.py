@@ -146,7 +146,7 @@ def test_click_group(base: Path) -> None:
     assert params["debug"]["values"] == [True]
     help_text = ClickRunner().invoke(cli, ["--help"]).output
     assert "--telemetry" in help_text and "telemetry" in help_text
-    status = ClickRunner().invoke(cli, ["telemetry", "status", "--output", "json"])
+    status = ClickRunner().invoke(cli, ["telemetry", "status", "--format", "json"])
     assert status.exit_code == 0, status.output
     assert '"documents": 2' in status.output
 

@@ -37,7 +37,7 @@ OLD = 200
 
 def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "localtelemetry", *args, "--app", "hostapp", "--output", "json"],
+        [sys.executable, "-m", "localtelemetry", *args, "--app", "hostapp", "--format", "json"],
         env=env,
         cwd=cwd,
         capture_output=True,

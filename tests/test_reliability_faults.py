@@ -54,6 +54,7 @@ FUNCTIONS = (
     "lstat",
     "fstat",
     "scandir",
+    "getcwd",
 )
 ERRNOS = ("ENOSPC", "EACCES", "EROFS", "EIO", "ENAMETOOLONG")
 #: os functions the recording path may call that do no file I/O.

@@ -207,7 +207,7 @@ def test_a_hostile_key_is_never_used_or_followed(
     assert sorted(p.name for p in store.glob("*.json")) == documents
     assert _snapshot(tmp_path) == before
     # status names the problem; reading commands do not need the key.
-    status = _cli("status", "--output", "json")
+    status = _cli("status", "--format", "json")
     assert status.exit_code == 0, status.output
     assert needle in json.loads(status.stdout)["result"]["key_problem"]
     for command in (["list"], ["validate"], ["export", "--preview"]):
@@ -309,9 +309,9 @@ def test_hostile_documents_are_skipped_or_refused_in_one_line(
     _host_unaffected(recorded)
     assert recorded.stderr == ""
     good += 4
-    status = _cli("status", "--output", "json")
+    status = _cli("status", "--format", "json")
     assert status.exit_code == 0, status.output
-    listing = _cli("list", "--limit", "0", "--output", "json")
+    listing = _cli("list", "--limit", "0", "--format", "json")
     assert listing.exit_code == 0, listing.output
     # list shows any JSON object with a document's name (as stored); the rest it skips
     listed = good + (1 if case in JSON_OBJECTS else 0)
@@ -320,14 +320,14 @@ def test_hostile_documents_are_skipped_or_refused_in_one_line(
     assert validate.exit_code in (0, 1) and "Traceback" not in validate.output
     assert validate.stderr == ""
     monkeypatch.chdir(tmp_path)
-    export = _cli("export", "-o", "b.zip", "--output", "json")
+    export = _cli("export", "-o", "b.zip", "--format", "json")
     assert export.exit_code == 0, export.output
     assert json.loads(export.stdout)["result"]["documents"] == good
     inspect = CliRunner().invoke(make_app(None), ["inspect", "b.zip"])
     assert inspect.exit_code == 0, inspect.output
     blob = b"".join(p.read_bytes() for p in all_files(tmp_path) if p.suffix == ".zip")
     assert FOLLOWED.encode() not in blob
-    preview = _cli("export", "--preview", "--output", "json")
+    preview = _cli("export", "--preview", "--format", "json")
     assert preview.exit_code == 0 and FOLLOWED not in preview.stdout
 
 

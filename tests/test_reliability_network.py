@@ -105,7 +105,8 @@ def test_every_command_runs_without_touching_the_network(tmp_path: Path) -> None
     run(str(HOSTAPP), "telemetry", "status")  # the mounted management commands
     document = next((base / "hostapp").glob("cli-command-*.json")).name
     covered = {
-        "status": [("status", *app), ("status", *app, "--output", "json")],
+        "status": [("status", *app), ("status", *app, "--format", "json")],
+        "apps": [("apps",), ("apps", "--format", "json")],
         "list": [("list", *app)],
         "show": [("show", document, *app)],
         "explain": [("explain",)],
@@ -119,7 +120,7 @@ def test_every_command_runs_without_touching_the_network(tmp_path: Path) -> None
         "inspect": [("inspect", "bundle.zip"), ("inspect", "bundle.zip", "--extract", "out")],
         "report": [
             ("report", "bundle.zip"),
-            ("report", "bundle.zip", "--output", "json"),
+            ("report", "bundle.zip", "--format", "json"),
             ("report", "bundle.zip", "--format", "html", "-o", "r.html"),
         ],
         "ingest": [("ingest", "bundle.zip", "--into", "duckdb:t.duckdb")],

@@ -133,7 +133,7 @@ def test_a_fifo_as_the_key_does_not_hang_the_host(tmp_path: Path) -> None:
     recorded = run_script(HOSTAPP, ["--telemetry", "ok"], env)  # hung before the fix
     assert (recorded.returncode, recorded.stdout) == (plain.returncode, plain.stdout)
     assert recorded.stderr.count("\n") == 1 and "not a regular file" in recorded.stderr
-    status = _subprocess_cli(tmp_path, "status", "--app", "hostapp", "--output", "json", timeout=30)
+    status = _subprocess_cli(tmp_path, "status", "--app", "hostapp", "--format", "json", timeout=30)
     assert status.returncode == 0
     assert "not a regular file" in json.loads(status.stdout)["result"]["key_problem"]
     reset = _subprocess_cli(tmp_path, "reset-key", "--app", "hostapp", timeout=30)
@@ -233,7 +233,7 @@ def test_validate_and_export_refuse_deeply_nested_documents(tmp_path: Path) -> N
     assert validate.returncode == 1 and "nested deeper than 32 levels" in validate.stdout
     assert validate.stderr == ""
     export = _subprocess_cli(
-        tmp_path, "export", "--app", "hostapp", "-o", str(tmp_path / "b.zip"), "--output", "json"
+        tmp_path, "export", "--app", "hostapp", "-o", str(tmp_path / "b.zip"), "--format", "json"
     )
     assert export.returncode == 0, export.stderr
     # the reader refuses it before validation even starts

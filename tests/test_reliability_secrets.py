@@ -93,18 +93,18 @@ def test_the_key_never_appears_in_any_output_file_or_message(
     some_id = sorted(store.glob("cli-command-*.json"))[0].name
     app = ("--app", "hostapp")
     for output in ("text", "json"):
-        t.cli("status", *app, "--output", output)
-        t.cli("list", *app, "--output", output)
-        t.cli("show", some_id, *app, "--output", output)
-        t.cli("validate", *app, "--output", output)
-        t.cli("export", *app, "--preview", "--output", output)
-        t.cli("export", *app, "--preview", "--keep-hashes", "--output", output)
+        t.cli("status", *app, "--format", output)
+        t.cli("list", *app, "--format", output)
+        t.cli("show", some_id, *app, "--format", output)
+        t.cli("validate", *app, "--format", output)
+        t.cli("export", *app, "--preview", "--format", output)
+        t.cli("export", *app, "--preview", "--keep-hashes", "--format", output)
     for i, flags in enumerate(([], ["--keep-hashes"])):
         bundle = tmp_path / f"bundle-{i}.zip"
         assert t.cli("export", *app, "-o", str(bundle), *flags).exit_code == 0
-        assert t.cli("inspect", str(bundle), "--output", "json").exit_code == 0
+        assert t.cli("inspect", str(bundle), "--format", "json").exit_code == 0
         assert t.cli("inspect", str(bundle), "--extract", str(tmp_path / f"x{i}")).exit_code == 0
-    assert t.cli("reset-key", *app, "--output", "json").exit_code == 0
+    assert t.cli("reset-key", *app, "--format", "json").exit_code == 0
     keys.append(key_file.read_bytes())
     t.host("--telemetry", "ok")
     assert t.cli("export", *app, "-o", str(tmp_path / "after-reset.zip")).exit_code == 0
@@ -113,7 +113,7 @@ def test_the_key_never_appears_in_any_output_file_or_message(
     keys.append(planted)
     key_file.write_bytes(planted + b"\n")
     assert "corrupt" in t.host("--telemetry", "ok").stderr
-    t.cli("status", *app, "--output", "json")
+    t.cli("status", *app, "--format", "json")
     t.cli("status", *app)
     key_file.write_bytes(planted[:16])  # truncated
     t.host("--telemetry", "ok")

@@ -47,7 +47,7 @@ def pages(
     args = [str(s) for s in sources]
     written = invoke("report", *args, "--format", "html", "-o", str(out))
     assert written.exit_code == 0, written.output
-    result = invoke("report", *args, "--output", "json")
+    result = invoke("report", *args, "--format", "json")
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.stdout)["result"]
     return report, out

@@ -122,7 +122,7 @@ def store_ops_bench(
             empty = []
             cmd_env = {**env, "LOCALTELEMETRY_DIR": str(base_for[size])}
             empty_env = {**env, "LOCALTELEMETRY_DIR": str(empty_base)}
-            args = [PYTHON, "-m", "localtelemetry", op, "--app", app, "--output", "json"]
+            args = [PYTHON, "-m", "localtelemetry", op, "--app", app, "--format", "json"]
             for _ in range(repeats):
                 s = run_timed(args, cmd_env, timeout=600)
                 command.append(s.wall_s if s.returncode == 0 else float("nan"))
