@@ -7,13 +7,15 @@ is scrubbed, and names that are not plain identifiers are hashed too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._hashing import ALGORITHM, Hasher
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._known import Redactor
 
 SCHEMA_IDS = {
     kind: f"urn:localtelemetry:schema:{kind}:1"
@@ -80,6 +82,9 @@ class SafeValues:
         self.hasher = hasher
         self.redactions: dict[str, int] = {}
 
+    def _count(self, kind: str, n: int = 1) -> None:
+        self.redactions[kind] = self.redactions.get(kind, 0) + n
+
     def name(self, raw: object) -> str:
         """An author-chosen name (phase, counter, role): kept if it is a plain identifier
         that the scrubber leaves alone, else hashed as ``h:<hash>``."""
@@ -88,32 +93,40 @@ class SafeValues:
             return "h:" + self.hasher.value(text)
         if is_plain_word(text):
             return text  # short, no digits or colons: no rule can match, skip the scrubber
-        from ._scrub import scrub  # imported only when needed: a successful run rarely is
-
-        if scrub(text, hash_path=self.hasher.path_hash).text == text:
+        if self._unscrubbed(text):
             return text
         return "h:" + self.hasher.value(text)
 
+    def _unscrubbed(self, text: str) -> bool:
+        from ._scrub import scrub  # imported only when needed: a successful run rarely is
+
+        return scrub(text, hash_path=self.hasher.path_hash).text == text
+
     def message(
-        self, raw: object, sensitive: set[str] | None = None, limit: int = MESSAGE_MAX
+        self,
+        raw: object,
+        known: Callable[[], Redactor] | None = None,
+        limit: int = MESSAGE_MAX,
     ) -> str:
-        """Free text: raw values the user gave are replaced first, then the scrubber runs."""
+        """Free text: values the run saw (``known()``, built only when needed) are
+        replaced first, then the scrubber runs."""
         text = str(raw)
-        if sensitive:
-            text = replace_sensitive(text, sensitive, self._token_for)
+        redactor = known() if known is not None else None
+        if redactor:
+            text, counts = redactor.redact(text, self.path_token)
+            for kind, n in counts.items():
+                self._count(kind, n)
         from ._scrub import scrub
 
         result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
         for kind, n in result.counts.items():
-            self.redactions[kind] = self.redactions.get(kind, 0) + n
+            self._count(kind, n)
         return result.text
 
-    def _token_for(self, value: str) -> str:
-        """A path the user gave becomes the same hash token its descriptor carries."""
-        if "/" in value or "\\" in value:
-            ext = self.hasher.path_descriptor(value)["extension"] or ""
-            return f"<path:{self.hasher.path_hash(value)}{ext}>"
-        return SENSITIVE_MARKER
+    def path_token(self, value: str) -> str:
+        """A path in free text becomes the same hash token its descriptor carries."""
+        ext = self.hasher.path_descriptor(value)["extension"] or ""
+        return f"<path:{self.hasher.path_hash(value)}{ext}>"
 
     def value_hash(self, raw: object) -> str:
         return self.hasher.value(str(raw))
@@ -131,30 +144,6 @@ class SafeValues:
         return [
             {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ENTRIES]
         ]
-
-
-SENSITIVE_MARKER = "<redacted:argument>"
-
-
-def replace_sensitive(
-    text: str, sensitive: set[str], token_for: Callable[[str], str] | None = None
-) -> str:
-    """Replace every occurrence of a raw user-given value (longest first).
-
-    Values shorter than 3 characters or made of digits only are left: they identify
-    nothing and replacing them would garble the message.
-    """
-    values = sorted(
-        (v for v in sensitive if len(v) >= 3 and not v.isdigit() and v in text),
-        key=len,
-        reverse=True,
-    )
-    if not values:
-        return text
-    pattern = re.compile("|".join(re.escape(v) for v in values))
-    if token_for is None:
-        return pattern.sub(SENSITIVE_MARKER, text)
-    return pattern.sub(lambda m: token_for(m.group(0)), text)
 
 
 def clamp_int(value: Any) -> int:

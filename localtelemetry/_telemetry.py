@@ -56,6 +56,14 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _text(value: object) -> str:
+    """str() that cannot raise (a broken __str__ must not hurt the host)."""
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return ""
+
+
 def split_flag(args: list[str]) -> tuple[list[str], bool]:
     """Remove ``--telemetry`` from ``args`` (only before a ``--``)."""
     out: list[str] = []
@@ -74,8 +82,10 @@ def split_flag(args: list[str]) -> tuple[list[str], bool]:
 class Telemetry:
     """Per-run, opt-in, local diagnostics for one CLI app.
 
-    ``directory``, ``environ``, ``now`` and ``stderr`` exist for tests and embedding;
-    the defaults read the real platform, environment, clock and stderr at run time.
+    ``directory``, ``environ``, ``now``, ``stderr`` and ``identity`` exist for tests and
+    embedding; the defaults read the real platform, environment, clock, stderr and the
+    machine's identity (login, real name, host names, working directory: value -> kind,
+    as ``localtelemetry._known.system_identity`` gives them) at run time.
     """
 
     def __init__(
@@ -88,6 +98,7 @@ class Telemetry:
         now: Callable[[], datetime] | None = None,
         limits: Limits | None = None,
         stderr: IO[str] | None = None,
+        identity: Mapping[str, str] | None = None,
     ) -> None:
         if not is_app_name(app_name):
             raise ConfigurationError(
@@ -102,6 +113,7 @@ class Telemetry:
         self._now = now or _utc_now
         self.limits = limits or Limits()
         self._stderr = stderr
+        self._identity = identity
         self._run: Run | None = None
 
     # -- what the author's code asks ------------------------------------------------
@@ -164,6 +176,7 @@ class Telemetry:
         except Exception:  # not mappings: tolerated like every other bad argument
             run.warn("snapshot() needs mappings for counts and filters; nothing recorded")
             return
+        run.api_values.update(_text(v) for v in filters_copy.values())
         run.write(
             "snapshot",
             lambda safe: snapshot_payload(
@@ -194,6 +207,7 @@ class Telemetry:
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,
+                identity=self._identity,
             )
         except Exception as exc:  # e.g. platformdirs cannot find a home: never hurt the host
             self._say(f"could not start recording ({exc}); the command itself was not affected")
