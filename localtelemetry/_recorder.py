@@ -138,6 +138,7 @@ class Run:
         self.warned = False
         self.disabled_reason: str | None = None
         self._safe: SafeValues | None = None
+        self._version = app_version
         self._environment: dict[str, object] | None = None
 
     # -- reporting ------------------------------------------------------------------
@@ -160,7 +161,10 @@ class Run:
         if self._safe is None:
             self.store.ensure_directory()
             key = load_or_create_key(self.store.location.key_path)
-            self._safe = SafeValues(Hasher(key, home=home_directory(self.environ)))
+            hasher = Hasher(key, home=home_directory(self.environ))
+            safe = SafeValues(hasher)
+            self._version = safe.version(self.app_version)
+            self._safe = safe
         return self._safe
 
     def redactor(self, exclude: tuple[str, ...] = ()) -> Redactor:
@@ -197,7 +201,7 @@ class Run:
                 run_id=self.run_id,
                 created_at=moment,
                 app_name=self.app_name,
-                app_version=self.app_version,
+                app_version=self._version,
                 environment=self.environment(),
                 key_id=safe.hasher.key_id,
                 payload=build_payload(safe),
@@ -341,7 +345,7 @@ def cli_command_payload(
 ) -> dict[str, object]:
     path = [
         # A name not found in the registered tree came from argv: hash it.
-        "h:" + safe.value_hash(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
+        safe.hashed_name(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
         for part in observation.path[:MAX_PATH_DEPTH]
     ]
     exc = observation.exception
@@ -417,7 +421,7 @@ def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
     if kind == "choice":
         raw = getattr(value, "value", value)  # Enum members chosen from a Choice
         if isinstance(raw, str | int) and not isinstance(raw, bool):
-            return safe.name(raw)  # app-defined words; anything odd becomes h:<hash>
+            return safe.choice(raw)  # app-defined words; anything odd becomes h:<hash>
     return safe.value_hash(value)
 
 

@@ -3,6 +3,7 @@
     leaky_apps.py typer ARGS...   the Typer app ``leakyt``
     leaky_apps.py click ARGS...   the Click app ``leakyc`` (auto envvar prefix LEAKYC,
                                   default_map read from the JSON file $LEAKYC_DEFAULTS)
+    leaky_apps.py version ARGS... the Typer app ``leakyv``, whose version is a token
 
 Every command fails on purpose with a message that quotes a value the user, the
 environment, the machine or the app's own API calls gave it. Nothing of it may reach
@@ -38,6 +39,37 @@ def _identity() -> str:
     except (ImportError, KeyError):
         pass
     return f"cannot open session for {login} ({real}) on {os.uname().nodename}"
+
+
+#: Names that the recording API used to keep in clear (finding 5): host names with dots,
+#: random tokens, numbers. The planted parts must not reach the store.
+ODD_NAMES = {
+    "build": "qzbuild.acme.internal",
+    "phase": "parse.build-host-03.corp",
+    "counter": "Zq9Xk2Lm8Np4Rt6Vw1Yz",
+    "warning": "a1b2c3d4e5",
+    "role": "qzrole.example",
+    "filter": "deadbeefcafe42",
+    "value": "acct-4155550199",
+    "snapshot": "qzsnap.internal",
+    "count": "QxZtRkPvWmNaLsEdQ",
+    "error": "Qz7f3k9x2m1p4n8b",
+}
+#: A version that is not a version: a token, as an app might derive one.
+ODD_VERSION = "Zq9Xk2Lm8Np4Rt6Vw1Yz"
+
+
+def _odd_names(telemetry: Telemetry) -> None:
+    n = ODD_NAMES
+    with telemetry.build(n["build"]) as b:
+        with b.phase(n["phase"]):
+            b.count(n["counter"])
+        b.warning(n["warning"])
+        b.path(n["role"], "src/main.c")
+        b.filter(n["filter"], "*.c")
+        b.value(n["value"], "x")
+    telemetry.snapshot(n["snapshot"], counts={n["count"]: 1})
+    raise type(n["error"], (Exception,), {})("failed")
 
 
 # -- the Typer app ------------------------------------------------------------------------
@@ -94,6 +126,11 @@ def scan(config: Path, inside: bool = False) -> None:
 @tapp.command()
 def session() -> None:
     raise RuntimeError(_identity())
+
+
+@tapp.command()
+def names() -> None:
+    _odd_names(ttelemetry)
 
 
 @tapp.command()
@@ -154,10 +191,35 @@ def csession() -> None:
     raise RuntimeError(_identity())
 
 
+@capp.command()
+def cnames() -> None:
+    _odd_names(ctelemetry)
+
+
+# -- an app whose version is a token ------------------------------------------------------
+
+vapp = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+vtelemetry = Telemetry("leakyv", version=ODD_VERSION, limits=LIMITS)
+vtelemetry.install(vapp)
+
+
+@vapp.command()
+def vgo() -> None:
+    print("ok")
+
+
+@vapp.command()
+def vother() -> None:
+    print("ok")
+
+
 def main() -> int:
     which, sys.argv = sys.argv[1], [sys.argv[0], *sys.argv[2:]]
     if which == "typer":
         tapp()
+        return 0
+    if which == "version":
+        vapp()
         return 0
     defaults = os.environ.get("LEAKYC_DEFAULTS")
     default_map = json.loads(Path(defaults).read_text()) if defaults else None
