@@ -183,8 +183,9 @@ def round_ms(seconds: float) -> float:
 class SafeValues:
     """The only way raw strings become document content."""
 
-    def __init__(self, hasher: Hasher) -> None:
+    def __init__(self, hasher: Hasher, *, messages: bool = True) -> None:
         self.hasher = hasher
+        self.messages = messages  # False: free text is never stored (Telemetry(messages=False))
         self.redactions: dict[str, int] = {}
 
     def _count(self, kind: str, n: int = 1) -> None:
@@ -230,9 +231,12 @@ class SafeValues:
         raw: object,
         known: Callable[[], Redactor] | None = None,
         limit: int = MESSAGE_MAX,
-    ) -> str:
+    ) -> str | None:
         """Free text: values the run saw (``known()``, built only when needed) are
-        replaced first, then the scrubber runs."""
+        replaced first, then the scrubber runs. None when the app turned messages off."""
+        if not self.messages:
+            self._count("message")
+            return None
         text = str(raw)
         redactor = known() if known is not None else None
         if redactor:

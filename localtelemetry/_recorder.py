@@ -107,10 +107,12 @@ class Run:
         environ: Mapping[str, str],
         now: Callable[[], datetime],
         stderr: IO[str] | None,
+        messages: bool = True,
         identity: Mapping[str, str] | None = None,
     ) -> None:
         self.app_name = app_name
         self.app_version = app_version
+        self.messages = messages
         # The machine's identity values (value -> kind); read from the system when the
         # first message is scrubbed, unless given (tests, embedding).
         self.identity = identity
@@ -162,7 +164,7 @@ class Run:
             self.store.ensure_directory()
             key = load_or_create_key(self.store.location.key_path)
             hasher = Hasher(key, home=home_directory(self.environ))
-            safe = SafeValues(hasher)
+            safe = SafeValues(hasher, messages=self.messages)
             self._version = safe.version(self.app_version)
             self._safe = safe
         return self._safe

@@ -82,6 +82,8 @@ def split_flag(args: list[str]) -> tuple[list[str], bool]:
 class Telemetry:
     """Per-run, opt-in, local diagnostics for one CLI app.
 
+    ``messages=False`` never stores free text: every ``error_message`` is null.
+
     ``directory``, ``environ``, ``now``, ``stderr`` and ``identity`` exist for tests and
     embedding; the defaults read the real platform, environment, clock, stderr and the
     machine's identity (login, real name, host names, working directory: value -> kind,
@@ -98,6 +100,7 @@ class Telemetry:
         now: Callable[[], datetime] | None = None,
         limits: Limits | None = None,
         stderr: IO[str] | None = None,
+        messages: bool = True,
         identity: Mapping[str, str] | None = None,
     ) -> None:
         if not is_app_name(app_name):
@@ -113,6 +116,7 @@ class Telemetry:
         self._now = now or _utc_now
         self.limits = limits or Limits()
         self._stderr = stderr
+        self.messages = bool(messages)
         self._identity = identity
         self._run: Run | None = None
 
@@ -207,6 +211,7 @@ class Telemetry:
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,
+                messages=self.messages,
                 identity=self._identity,
             )
         except Exception as exc:  # e.g. platformdirs cannot find a home: never hurt the host
