@@ -448,7 +448,16 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 typer.Option(
                     "--app",
                     metavar="NAME",
-                    help="The store to record into (default: the program's base name).",
+                    help="The store to record into (default: the program's base name if "
+                    "PATH finds the program, else run-<hash>).",
+                ),
+            ] = None,
+            keep_word: Annotated[
+                Optional[list[str]],  # noqa: UP045
+                typer.Option(
+                    "--keep-word",
+                    metavar="WORD",
+                    help="Keep WORD in clear as a subcommand or option name (repeatable).",
                 ),
             ] = None,
         ) -> None:
@@ -469,7 +478,9 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     raise UsageError(f"put '--' before the command to run: {run_usage}")
                 if not command:
                     raise UsageError(f"no command after '--': {run_usage}")
-                code = run_command(command, telemetry=telemetry, app_name=app_name)
+                code = run_command(
+                    command, telemetry=telemetry, app_name=app_name, keep_words=keep_word or ()
+                )
 
             _guard(Output.text, "run", body)
             raise typer.Exit(code)
