@@ -38,7 +38,21 @@ def _identity() -> str:
         real = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0]
     except (ImportError, KeyError):
         pass
-    return f"cannot open session for {login} ({real}) on {os.uname().nodename}"
+    node = os.uname().nodename
+    return f"cannot open session for {login} ({real}) on {node} ({_fqdn(node)})"
+
+
+def _fqdn(node: str) -> str:
+    """The long host name as `hostname -f` finds it in /etc/hosts (no network)."""
+    try:
+        lines = Path("/etc/hosts").read_text().splitlines()
+    except OSError:
+        return node
+    for line in lines:
+        names = line.split("#")[0].split()[1:]
+        if node in names:
+            return next((n for n in names if n.startswith(node + ".")), node)
+    return node
 
 
 #: Names that the recording API used to keep in clear (finding 5): host names with dots,
