@@ -130,6 +130,18 @@ _SEMVER = (
 )
 
 
+def _short_numeric(version: str) -> bool:
+    """``1.2.3``-like (at most three parts, the first at most four digits, the others
+    two): no scrubbing rule can match it, so the scrubber need not load."""
+    parts = version.split(".")
+    return (
+        len(parts) <= 3
+        and all(p and not p.strip(_DIGITS) for p in parts)
+        and len(parts[0]) <= 4
+        and all(len(p) <= 2 for p in parts[1:])
+    )
+
+
 def is_clear_version(text: str) -> bool:
     """Whether the app's version may be stored in clear: a version by shape (PEP 440 or
     SemVer) whose runs of letters and digits do not look random (numbers and
@@ -216,7 +228,7 @@ class SafeValues:
         """The app's version: kept when it looks like one (``is_clear_version``), else
         ``h-`` and its keyed hash (the schema's version pattern allows that, and no
         PEP 440 or SemVer version starts with ``h``), counted as ``version``."""
-        if is_clear_version(raw) and self._unscrubbed(raw):
+        if is_clear_version(raw) and (_short_numeric(raw) or self._unscrubbed(raw)):
             return raw
         self._count("version")
         return "h-" + self.hasher.value(raw)

@@ -175,7 +175,10 @@ class Redactor:
             alternatives: dict[str, None] = {}
             for value, _ in sorted(by_fold.values(), key=lambda vk: -len(vk[0])):
                 before, after = _boundaries(value)
-                for form in (value, value.lower(), value.upper(), value.casefold()):
+                # IGNORECASE matches every case of ASCII text; other scripts also need
+                # the forms whose case mapping changes the letters (ß and SS).
+                forms = (value,) if value.isascii() else (value, value.upper(), value.casefold())
+                for form in forms:
                     alternatives[before + re.escape(form) + after] = None
             self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
 

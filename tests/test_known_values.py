@@ -405,3 +405,40 @@ def test_identity_given_to_telemetry_is_redacted(tmp_path: Path) -> None:
     assert _message(documents) == (
         "no session for <redacted:user> (<redacted:user>) on <redacted:host>.lan"
     )
+
+
+# -- cost ----------------------------------------------------------------------------------
+
+_PROBE = r"""
+import json, sys
+sys.argv = ["hostapp", *sys.argv[1:]]
+import hostapp
+try:
+    hostapp.app()
+except BaseException:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("localtelemetry"))), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(("args", "loaded"), [(["ok", "src"], False), (["boom"], True)])
+def test_known_values_and_the_scrubber_load_only_for_a_message(
+    tmp_path: Path, args: list[str], loaded: bool
+) -> None:
+    """A run without a message never imports the scrubber or reads the machine's
+    identity (issue 14 budgets the recording path)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(tmp_path / "store", home, PYTHONPATH=f"{TESTS.parent}:{TESTS}")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--telemetry", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert "localtelemetry._recorder" in modules  # it recorded
+    assert ("localtelemetry._known" in modules) is loaded
+    assert ("localtelemetry._scrub" in modules) is loaded
