@@ -91,35 +91,43 @@ _COMMON = """
 """
 COMMON_WORDS = frozenset(_COMMON.split())
 
-_SEPARATORS = r"""[\s,;=:/\\|&@?#!*+()\[\]{}<>"'`]+"""
 # A path component: what may stand next to a separator inside a path in a message.
 _PATH_STOP = frozenset(" \t\r\n\f\v'\"`<>|;,()[]{}=")
 _LOCALHOST = frozenset(
     {"localhost", "localhost.localdomain", "localhost6", "ip6-localhost", "ip6-loopback"}
 )
 
-_split: Callable[[str], list[str]] | None = None
+_PIECE = r"""[^\s,;=:/\\|&@?#!*+()\[\]{}<>"'`]+"""
+_pieces: Callable[[str], list[str]] | None = None
+
+
+def _all_parts(values: list[str]) -> list[str]:
+    """The parts of all ``values`` (rule 1), in order, duplicates included. One regex
+    pass over all values at once: a run may have been given thousands of arguments."""
+    global _pieces
+    if _pieces is None:
+        _pieces = re.compile(_PIECE).findall
+    pieces = [p.strip(".-_~") for p in _pieces("\n".join(values))]
+    out = [p for p in pieces if p]
+    out.extend(label for p in out if "." in p for label in p.split(".") if label)
+    # -nVALUE: the value attached to a short option; --name: the name without dashes
+    out.extend(v[2:] for v in values if len(v) > 2 and v[0] == "-" and v[1].isalpha())
+    out.extend(v.lstrip("-") for v in values if v[:1] == "-" and v.lstrip("-"))
+    # (a part with a line break is left out: its pieces are in already)
+    return [p for p in out if "\n" not in p]
 
 
 def parts(value: str) -> list[str]:
     """The parts of ``value`` that count as known values of their own (rule 1)."""
-    global _split
-    if _split is None:
-        _split = re.compile(_SEPARATORS).split
-    out: list[str] = []
-    for piece in _split(value):
-        piece = piece.strip(".-_~")
-        if not piece:
-            continue
-        out.append(piece)
-        if "." in piece:
-            out.extend(label for label in piece.split(".") if label)
-    if len(value) > 2 and value[0] == "-" and value[1].isalpha():
-        out.append(value[2:])  # -nVALUE: the value attached to a short option
-    bare = value.lstrip("-")
-    if bare and bare != value:
-        out.append(bare)
-    return [p for p in dict.fromkeys(out) if p != value]
+    return [p for p in dict.fromkeys(_all_parts([value])) if p != value]
+
+
+def _folds(value: str) -> tuple[str, ...]:
+    """The case-folded forms of ``value`` in each case a message may quote it in
+    (the dotless i, U+0131, upper-cases to ``I``, which folds to a dotted ``i``)."""
+    if value.isascii():
+        return (value.casefold(),)
+    return tuple(dict.fromkeys(f.casefold() for f in (value, value.lower(), value.upper())))
 
 
 def _boundaries(value: str) -> tuple[str, str]:
@@ -140,7 +148,7 @@ def _boundaries(value: str) -> tuple[str, str]:
 class Redactor:
     """Replaces known values in free text; built for one message (or a few)."""
 
-    __slots__ = ("_by_fold", "_pattern")
+    __slots__ = ("_other_folds", "_part_kind", "_parts", "_whole")
 
     def __init__(
         self,
@@ -150,56 +158,97 @@ class Redactor:
     ) -> None:
         """``values``: (value, kind) pairs of whole values, in order of precedence
         (the first kind given for a value wins); ``exclude``: the app's own names."""
-        excluded = {e.casefold() for e in exclude}
-        by_fold: dict[str, tuple[str, str]] = {}
-
-        def consider(value: str, kind: str, whole: bool) -> None:
-            value = value.strip()
+        skip = COMMON_WORDS.union(e.casefold() for e in exclude)
+        whole: dict[str, tuple[str, str]] = {}  # fold -> (value, kind)
+        pairs = [(str(v).strip(), k) for v, k in values]
+        for value, kind in pairs:
             fold = value.casefold()
-            if len(value) < MIN_LENGTH or fold in by_fold:
-                return
-            identity = whole and kind in IDENTITY_KINDS
-            if not identity and (fold in COMMON_WORDS or fold in excluded):
-                return
-            by_fold[fold] = (value, kind)
+            if len(value) < MIN_LENGTH or fold in whole:
+                continue
+            if kind in IDENTITY_KINDS or fold not in skip:
+                whole[fold] = (value, kind)
+        # Parts, kind by kind, with C-level dict and set operations: a run may have been
+        # given tens of thousands of arguments.
+        found_parts: dict[str, str] = {}  # fold -> part
+        part_kind: dict[str, str] = {}
+        for kind in dict.fromkeys(k for _, k in pairs):
+            found = _all_parts([v for v, k in pairs if k == kind])
+            folds = "\n".join(found).casefold().split("\n")  # parts hold no line break
+            new = dict(zip(folds, found, strict=True))
+            for fold in [f for f in new if len(f) < MIN_LENGTH]:
+                del new[fold]
+            for fold in (
+                (skip & new.keys())
+                | (new.keys() & whole.keys())
+                | (new.keys() & found_parts.keys())
+            ):
+                del new[fold]
+            found_parts.update(new)
+            part_kind.update(dict.fromkeys(new, kind))
+        self._whole = whole
+        self._parts = found_parts
+        self._part_kind = part_kind
+        # Values whose other cases fold differently (the dotless i, U+0131, upper-cases
+        # to I, which folds to a dotted i): checked in each of those forms.
+        self._other_folds: dict[str, tuple[str, ...]] = {}
+        for fold, value in self._values():
+            if not value.isascii() and len(folds_of := _folds(value)) > 1:
+                self._other_folds[fold] = folds_of
 
-        pairs = [(str(v), k) for v, k in values]
-        for value, kind in pairs:
-            consider(value, kind, True)
-        for value, kind in pairs:
-            for part in parts(value):
-                consider(part, kind, False)
-        self._by_fold = by_fold
-        self._pattern: re.Pattern[str] | None = None
-        if by_fold:
-            alternatives: dict[str, None] = {}
-            for value, _ in sorted(by_fold.values(), key=lambda vk: -len(vk[0])):
-                before, after = _boundaries(value)
-                # IGNORECASE matches every case of ASCII text; other scripts also need
-                # the forms whose case mapping changes the letters (ß and SS).
-                forms = (value,) if value.isascii() else (value, value.upper(), value.casefold())
-                for form in forms:
-                    alternatives[before + re.escape(form) + after] = None
-            self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    def _values(self) -> Iterable[tuple[str, str]]:
+        """(fold, value) of every known value; non-ASCII ones only when there are any."""
+        if "".join(self._whole).isascii() and "".join(self._parts).isascii():
+            return ()
+        return [*((f, v) for f, (v, _) in self._whole.items()), *self._parts.items()]
+
+    def _lookup(self, fold: str) -> tuple[str, str] | None:
+        found = self._whole.get(fold)
+        if found is None and fold in self._parts:
+            found = (self._parts[fold], self._part_kind[fold])
+        return found
 
     def __bool__(self) -> bool:
-        return self._pattern is not None
+        return bool(self._whole or self._parts)
+
+    def _pattern(self, text: str) -> re.Pattern[str] | None:
+        """A pattern of the known values that occur in ``text`` (in any case) only: a
+        run given ten thousand file names compiles a handful, not all of them."""
+        folded = text.casefold()
+        present = [v for f, (v, _) in self._whole.items() if f in folded]
+        present += [v for f, v in self._parts.items() if f in folded]
+        for fold, folds in self._other_folds.items():
+            if fold not in folded and any(f in folded for f in folds):
+                found = self._lookup(fold)
+                if found is not None:
+                    present.append(found[0])
+        if not present:
+            return None
+        alternatives: dict[str, None] = {}
+        for value in sorted(present, key=len, reverse=True):
+            before, after = _boundaries(value)
+            # IGNORECASE matches every case of ASCII text; other scripts also need the
+            # forms whose case mapping changes the letters (ß and SS).
+            forms = (value,) if value.isascii() else (value, value.upper(), value.casefold())
+            for form in forms:
+                alternatives[before + re.escape(form) + after] = None
+        return re.compile("|".join(alternatives), re.IGNORECASE)
 
     def redact(self, text: str, path_token: Callable[[str], str]) -> tuple[str, dict[str, int]]:
         """``text`` with every known value replaced, and the replacements by kind.
 
         ``path_token(path)`` gives the ``<path:...>`` token of a path."""
         counts: dict[str, int] = {}
-        if self._pattern is None:
+        pattern = self._pattern(text) if self else None
+        if pattern is None:
             return text, counts
         out: list[str] = []
         done = 0
-        for m in self._pattern.finditer(text):
+        for m in pattern.finditer(text):
             start, end = m.span()
             if start < done:
                 continue  # inside a path already taken whole
             matched = m.group(0)
-            value, kind = self._by_fold.get(matched.casefold(), (matched, ARGUMENT))
+            value, kind = self._lookup(matched.casefold()) or (matched, ARGUMENT)
             in_path = "/" in value or "\\" in value
             if (start > 0 and text[start - 1] in "/\\") or (end < len(text) and text[end] in "/\\"):
                 in_path = True
