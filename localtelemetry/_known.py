@@ -158,7 +158,8 @@ class Redactor:
     ) -> None:
         """``values``: (value, kind) pairs of whole values, in order of precedence
         (the first kind given for a value wins); ``exclude``: the app's own names."""
-        skip = COMMON_WORDS.union(e.casefold() for e in exclude)
+        own = [e.casefold() for e in exclude]
+        skip = COMMON_WORDS.union(own, (e.lstrip("-") for e in own))  # --opt and opt
         whole: dict[str, tuple[str, str]] = {}  # fold -> (value, kind)
         pairs = [(str(v).strip(), k) for v, k in values]
         for value, kind in pairs:

@@ -171,7 +171,7 @@ class Run:
 
     def redactor(self, exclude: tuple[str, ...] = ()) -> Redactor:
         """Every value this run saw so far, ready to be removed from a message; the
-        app's own names (``declared``, ``exclude``) are not user data."""
+        app's own names (``declared``, the command path, ``exclude``) are not user data."""
         from ._known import ARGUMENT, VALUE, Redactor, machine_values
 
         if self._machine is None:
@@ -181,7 +181,7 @@ class Run:
             *((v, ARGUMENT) for v in sorted(self.sensitive)),
             *((v, VALUE) for v in sorted(self.api_values)),
         ]
-        return Redactor(pairs, exclude=(*self.declared, *exclude))
+        return Redactor(pairs, exclude=(*self.declared, *self.command.path, *exclude))
 
     def environment(self) -> dict[str, object]:
         if self._environment is None:

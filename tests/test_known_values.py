@@ -455,3 +455,23 @@ def test_a_huge_command_line_compiles_only_the_values_a_message_quotes() -> None
     assert pattern is not None and pattern.pattern.count("|") < 20
     out = SafeValues(HASHER).message(text, lambda: redactor)
     assert out is not None and "pkg7" not in out.lower() and "19999" not in out
+
+
+def test_the_apps_own_names_stay_readable_in_every_message(tmp_path: Path) -> None:
+    app = typer.Typer()
+    telemetry = Telemetry("own", version="1.0", directory=tmp_path, identity={})
+    telemetry.install(app)
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    @app.command("compile")
+    def compile_(target: str, optimize: bool = typer.Option(False, "--optimize")) -> None:
+        with telemetry.build("compile"):
+            raise RuntimeError(f"compile --optimize failed for {target}")
+
+    CliRunner().invoke(app, ["compile", "qz-target-7", "--optimize", "--telemetry"])
+    documents = assert_store_clean(tmp_path / "own", ["qz-target-7"])
+    expected = "compile --optimize failed for <redacted:argument>"
+    assert _message(documents) == _message(documents, "build") == expected
