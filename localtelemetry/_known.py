@@ -96,6 +96,8 @@ _PATH_STOP = frozenset(" \t\r\n\f\v'\"`<>|;,()[]{}=")
 _LOCALHOST = frozenset(
     {"localhost", "localhost.localdomain", "localhost6", "ip6-localhost", "ip6-loopback"}
 )
+#: Accounts that exist on every machine and identify no one: not identity values.
+GENERIC_ACCOUNTS = frozenset({"root", "nobody", "daemon", "admin", "administrator", "user"})
 
 _PIECE = r"""[^\s,;=:/\\|&@?#!*+()\[\]{}<>"'`]+"""
 _pieces: Callable[[str], list[str]] | None = None
@@ -338,9 +340,8 @@ def system_identity(*, read: Callable[[str], str] = _read_small) -> dict[str, st
         except (ImportError, KeyError, OSError):
             entry = None
         if entry is not None:
-            values[entry.pw_name] = USER
-            for field in entry.pw_gecos.split(","):
-                if field.strip():
+            for field in (entry.pw_name, *entry.pw_gecos.split(",")):
+                if field.strip() and field.strip().casefold() not in GENERIC_ACCOUNTS:
                     values.setdefault(field.strip(), USER)
             values.setdefault(entry.pw_dir, DIRECTORY)
     uname = getattr(os, "uname", None)
@@ -363,7 +364,8 @@ def machine_values(
     values: dict[str, str] = {}
     for variable, kind in _ENVIRONMENT:
         value = env.get(variable, "").strip()
-        if value and value.casefold() not in _LOCALHOST and value not in ("/", "\\"):
+        generic = _LOCALHOST | GENERIC_ACCOUNTS if kind != DIRECTORY else frozenset()
+        if value and value.casefold() not in generic and value not in ("/", "\\"):
             values.setdefault(value, kind)
     for value, kind in (system_identity() if system is None else system).items():
         values.setdefault(value, kind)

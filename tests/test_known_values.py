@@ -360,6 +360,7 @@ def test_a_value_typed_on_the_command_line_never_reaches_the_store(
 
 def test_machine_values_read_the_environment_and_the_system() -> None:
     env = {"USER": "qzuser", "HOSTNAME": "localhost", "HOME": "/home/qzuser", "PWD": "/"}
+    assert machine_values({"USER": "root", "LOGNAME": "nobody"}, system={}) == {}
     values = machine_values(env, system={"Quentin Zylberstein": "user", "qzbox": "host"})
     assert values == {
         "qzuser": "user",
@@ -475,3 +476,18 @@ def test_the_apps_own_names_stay_readable_in_every_message(tmp_path: Path) -> No
     documents = assert_store_clean(tmp_path / "own", ["qz-target-7"])
     expected = "compile --optimize failed for <redacted:argument>"
     assert _message(documents) == _message(documents, "build") == expected
+
+
+def test_numbers_answered_at_a_prompt_are_known(tmp_path: Path) -> None:
+    import click
+    from click.testing import CliRunner as ClickRunner
+
+    @click.command()
+    @click.option("--account", type=int, prompt=True)
+    def cli(account: int) -> None:
+        raise KeyError(f"no account {account}")
+
+    Telemetry("prompted", version="1.0", directory=tmp_path, identity={}).install(cli)
+    ClickRunner().invoke(cli, ["--telemetry"], input="4155550199\n")
+    documents = assert_store_clean(tmp_path / "prompted", [])
+    assert _message(documents) == "'no account <redacted:argument>'"
