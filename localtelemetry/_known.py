@@ -176,6 +176,8 @@ class Redactor:
         part_kind: dict[str, str] = {}
         for kind in dict.fromkeys(k for _, k in pairs):
             found = _all_parts([v for v, k in pairs if k == kind])
+            if not found:
+                continue
             folds = "\n".join(found).casefold().split("\n")  # parts hold no line break
             new = dict(zip(folds, found, strict=True))
             for fold in [f for f in new if len(f) < MIN_LENGTH]:
