@@ -263,6 +263,9 @@ def test_parts_of_values() -> None:
     assert sorted(parts("user@host.example:/srv/a b")) == sorted(
         ["user", "host.example", "host", "example", "srv", "a", "b"]
     )
+    assert (
+        _scrubbed("a ### b", [("###", "argument"), ("--", "argument")]) == "a <redacted:argument> b"
+    )
     out = _scrubbed("unknown user QUENTIN; key VALUE", [("alice,quentin,bob", "argument")])
     assert out == "unknown user <redacted:argument>; key VALUE"
 
