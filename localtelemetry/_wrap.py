@@ -1,5 +1,5 @@
-"""``localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]``: run any program
-as a transparent wrapper, like ``time``, and with ``--telemetry`` record it.
+"""``localtelemetry run [--telemetry] [--app NAME] [--keep-word WORD]... -- CMD [ARGS...]``:
+run any program as a transparent wrapper, like ``time``, and with ``--telemetry`` record it.
 
 Transparency comes first. The child inherits stdin, stdout, stderr and every other
 inherited file descriptor (no pipes, so no buffering, and TTY detection and colours
