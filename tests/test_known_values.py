@@ -9,11 +9,29 @@ quote such values, then grep every byte of the store for them.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from localtelemetry import Telemetry
+from localtelemetry._documents import SafeValues
+from localtelemetry._hashing import Hasher
+from localtelemetry._known import (
+    ANYWHERE_LENGTH,
+    COMMON_WORDS,
+    MIN_LENGTH,
+    Redactor,
+    machine_values,
+    parts,
+    system_identity,
+)
 
 from conftest import TESTS, all_files, clean_env, store_documents
 
@@ -172,26 +190,6 @@ def test_cwd_and_home_never_reach_the_store(tmp_path: Path) -> None:
 
 
 # -- the rule, in-process ---------------------------------------------------------------
-
-import re  # noqa: E402
-
-import typer  # noqa: E402
-from hypothesis import assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-from localtelemetry import Telemetry  # noqa: E402
-from localtelemetry._documents import SafeValues  # noqa: E402
-from localtelemetry._hashing import Hasher  # noqa: E402
-from localtelemetry._known import (  # noqa: E402
-    ANYWHERE_LENGTH,
-    COMMON_WORDS,
-    MIN_LENGTH,
-    Redactor,
-    machine_values,
-    parts,
-    system_identity,
-)
 
 HASHER = Hasher(b"k" * 32, home="/home/someone")
 _HASH_OR_ID = re.compile(r"[0-9a-f]{32}|[0-9a-hjkmnp-tv-z]{26}")
