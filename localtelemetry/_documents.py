@@ -130,16 +130,15 @@ _SEMVER = (
 )
 
 
-def _short_numeric(version: str) -> bool:
-    """``1.2.3``-like (at most three parts, the first at most four digits, the others
-    two): no scrubbing rule can match it, so the scrubber need not load."""
-    parts = version.split(".")
-    return (
-        len(parts) <= 3
-        and all(p and not p.strip(_DIGITS) for p in parts)
-        and len(parts[0]) <= 4
-        and all(len(p) <= 2 for p in parts[1:])
-    )
+def _may_match_a_rule(version: str) -> bool:
+    """Whether a scrubbing rule could match a version of a clear shape: four numbers in
+    a row (an IPv4 address) or more than eight digits (card, phone and account numbers).
+    Other versions skip the scrubber, which would cost a recorded run its loading."""
+    in_a_row = longest = 0
+    for part in version.replace("-", ".").replace("+", ".").split("."):
+        in_a_row = in_a_row + 1 if part and not part.strip(_DIGITS) else 0
+        longest = max(longest, in_a_row)
+    return longest >= 4 or sum(c in _DIGITS for c in version) > 8
 
 
 def is_clear_version(text: str) -> bool:
@@ -228,7 +227,7 @@ class SafeValues:
         """The app's version: kept when it looks like one (``is_clear_version``), else
         ``h-`` and its keyed hash (the schema's version pattern allows that, and no
         PEP 440 or SemVer version starts with ``h``), counted as ``version``."""
-        if is_clear_version(raw) and (_short_numeric(raw) or self._unscrubbed(raw)):
+        if is_clear_version(raw) and (not _may_match_a_rule(raw) or self._unscrubbed(raw)):
             return raw
         self._count("version")
         return "h-" + self.hasher.value(raw)

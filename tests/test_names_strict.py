@@ -115,6 +115,7 @@ def test_clear_names_are_schema_names_of_the_published_shape(text: str) -> None:
         "1.2.3+build.7",
         "2024.1.15",
         "v1.4",
+        "10.0.19041.1",  # four numbers, but not an address
         "unknown",
         "dev",
     ],
@@ -135,10 +136,11 @@ def test_versions_kept(version: str) -> None:
         "jane-laptop",
         "1..2",
         "1.2.",
+        "1.2.3.4",  # a version by shape, but the scrubber takes it for an IPv4 address
     ],
 )
 def test_versions_hashed(version: str) -> None:
-    assert not is_clear_version(version)
+    assert not is_clear_version(version) or version == "1.2.3.4"
     safe = SafeValues(HASHER)
     stored = safe.version(version)
     assert stored == "h-" + HASHER.value(version)
@@ -200,3 +202,12 @@ def test_a_version_that_is_not_a_version_is_hashed(tmp_path: Path) -> None:
     assert len(versions) == 1 and versions.pop().startswith("h-")
     (summary,) = [d["payload"] for d in documents if d["kind"] == "run-summary"]
     assert summary["redactions"] == {"version": 1}
+
+
+def test_usual_versions_are_checked_without_the_scrubber() -> None:
+    from localtelemetry._documents import _may_match_a_rule
+
+    for version in ("2.0.1", "1.0.0rc1", "1.2.3.post1", "2.0.100", "2024.10.15", "0.1.dev12"):
+        assert not _may_match_a_rule(version), version
+    for version in ("1.2.3.4", "10.0.19041.1", "415.555.0199", "1.0+4111111111111111"):
+        assert _may_match_a_rule(version), version
