@@ -463,7 +463,16 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 typer.Option(
                     "--app",
                     metavar="NAME",
-                    help="The store to record into (default: the program's base name).",
+                    help="The store to record into (default: the program's base name if "
+                    "PATH finds the program, else run-<hash>).",
+                ),
+            ] = None,
+            keep_word: Annotated[
+                Optional[list[str]],  # noqa: UP045
+                typer.Option(
+                    "--keep-word",
+                    metavar="WORD",
+                    help="Keep WORD in clear as a subcommand or option name (repeatable).",
                 ),
             ] = None,
             fmt: Annotated[
@@ -511,6 +520,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     command,
                     telemetry=telemetry,
                     app_name=app_name,
+                    keep_words=keep_word or (),
                     observers=[lambda path, data: written.append(path)],
                 )
                 if fmt is Output.json or target is not None:
@@ -566,6 +576,7 @@ def _run_result(
 
     documents = []
     run_id = None
+    recorded_app = None  # a program not found on PATH records under run-<hash>
     for path in written:
         named = document_name(path.name)
         if named is None:
@@ -573,13 +584,15 @@ def _run_result(
         documents.append({"kind": named[0], "id": named[1], "file": str(path)})
         if run_id is None:
             try:
-                run_id = json.loads(path.read_bytes()).get("run_id")
+                first = json.loads(path.read_bytes())
+                run_id = first.get("run_id")
+                recorded_app = first.get("app", {}).get("name")
             except (OSError, ValueError, AttributeError):
                 run_id = None
     elapsed = datetime.now(timezone.utc) - started
     return {
         "exit_code": code,
-        "app": app_name or default_app_name(command[0]),
+        "app": app_name or recorded_app or default_app_name(command[0]),
         "recorded": bool(documents),
         "run_id": run_id,
         "documents": documents,

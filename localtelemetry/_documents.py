@@ -7,26 +7,35 @@ is scrubbed, and names that are not plain identifiers are hashed too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._hashing import ALGORITHM, Hasher
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._known import Redactor
 
 SCHEMA_IDS = {
     kind: f"urn:localtelemetry:schema:{kind}:1"
     for kind in ("cli-command", "build", "snapshot", "run-summary")
 }
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$"
+#: The shape of a name kept in clear (a subset of NAME_PATTERN, the schema's): no dots,
+#: colons, ``@`` or slashes, at most 40 characters; ``is_clear_name`` also refuses
+#: parts that look random.
+CLEAR_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,39}$"
+CLEAR_NAME_MAX = 40
 # Every secret and address rule needs digits, ':', '@' or '.' (internal host names such
 # as db.local), or at least 17 characters.
 PLAIN_WORD_PATTERN = r"^[A-Za-z_][A-Za-z_-]{0,15}$"
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
+_HEX = frozenset(_DIGITS + "abcdefABCDEF")
 _NAME_FIRST = frozenset(_LETTERS + _DIGITS + "_")
 _NAME_REST = _LETTERS + _DIGITS + "_.:-"
+_CLEAR_REST = _LETTERS + _DIGITS + "_-"
 _WORD_FIRST = frozenset(_LETTERS + "_")
 _WORD_REST = _LETTERS + "_-"
 
@@ -40,6 +49,115 @@ def is_name(text: str) -> bool:
 def is_plain_word(text: str) -> bool:
     """Whether ``text`` fully matches PLAIN_WORD_PATTERN."""
     return 0 < len(text) <= 16 and text[0] in _WORD_FIRST and not text.strip(_WORD_REST)
+
+
+def looks_random(run: str) -> bool:
+    """Whether a run of letters and digits looks like a token, not a word (the rule of
+    docs/privacy.md, "Names in clear"):
+
+    - six or more digits in a row (account and phone numbers, timestamps);
+    - letters and digits mixed, in 16 or more characters, or in 8 or more with at least
+      three changes between letters and digits (``a1b2c3d4``; ``python311``,
+      ``sha256sum`` and ``utf8mb4`` stay);
+    - 12 or more hexadecimal digits (``deadbeefcafe``, ``3fa9c0e1b2d4``);
+    - 16 or more letters with three capitals each followed by a single lower-case
+      letter and another capital (``QxZtRkPvWmNaLsEd``; ``IsADirectoryError`` stays).
+    """
+    n = len(run)
+    if n < 6:
+        return False
+    digits = 0
+    in_a_row = 0
+    switches = 0
+    lone = 0
+    previous_digit = run[0] in _DIGITS
+    for i, c in enumerate(run):
+        is_digit = c in _DIGITS
+        if is_digit:
+            digits += 1
+            in_a_row += 1
+            if in_a_row >= 6:
+                return True
+        else:
+            in_a_row = 0
+            if 0 < i < n - 1 and c.islower() and run[i - 1].isupper() and run[i + 1].isupper():
+                lone += 1
+        if i and is_digit != previous_digit:
+            switches += 1
+        previous_digit = is_digit
+    if n >= 12 and all(c in _HEX for c in run):
+        return True
+    if 0 < digits < n:
+        return n >= 16 or (n >= 8 and switches >= 3)
+    return digits == 0 and n >= 16 and lone >= 3
+
+
+def is_clear_name(text: str) -> bool:
+    """Whether an author-chosen name may be stored in clear: it fully matches
+    CLEAR_NAME_PATTERN and none of its parts between ``_`` and ``-`` looks random."""
+    if not (0 < len(text) <= CLEAR_NAME_MAX and text[0] in _NAME_FIRST):
+        return False
+    if text.strip(_CLEAR_REST):
+        return False
+    return not any(looks_random(run) for run in text.replace("-", "_").split("_"))
+
+
+def is_version_shape(text: str) -> bool:
+    """A PEP 440 version (without an epoch) or a SemVer 2.0 version, or ``unknown`` /
+    ``dev``; nothing else is stored in clear as the app's version."""
+    if text in ("unknown", "dev"):
+        return True
+    numbers = text.split(".")
+    if all(n and not n.strip(_DIGITS) for n in numbers):
+        return True  # the common case (1.2.3), without compiling a pattern
+    from re import IGNORECASE, fullmatch
+
+    return fullmatch(_PEP440, text, IGNORECASE) is not None or fullmatch(_SEMVER, text) is not None
+
+
+# Written from the grammars in PEP 440 ("Appendix B", normalisation included) and
+# semver.org 2.0.0; epochs (``1!2.0``) are left out: ``!`` is not allowed in the schema.
+_PEP440 = (
+    r"v?[0-9]+(?:\.[0-9]+)*"
+    r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
+    r"(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?"
+    r"(?:[-_.]?dev[-_.]?[0-9]*)?"
+    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?"
+)
+_SEMVER_ID = r"[0-9A-Za-z-]+"
+_SEMVER = (
+    r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
+    rf"(?:-{_SEMVER_ID}(?:\.{_SEMVER_ID})*)?(?:\+{_SEMVER_ID}(?:\.{_SEMVER_ID})*)?"
+)
+
+
+def _may_match_a_rule(version: str) -> bool:
+    """Whether a scrubbing rule could match a version of a clear shape: four numbers in
+    a row (an IPv4 address) or more than eight digits (card, phone and account numbers).
+    Other versions skip the scrubber, which would cost a recorded run its loading."""
+    in_a_row = longest = 0
+    for part in version.replace("-", ".").replace("+", ".").split("."):
+        in_a_row = in_a_row + 1 if part and not part.strip(_DIGITS) else 0
+        longest = max(longest, in_a_row)
+    return longest >= 4 or sum(c in _DIGITS for c in version) > 8
+
+
+def is_clear_version(text: str) -> bool:
+    """Whether the app's version may be stored in clear: a version by shape (PEP 440 or
+    SemVer) whose runs of letters and digits do not look random (numbers and
+    ``g<commit>`` excepted)."""
+    if not (is_version_shape(text) and is_name(text.replace("+", "_"))):
+        return False
+    runs = text.replace("-", ".").replace("+", ".").replace("_", ".").split(".")
+    return not any(looks_random(run) for run in runs if not _numeric_or_git(run))
+
+
+def _numeric_or_git(run: str) -> bool:
+    """A number, or ``g`` and a short commit hash as ``git describe`` and setuptools-scm
+    write it (``0.1.dev12+g1a2b3c4``)."""
+    if not run.strip(_DIGITS):
+        return True
+    return 8 <= len(run) <= 13 and run[0] == "g" and not run[1:].strip("0123456789abcdef")
 
 
 MESSAGE_MAX = 500
@@ -77,44 +195,77 @@ def round_ms(seconds: float) -> float:
 class SafeValues:
     """The only way raw strings become document content."""
 
-    def __init__(self, hasher: Hasher) -> None:
+    def __init__(self, hasher: Hasher, *, messages: bool = True) -> None:
         self.hasher = hasher
+        self.messages = messages  # False: free text is never stored (Telemetry(messages=False))
         self.redactions: dict[str, int] = {}
 
-    def name(self, raw: object) -> str:
-        """An author-chosen name (phase, counter, role): kept if it is a plain identifier
-        that the scrubber leaves alone, else hashed as ``h:<hash>``."""
-        text = str(raw)
-        if not is_name(text):
-            return "h:" + self.hasher.value(text)
-        if is_plain_word(text):
-            return text  # short, no digits or colons: no rule can match, skip the scrubber
-        from ._scrub import scrub  # imported only when needed: a successful run rarely is
+    def _count(self, kind: str, n: int = 1) -> None:
+        self.redactions[kind] = self.redactions.get(kind, 0) + n
 
-        if scrub(text, hash_path=self.hasher.path_hash).text == text:
-            return text
+    def name(self, raw: object) -> str:
+        """An author-chosen name (phase, counter, role, command, exception class): kept
+        if ``is_clear_name`` accepts it and the scrubber leaves it alone, else hashed as
+        ``h:<hash>`` and counted as a ``name`` redaction."""
+        text = str(raw)
+        if is_clear_name(text) and (is_plain_word(text) or self._unscrubbed(text)):
+            return text  # a plain word (no digits) cannot match a rule: no scrubber needed
+        return self.hashed_name(text)
+
+    def hashed_name(self, text: str) -> str:
+        self._count("name")
         return "h:" + self.hasher.value(text)
 
-    def message(
-        self, raw: object, sensitive: set[str] | None = None, limit: int = MESSAGE_MAX
-    ) -> str:
-        """Free text: raw values the user gave are replaced first, then the scrubber runs."""
+    def choice(self, raw: object) -> str:
+        """A choice value: a name, or a plain decimal number such as ``0.5``."""
         text = str(raw)
-        if sensitive:
-            text = replace_sensitive(text, sensitive, self._token_for)
+        parts = text.split(".")
+        if len(parts) == 2 and len(text) <= 16 and all(p and not p.strip(_DIGITS) for p in parts):
+            return text
+        return self.name(text)
+
+    def version(self, raw: str) -> str:
+        """The app's version: kept when it looks like one (``is_clear_version``), else
+        ``h-`` and its keyed hash (the schema's version pattern allows that, and no
+        PEP 440 or SemVer version starts with ``h``), counted as ``version``."""
+        if is_clear_version(raw) and (not _may_match_a_rule(raw) or self._unscrubbed(raw)):
+            return raw
+        self._count("version")
+        return "h-" + self.hasher.value(raw)
+
+    def _unscrubbed(self, text: str) -> bool:
+        from ._scrub import scrub  # imported only when needed: a successful run rarely is
+
+        return scrub(text, hash_path=self.hasher.path_hash).text == text
+
+    def message(
+        self,
+        raw: object,
+        known: Callable[[], Redactor] | None = None,
+        limit: int = MESSAGE_MAX,
+    ) -> str | None:
+        """Free text: values the run saw (``known()``, built only when needed) are
+        replaced first, then the scrubber runs. None when the app turned messages off."""
+        if not self.messages:
+            self._count("message")
+            return None
+        text = str(raw)
+        redactor = known() if known is not None else None
+        if redactor:
+            text, counts = redactor.redact(text, self.path_token)
+            for kind, n in counts.items():
+                self._count(kind, n)
         from ._scrub import scrub
 
         result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
         for kind, n in result.counts.items():
-            self.redactions[kind] = self.redactions.get(kind, 0) + n
+            self._count(kind, n)
         return result.text
 
-    def _token_for(self, value: str) -> str:
-        """A path the user gave becomes the same hash token its descriptor carries."""
-        if "/" in value or "\\" in value:
-            ext = self.hasher.path_descriptor(value)["extension"] or ""
-            return f"<path:{self.hasher.path_hash(value)}{ext}>"
-        return SENSITIVE_MARKER
+    def path_token(self, value: str) -> str:
+        """A path in free text becomes the same hash token its descriptor carries."""
+        ext = self.hasher.path_descriptor(value)["extension"] or ""
+        return f"<path:{self.hasher.path_hash(value)}{ext}>"
 
     def value_hash(self, raw: object) -> str:
         return self.hasher.value(str(raw))
@@ -132,30 +283,6 @@ class SafeValues:
         return [
             {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ENTRIES]
         ]
-
-
-SENSITIVE_MARKER = "<redacted:argument>"
-
-
-def replace_sensitive(
-    text: str, sensitive: set[str], token_for: Callable[[str], str] | None = None
-) -> str:
-    """Replace every occurrence of a raw user-given value (longest first).
-
-    Values shorter than 3 characters or made of digits only are left: they identify
-    nothing and replacing them would garble the message.
-    """
-    values = sorted(
-        (v for v in sensitive if len(v) >= 3 and not v.isdigit() and v in text),
-        key=len,
-        reverse=True,
-    )
-    if not values:
-        return text
-    pattern = re.compile("|".join(re.escape(v) for v in values))
-    if token_for is None:
-        return pattern.sub(SENSITIVE_MARKER, text)
-    return pattern.sub(lambda m: token_for(m.group(0)), text)
 
 
 def clamp_int(value: Any) -> int:

@@ -21,6 +21,7 @@ own objects.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import sys
@@ -599,6 +600,7 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
     for param in getattr(cmd, "params", ()):
         run.declared.update(getattr(param, "opts", ()))
         run.declared.update(getattr(param, "secondary_opts", ()))
+        _watch_values(param, run, undo)
     names: tuple[str, ...] = ("_lt_path", "invoke", "make_context")
     cmd.__dict__.update(_lt_path=path, invoke=invoke, make_context=make_context)
     if is_group:
@@ -613,6 +615,42 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
         cmd.__dict__["get_command"] = get_command
         names = (*names, "get_command")
     undo.append((cmd, names))
+
+
+_WATCHED_SOURCES = frozenset({"COMMANDLINE", "ENVIRONMENT", "DEFAULT_MAP", "PROMPT"})
+
+
+def _watch_values(param: Any, run: Run, undo: list[Any]) -> None:
+    """Remember every raw value a parameter receives, from any source (command line,
+    environment variable, default_map), before its type converts it: a usage error
+    quotes the raw text (``'abc' is not a valid integer``). Choice names are the app's."""
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    if isinstance(choices, list | tuple):
+        run.declared.update(str(getattr(c, "value", c)) for c in choices)
+    original = getattr(param, "consume_value", None)
+    if original is None or FLAG in getattr(param, "opts", ()) or "consume_value" in vars(param):
+        return
+
+    def consume_value(ctx: Any, opts: Any) -> Any:
+        result = original(ctx, opts)
+        with contextlib.suppress(Exception):  # an unexpected shape must not hurt the host
+            value, source = result
+            if getattr(source, "name", None) in _WATCHED_SOURCES:
+                _add_raw(run.sensitive, value)
+        return result
+
+    param.__dict__["consume_value"] = consume_value
+    undo.append((param, ("consume_value",)))
+
+
+def _add_raw(sensitive: set[str], value: Any, depth: int = 0) -> None:
+    if isinstance(value, str):
+        sensitive.add(value)
+    elif isinstance(value, list | tuple) and depth < 2:
+        for item in value[:100]:
+            _add_raw(sensitive, item, depth + 1)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        sensitive.add(str(value))
 
 
 def _registered_name(group: Any, ctx: Any, typed: str, sub: Any) -> str:

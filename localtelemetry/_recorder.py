@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ._documents import (
     MAX_ENTRIES,
@@ -30,6 +30,9 @@ from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
 from ._store import Store
+
+if TYPE_CHECKING:
+    from ._known import Redactor
 
 OUTCOMES = ("success", "failure", "interrupted")
 BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
@@ -104,9 +107,16 @@ class Run:
         environ: Mapping[str, str],
         now: Callable[[], datetime],
         stderr: IO[str] | None,
+        messages: bool = True,
+        identity: Mapping[str, str] | None = None,
     ) -> None:
         self.app_name = app_name
         self.app_version = app_version
+        self.messages = messages
+        # The machine's identity values (value -> kind); read from the system when the
+        # first message is scrubbed, unless given (tests, embedding).
+        self.identity = identity
+        self._machine: dict[str, str] | None = None
         self.store = store
         self.environ = environ
         self.now = now
@@ -118,16 +128,19 @@ class Run:
         self.command = CommandObservation()
         self.management = False
         self.finishing = False
-        # Raw strings from argv, parameters and build inputs: replaced in free text
-        # before scrubbing, so a message that quotes what the user typed keeps none of it.
+        # Raw strings from argv and parameters (any source), and values handed to the
+        # recording API: replaced in free text before scrubbing, so a message that
+        # quotes what the run saw keeps none of it (``_known``).
         self.sensitive: set[str] = set()
-        self.declared: set[str] = set()  # option names the app declares: not user data
+        self.api_values: set[str] = set()
+        self.declared: set[str] = set()  # option and choice names the app declares
         self.written: dict[str, int] = {}
         self.failed_writes = 0
         self.overhead_s = 0.0
         self.warned = False
         self.disabled_reason: str | None = None
         self._safe: SafeValues | None = None
+        self._version = app_version
         self._environment: dict[str, object] | None = None
 
     # -- reporting ------------------------------------------------------------------
@@ -150,8 +163,25 @@ class Run:
         if self._safe is None:
             self.store.ensure_directory()
             key = load_or_create_key(self.store.location.key_path)
-            self._safe = SafeValues(Hasher(key, home=home_directory(self.environ)))
+            hasher = Hasher(key, home=home_directory(self.environ))
+            safe = SafeValues(hasher, messages=self.messages)
+            self._version = safe.version(self.app_version)
+            self._safe = safe
         return self._safe
+
+    def redactor(self, exclude: tuple[str, ...] = ()) -> Redactor:
+        """Every value this run saw so far, ready to be removed from a message; the
+        app's own names (``declared``, the command path, ``exclude``) are not user data."""
+        from ._known import ARGUMENT, VALUE, Redactor, machine_values
+
+        if self._machine is None:
+            self._machine = machine_values(self.environ, system=self.identity)
+        pairs = [
+            *self._machine.items(),
+            *((v, ARGUMENT) for v in sorted(self.sensitive)),
+            *((v, VALUE) for v in sorted(self.api_values)),
+        ]
+        return Redactor(pairs, exclude=(*self.declared, *self.command.path, *exclude))
 
     def environment(self) -> dict[str, object]:
         if self._environment is None:
@@ -173,7 +203,7 @@ class Run:
                 run_id=self.run_id,
                 created_at=moment,
                 app_name=self.app_name,
-                app_version=self.app_version,
+                app_version=self._version,
                 environment=self.environment(),
                 key_id=safe.hasher.key_id,
                 payload=build_payload(safe),
@@ -224,7 +254,7 @@ class Run:
                 exit_code=exit_code,
                 outcome=outcome,
                 duration_s=duration_s,
-                sensitive=self.sensitive - set(observation.path) - self.declared,
+                known=lambda: self.redactor(observation.path),
             ),
         )
         cpu = os.times()
@@ -313,11 +343,11 @@ def cli_command_payload(
     exit_code: int,
     outcome: str,
     duration_s: float,
-    sensitive: set[str] | None = None,
+    known: Callable[[], Redactor] | None = None,
 ) -> dict[str, object]:
     path = [
         # A name not found in the registered tree came from argv: hash it.
-        "h:" + safe.value_hash(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
+        safe.hashed_name(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
         for part in observation.path[:MAX_PATH_DEPTH]
     ]
     exc = observation.exception
@@ -330,7 +360,7 @@ def cli_command_payload(
             kind = safe.name(error_kind(exc))
             stage = observation.stage
             text = str(exc)
-            message = safe.message(text, sensitive or set()) if text else None
+            message = safe.message(text, known) if text else None
         else:
             kind, stage = "Exit", "exit"
     if observation.unknown_child:
@@ -393,7 +423,7 @@ def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
     if kind == "choice":
         raw = getattr(value, "value", value)  # Enum members chosen from a Choice
         if isinstance(raw, str | int) and not isinstance(raw, bool):
-            return safe.name(raw)  # app-defined words; anything odd becomes h:<hash>
+            return safe.choice(raw)  # app-defined words; anything odd becomes h:<hash>
     return safe.value_hash(value)
 
 
@@ -448,18 +478,24 @@ class BuildRecorder:
     def path(self, role: str, path: str | os.PathLike[str], *, output: bool = False) -> None:
         """An input (or, with ``output=True``, output) path; stored as a hashed descriptor."""
         target = self._outputs if output else self._inputs
-        target.append((_text(role), path if isinstance(path, str) else _path_text(path)))
+        text = path if isinstance(path, str) else _path_text(path)
+        target.append((_text(role), text))
+        self._run.api_values.add(text)
 
     def output(self, role: str, path: str | os.PathLike[str]) -> None:
         self.path(role, path, output=True)
 
     def filter(self, name: str, value: object) -> None:
         """A filter or pattern the user gave; stored as a keyed hash."""
-        self._filters.append((_text(name), _text(value)))
+        text = _text(value)
+        self._filters.append((_text(name), text))
+        self._run.api_values.add(text)
 
     def value(self, name: str, value: object) -> None:
         """Any other user-supplied string; stored as a keyed hash."""
-        self._values.append((_text(name), _text(value)))
+        text = _text(value)
+        self._values.append((_text(name), text))
+        self._run.api_values.add(text)
 
     # Bad arguments are tolerated, never raised: a recorded run must behave exactly like
     # an unrecorded one, where these methods do nothing.
@@ -481,10 +517,6 @@ class BuildRecorder:
     def phase(self, name: str) -> Phase:
         return Phase(self, _text(name))
 
-    def _raw_inputs(self) -> set[str]:
-        values = {p for _, p in self._inputs} | {p for _, p in self._outputs}
-        return values | {v for _, v in self._filters} | {v for _, v in self._values}
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -502,7 +534,7 @@ class BuildRecorder:
         def payload(safe: SafeValues) -> dict[str, object]:
             message = None
             if exc is not None and str(exc):
-                message = safe.message(str(exc), self._run.sensitive | self._raw_inputs())
+                message = safe.message(str(exc), self._run.redactor)
             return {
                 "name": safe.name(self._name),
                 "status": status,

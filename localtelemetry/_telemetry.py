@@ -73,6 +73,14 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _text(value: object) -> str:
+    """str() that cannot raise (a broken __str__ must not hurt the host)."""
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return ""
+
+
 def split_flag(args: list[str], flag: str = FLAG) -> tuple[list[str], bool]:
     """Remove ``flag`` (``--telemetry``) from ``args`` (only before a ``--``)."""
     out: list[str] = []
@@ -92,9 +100,13 @@ class Telemetry:
     """Per-run, opt-in, local diagnostics for one CLI app.
 
     ``flag`` and ``command`` rename ``--telemetry`` and the ``telemetry`` command group
-    for a host that already uses those names. ``directory``, ``environ``, ``now`` and
-    ``stderr`` exist for tests and embedding; the defaults read the real platform,
-    environment, clock and stderr at run time.
+    for a host that already uses those names. ``messages=False`` never stores free
+    text: every ``error_message`` is null.
+
+    ``directory``, ``environ``, ``now``, ``stderr`` and ``identity`` exist for tests and
+    embedding; the defaults read the real platform, environment, clock, stderr and the
+    machine's identity (login, real name, host names, working directory: value -> kind,
+    as ``localtelemetry._known.system_identity`` gives them) at run time.
     """
 
     def __init__(
@@ -109,6 +121,8 @@ class Telemetry:
         stderr: IO[str] | None = None,
         flag: str = FLAG,
         command: str = COMMAND,
+        messages: bool = True,
+        identity: Mapping[str, str] | None = None,
     ) -> None:
         if not is_app_name(app_name):
             raise ConfigurationError(
@@ -137,6 +151,8 @@ class Telemetry:
         self._stderr = stderr
         self.flag = flag
         self.command = command
+        self.messages = bool(messages)
+        self._identity = identity
         self._run: Run | None = None
         # Called with (path, bytes) for each document a run writes (testing.record).
         self._observers: list[Callable[[Path, bytes], None]] = []
@@ -206,6 +222,7 @@ class Telemetry:
         except Exception:  # not mappings: tolerated like every other bad argument
             run.warn("snapshot() needs mappings for counts and filters; nothing recorded")
             return
+        run.api_values.update(_text(v) for v in filters_copy.values())
         run.write(
             "snapshot",
             lambda safe: snapshot_payload(
@@ -248,6 +265,8 @@ class Telemetry:
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,
+                messages=self.messages,
+                identity=self._identity,
             )
         except Exception as exc:  # e.g. platformdirs cannot find a home: never hurt the host
             self._say(f"could not start recording ({exc}); the command itself was not affected")

@@ -1,5 +1,5 @@
-"""``localtelemetry run [--telemetry] [--app NAME] -- CMD [ARGS...]``: run any program
-as a transparent wrapper, like ``time``, and with ``--telemetry`` record it.
+"""``localtelemetry run [--telemetry] [--app NAME] [--keep-word WORD]... -- CMD [ARGS...]``:
+run any program as a transparent wrapper, like ``time``, and with ``--telemetry`` record it.
 
 Transparency comes first. The child inherits stdin, stdout, stderr and every other
 inherited file descriptor (no pipes, so no buffering, and TTY detection and colours
@@ -11,9 +11,12 @@ process group, so the child already has its own copy and a forwarded one would m
 see two (many programs treat a second Ctrl-C as "abort now").
 
 Recording reuses the core recorder (``Run.write``), so keyed hashing, scrubbing, the
-atomic store and retention all apply. Argument values never reach a document in clear:
-option *names* are kept, every value is a keyed hash or a path descriptor. The one
-plain word that is kept is the subcommand (see ``describe_arguments``).
+atomic store and retention all apply. Nothing of the command line is kept in clear
+unless it is safe by construction: the program's name only when it was found on
+``PATH`` (else the store is ``run-`` and a keyed hash of the program's path), option
+names and the subcommand only when they are plain lowercase words (``is_plain_word``)
+or words the user declared with ``--keep-word``; every value and every other word is a
+keyed hash or a path descriptor (see ``describe_arguments``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
@@ -40,9 +43,17 @@ if TYPE_CHECKING:
 #: A program's version is unknown to the wrapper; this satisfies the app-version pattern
 #: and says so plainly.
 UNKNOWN_VERSION = "unknown"
-SUBCOMMAND_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 #: The same shape the cli-command schema allows for a flag.
 FLAG_NAME_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: What ``--keep-word`` accepts: a word the schema can hold as a name and as a flag.
+KEEP_WORD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+#: The longest plain word kept in clear.
+PLAIN_WORD_MAX = 32
+#: Programs not found on PATH record into ``run-<hash>``; the key for that hash lives in
+#: the (otherwise empty) store of this name.
+NAMING_STORE = "localtelemetry-run"
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_VOWELS = frozenset("aeiouy")
 ARGUMENT = "argument"
 OPTION_VALUE = "option-value"
 #: What a parameter entry keeps at most (the schema's maxItems).
@@ -85,6 +96,36 @@ class Arguments:
     flags: list[str] = field(default_factory=list)
     #: (parameter name, "string" or "path", raw value) in command-line order.
     values: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Words the user declared with --keep-word: kept as they are.
+    keep: frozenset[str] = frozenset()
+
+
+def is_plain_word(word: str, keep: Collection[str] = ()) -> bool:
+    """Whether a subcommand or option name may be kept in clear: a word the user
+    declared (``keep``), or 1-32 lowercase letters ``a-z`` in parts joined by single
+    hyphens, none of them with five consonants in a row (``y`` counts as a vowel), so
+    not a random string. Digits make a word data (``build-host-03``)."""
+    if word in keep:
+        return bool(word)
+    if not 0 < len(word) <= PLAIN_WORD_MAX:
+        return False
+    for part in word.split("-"):
+        if not part or not all(c in _LOWER for c in part):
+            return False
+        run = 0
+        for c in part:
+            run = 0 if c in _VOWELS else run + 1
+            if run >= 5:
+                return False
+    return True
+
+
+def _is_kept_flag(name: str, keep: Collection[str]) -> bool:
+    """``-x`` (one ASCII letter) or ``--word`` / ``-word`` with a plain word."""
+    body = name.lstrip("-")
+    if len(body) == 1:
+        return body.isascii() and body.isalpha()
+    return FLAG_NAME_RE.match(name) is not None and is_plain_word(body, keep)
 
 
 def looks_like_path(value: str) -> bool:
@@ -103,22 +144,28 @@ def _value(name: str, raw: str) -> tuple[str, str, str]:
     return (name, "path" if looks_like_path(raw) else "string", raw)
 
 
-def describe_arguments(args: Sequence[str]) -> Arguments:
+def describe_arguments(
+    args: Sequence[str], *, keep: Collection[str] = (), identity: Collection[str] = ()
+) -> Arguments:
     """Split the child's arguments into a subcommand, option names and values.
 
-    - ``--name=value`` records ``--name``; ``value`` is an ``option-value``.
-    - ``-x`` records ``-x``. A longer single-dash word (``-la``, ``-pSECRET``) records
-      only its first letter: the rest may be an attached value (mysql's ``-pPASSWORD``)
-      and is stored as a hashed ``option-value``, never in clear.
+    - ``--name=value`` records ``--name`` when ``name`` is a plain word
+      (``is_plain_word``, or declared in ``keep``); ``value`` is an ``option-value``.
+    - ``-x`` (one letter) records ``-x``. A longer single-dash word (``-la``,
+      ``-pSECRET``) records only its first letter: the rest may be an attached value
+      (mysql's ``-pPASSWORD``) and is stored as a hashed ``option-value``.
+    - An option whose name is not a plain word (``--ghp_...``, ``--User``, ``--http2``)
+      is an ``argument``, hashed whole: it may be data.
     - ``-5`` and ``-`` are values, not options; after ``--`` everything is a value.
-    - The first non-option argument is the subcommand when it is a plain lowercase word,
-      comes before any ``--`` and does not directly follow an option given without
-      ``=`` (in ``-u alice`` or ``--config prod`` the word may be the option's value).
-      Otherwise there is none.
+    - The first non-option argument is the subcommand when it is a plain word, is not
+      one of the user's or the machine's own names (``identity``, lower case), comes
+      before any ``--`` and does not directly follow an option given without ``=`` (in
+      ``-u alice`` or ``--config prod`` the word may be the option's value). Otherwise
+      there is none.
     - Every other argument is an ``argument``: a path descriptor when it looks like a
       path, else a keyed hash.
     """
-    result = Arguments()
+    result = Arguments(keep=frozenset(keep))
     options_done = False
     positional_seen = False
     after_bare_option = False
@@ -134,7 +181,12 @@ def describe_arguments(args: Sequence[str]) -> Arguments:
             if not positional_seen:
                 positional_seen = True
                 # After the child's own '--' a word is data by definition.
-                if not options_done and not after_bare_option and SUBCOMMAND_RE.match(arg):
+                if (
+                    not options_done
+                    and not after_bare_option
+                    and is_plain_word(arg, keep)
+                    and arg.lower() not in identity
+                ):
                     result.subcommand = arg
                     continue
             result.values.append(_value(ARGUMENT, arg))
@@ -147,7 +199,10 @@ def describe_arguments(args: Sequence[str]) -> Arguments:
             name, attached = arg[:2], arg[2:] or None
             if attached is not None and attached.startswith("="):
                 attached = attached[1:]
-        if not FLAG_NAME_RE.match(name):
+            word, eq, rest = arg.partition("=")
+            if attached is not None and word[1:] in keep:  # -Werror, declared whole
+                name, attached = word, (rest if eq else None)
+        if not _is_kept_flag(name, keep):
             # Not an option name we can keep (odd characters): it may be data, so hash it.
             result.values.append(_value(ARGUMENT, arg))
             after_bare_option = False
@@ -160,12 +215,45 @@ def describe_arguments(args: Sequence[str]) -> Arguments:
     return result
 
 
-def default_app_name(program: str) -> str | None:
-    """The program's base name when it is a valid app name (``.exe`` dropped)."""
-    name = os.path.basename(program.rstrip("/" + os.sep))
-    if os.name == "nt" and name.lower().endswith(".exe"):
-        name = name[:-4]
-    return name if is_app_name(name) else None
+def default_app_name(
+    program: str, *, which: Callable[[str], str | None] | None = None
+) -> str | None:
+    """The program's base name (``.exe`` dropped) when the program was found on
+    ``PATH`` and the name is a valid app name: an installed program's name is public.
+    A program given as a path counts only when ``PATH`` finds that same file.
+    None otherwise: a personal script's name may say more than it should."""
+    if which is None:
+        import shutil
+
+        which = shutil.which
+    base = os.path.basename(program.rstrip("/" + os.sep))
+    name = base[:-4] if os.name == "nt" and base.lower().endswith(".exe") else base
+    if not is_app_name(name):
+        return None
+    found = which(base)
+    if found is None:
+        return None
+    if base != program:
+        try:
+            if not os.path.samefile(found, program):
+                return None
+        except OSError:
+            return None
+    return name
+
+
+def hashed_app_name(program: str) -> str:
+    """``run-`` and 16 hex digits of a keyed hash of the program's real path: a stable
+    store name per program that says nothing about it. The key is that of the store
+    ``NAMING_STORE`` (created on first use, like any store's key)."""
+    from ._hashing import Hasher, load_or_create_key
+    from ._location import StoreLocation
+    from ._store import Store
+
+    store = Store(StoreLocation(NAMING_STORE))
+    store.ensure_directory()
+    key = load_or_create_key(store.location.key_path)
+    return "run-" + Hasher(key).path_hash(os.path.realpath(program))[:16]
 
 
 # -- running the child ----------------------------------------------------------------
@@ -352,7 +440,8 @@ def command_payload(
     from ._recorder import ParamObservation, parameter_entry
 
     outcome, kind = outcome_of(result)
-    path = [safe.name(arguments.subcommand)] if arguments.subcommand else []
+    sub = arguments.subcommand
+    path = [sub if sub in arguments.keep else safe.name(sub)] if sub else []
     parameters = [
         parameter_entry(safe, ParamObservation(name, kind_, "commandline", raw))
         for name, kind_, raw in arguments.values[:MAX_ENTRIES]
@@ -413,18 +502,29 @@ def _say(stream: IO[str] | None, app_name: str, message: str) -> None:
         out.flush()
 
 
+def _check_keep_words(words: Sequence[str]) -> frozenset[str]:
+    for word in words:
+        if not KEEP_WORD_RE.match(word):
+            raise UsageError(
+                f"--keep-word {word!r}: a word to keep is 1-40 letters, digits, '_' or '-', "
+                "starting with a letter or digit (give it without leading dashes)"
+            )
+    return frozenset(words)
+
+
 def run_command(
     command: Sequence[str],
     *,
     telemetry: bool,
     app_name: str | None,
     stderr: IO[str] | None = None,
+    keep_words: Sequence[str] = (),
     observers: list[Callable[[Any, bytes], None]] | None = None,
 ) -> int:
     """Run ``command`` transparently; record it when ``telemetry``. Returns the exit
     code for the wrapper: the child's, or 128+N when it died from signal N.
 
-    Raises ``UsageError`` for a bad app name and ``ProgramNotFound`` /
+    Raises ``UsageError`` for a bad app name or keep word, and ``ProgramNotFound`` /
     ``ProgramNotExecutable`` when the program cannot be started (nothing is recorded
     then: no program ran).
     """
@@ -432,18 +532,18 @@ def run_command(
         raise UsageError("no command to run: localtelemetry run [--telemetry] -- CMD [ARGS...]")
     if app_name is not None and not is_app_name(app_name):
         raise UsageError(f"{app_name!r} is not a valid app name (1-64 letters, digits, . _ -)")
+    keep = _check_keep_words(keep_words)
     recording = False
     name = app_name
     if telemetry:
         name = name or default_app_name(command[0])
-        if name is None:
-            raise UsageError(
-                f"cannot use {os.path.basename(command[0])!r} as an app name; "
-                "pass --app NAME to say where to record"
-            )
         blocker = off_reason(os.environ)
         if blocker is not None:
-            _say(stderr, name, f"{blocker}, so --telemetry is ignored and nothing is recorded")
+            _say(
+                stderr,
+                name or "localtelemetry",
+                f"{blocker}, so --telemetry is ignored and nothing is recorded",
+            )
         else:
             recording = True
     started = time.perf_counter()
@@ -451,36 +551,54 @@ def run_command(
     forwarder.install()
     try:
         result = spawn_and_wait(command, forwarder)
-        if recording and name is not None:
+        if recording:
             # The recorder is imported and the store touched only now, after the child
             # ended, so recording adds nothing to the child's start-up.
-            _record_quietly(name, command[1:], result, started, stderr, observers)
+            _record_quietly(name, command, result, started, stderr, keep, observers)
     finally:
         forwarder.restore()
     return result.exit_code
 
 
+def _identity_words(environ: Any) -> frozenset[str]:
+    """The user's and the machine's names (and their parts that are not common words),
+    lower case: a first argument equal to one of them is data, not a subcommand."""
+    from ._known import COMMON_WORDS, HOST, USER, machine_values, parts
+
+    words: set[str] = set()
+    for value, kind in machine_values(environ).items():
+        if kind in (USER, HOST):
+            words.add(value.lower())
+            words.update(p.lower() for p in parts(value) if p.casefold() not in COMMON_WORDS)
+    return frozenset(words)
+
+
 def _record_quietly(
-    name: str,
-    args: Sequence[str],
+    name: str | None,
+    command: Sequence[str],
     result: ChildResult,
     started: float,
     stderr: IO[str] | None,
+    keep: frozenset[str],
     observers: list[Callable[[Any, bytes], None]] | None = None,
 ) -> None:
     from ._telemetry import Telemetry
 
+    shown = name or "localtelemetry"
     try:
+        name = name or hashed_app_name(command[0])
         recorder = Telemetry(name, version=UNKNOWN_VERSION, stderr=stderr)
         recorder._observers = list(observers or ())  # documents written, for --format json
         run = recorder.begin_run(True)
     except BaseException as exc:  # never let recording change the exit code
-        _say(stderr, name, f"could not start recording ({type(exc).__name__})")
+        _say(stderr, shown, f"could not start recording ({type(exc).__name__})")
         return
     if run is None:
         return
     try:
-        record(run, describe_arguments(args), result, started)
+        identity = _identity_words(os.environ)
+        arguments = describe_arguments(command[1:], keep=keep, identity=identity)
+        record(run, arguments, result, started)
     except BaseException as exc:
         run.warn(f"could not finish recording ({type(exc).__name__})")
     finally:

@@ -56,11 +56,14 @@ def _leaky_app() -> tuple[typer.Typer, Telemetry]:
     @app.command()
     def plant(case: int, benign: bool = False) -> None:
         text = BENIGN[case] if benign else POSITIVE[case][1]
-        telemetry.snapshot(text, counts={text: 1}, filters={"f": text})
+        # A value handed to the API is removed from messages by value (issue 11), so
+        # the benign texts, checked in messages, are only used as names there.
+        given = "qz-api-value" if benign else text
+        telemetry.snapshot(text, counts={text: 1}, filters={"f": given})
         with telemetry.build("work") as b:
-            b.path("input", text)
-            b.filter("pattern", text)
-            b.value("note", text)
+            b.path("input", given)
+            b.filter("pattern", given)
+            b.value("note", given)
             b.warning(text)
             raise RuntimeError(text)
 

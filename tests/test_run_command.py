@@ -156,15 +156,18 @@ def test_usage_errors_are_one_line_and_exit_2(
 
 
 @POSIX
-def test_an_unusable_default_app_name_asks_for_app(base: Path, home: Path, tmp_path: Path) -> None:
+def test_a_program_not_on_path_records_under_a_hashed_name(
+    base: Path, home: Path, tmp_path: Path
+) -> None:
     program = tmp_path / "my program"
     program.write_text("#!/bin/sh\necho ran\n")
     program.chmod(0o755)
     env = clean_env(base, home)
     assert run(wrap("--", str(program)), env).stdout == b"ran\n"  # no name needed
     result = run(wrap("--telemetry", "--", str(program)), env)
-    assert result.returncode == 2 and "--app NAME" in one_line(result.stderr)
-    assert result.stdout == b""  # refused before anything ran
+    assert result.returncode == 0 and result.stdout == b"ran\n" and result.stderr == b""
+    (store,) = [p for p in base.iterdir() if p.name.startswith("run-")]
+    assert len(store_documents(store)) == 2
     result = run(wrap("--telemetry", "--app", "mine", "--", str(program)), env)
     assert result.returncode == 0 and result.stdout == b"ran\n"
     assert len(store_documents(base / "mine")) == 2
@@ -355,7 +358,9 @@ def test_records_the_child_and_no_argument_value(base: Path, home: Path, tmp_pat
         "--",
         "--planted-after-dashes",
     ]
-    result = run(wrap("--telemetry", "--", str(tool), *args), clean_env(base, home))
+    result = run(
+        wrap("--telemetry", "--app", "tool", "--", str(tool), *args), clean_env(base, home)
+    )
     assert result.returncode == 3
     assert result.stderr == b""
     documents = store_documents(base / "tool")
@@ -468,10 +473,12 @@ def test_path_heuristic_needs_no_file_system() -> None:
 
 
 def test_default_app_name() -> None:
-    assert default_app_name("make") == "make"
-    assert default_app_name("/usr/bin/python3.11") == "python3.11"
-    assert default_app_name("./my tool") is None
-    assert default_app_name("ünï") is None
+    def which(name: str) -> str | None:
+        return f"/bin/{name}"
+
+    assert default_app_name("make", which=which) == "make"
+    assert default_app_name("./my tool", which=which) is None
+    assert default_app_name("ünï", which=which) is None
 
 
 def test_recorded_runs_apply_retention(base: Path, home: Path) -> None:
