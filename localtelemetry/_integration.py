@@ -628,7 +628,11 @@ def _watch_values(param: Any, run: Run, undo: list[Any]) -> None:
     if isinstance(choices, list | tuple):
         run.declared.update(str(getattr(c, "value", c)) for c in choices)
     original = getattr(param, "consume_value", None)
-    if original is None or FLAG in getattr(param, "opts", ()) or "consume_value" in vars(param):
+    if (
+        original is None
+        or getattr(param, "_localtelemetry_flag", False)
+        or "consume_value" in vars(param)
+    ):
         return
 
     def consume_value(ctx: Any, opts: Any) -> Any:
