@@ -25,15 +25,16 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ._exceptions import OperationFailed, UsageError
-from ._reader import Document, plan_sources, read_source
+from ._reader import Document, SkipHandler, Source, plan_sources, read_source
 
 BATCH_DOCUMENTS = 5000
+MAX_CONFLICTS_LISTED = 100
 PREFIX_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")
 
 
@@ -359,7 +360,7 @@ def rows_for(doc: Document) -> dict[str, list[list[Any]]]:
                 p["outcome"],
                 float(p["cpu_user_ms"]),
                 float(p["cpu_system_ms"]),
-                p["peak_rss_kib"],
+                None if p["peak_rss_kib"] is None else int(p["peak_rss_kib"]),
                 float(p["recorder_overhead_ms"]),
                 sum(int(v) for v in p["documents"].values()),
                 int(p["documents_failed"]),
@@ -405,20 +406,32 @@ def duckdb_ddl(prefix: str) -> list[str]:
 
 class Sink(Protocol):
     engine: str
+    transactional: bool  # whether rollback() undoes what was written
 
     def create(self, prefix: str) -> None: ...
 
     def existing(self, table: str, ids: Sequence[str]) -> set[str]: ...
 
+    def documents(self, table: str, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """``id -> (source, document)`` of rows already in ``table``."""
+        ...
+
     def insert(self, table: Table, name: str, rows: list[list[Any]]) -> None: ...
 
     def commit(self) -> None: ...
 
+    def rollback(self) -> None:
+        """Undo what was written since the last commit (where the engine can)."""
+        ...
+
     def close(self, ok: bool) -> None: ...
+
+    def is_engine_error(self, exc: BaseException) -> bool: ...
 
 
 class DuckDBSink:
     engine = "duckdb"
+    transactional = True
 
     def __init__(self, path: Path) -> None:
         try:
@@ -428,6 +441,13 @@ class DuckDBSink:
                 "ingesting into DuckDB needs the duckdb package: "
                 "pip install 'localtelemetry[duckdb]'"
             ) from None
+        if str(path).startswith(":memory:"):
+            # An in-memory database is gone when ingest exits: it would report
+            # documents it did not keep.
+            raise UsageError(
+                "duckdb::memory: keeps nothing once ingest ends; give a database file: "
+                "--into duckdb:PATH"
+            )
         if path.is_dir():
             raise UsageError(f"{path} is a directory; give a DuckDB database file")
         try:
@@ -449,6 +469,14 @@ class DuckDBSink:
         ).fetchall()
         return {row[0] for row in found}
 
+    def documents(self, table: str, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        found = self.con.execute(
+            f"SELECT id, source, document FROM {table} "  # noqa: S608
+            "WHERE id IN (SELECT unnest($1::VARCHAR[]))",
+            [list(ids)],
+        ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in found}
+
     def insert(self, table: Table, name: str, rows: list[list[Any]]) -> None:
         # One statement per batch, column by column: far faster than row inserts.
         columns = [list(col) for col in zip(*rows, strict=True)]
@@ -461,11 +489,18 @@ class DuckDBSink:
         self.con.execute("COMMIT")
         self.con.execute("BEGIN TRANSACTION")
 
+    def rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+        self.con.execute("BEGIN TRANSACTION")
+
     def close(self, ok: bool) -> None:
         try:
             self.con.execute("COMMIT" if ok else "ROLLBACK")
         finally:
             self.con.close()
+
+    def is_engine_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, self.error)
 
 
 class ClickHouseClient(Protocol):
@@ -475,6 +510,8 @@ class ClickHouseClient(Protocol):
     def command(self, sql: str) -> Any: ...
 
     def ids(self, sql: str) -> list[str]: ...
+
+    def rows(self, sql: str) -> list[list[Any]]: ...
 
     def insert_json(self, table: str, columns: Sequence[str], data: bytes) -> None: ...
 
@@ -512,6 +549,9 @@ class ConnectClient:
     def ids(self, sql: str) -> list[str]:
         return [str(row[0]) for row in self.client.query(sql).result_rows]
 
+    def rows(self, sql: str) -> list[list[Any]]:
+        return [list(row) for row in self.client.query(sql).result_rows]
+
     def insert_json(self, table: str, columns: Sequence[str], data: bytes) -> None:
         self.client.raw_insert(
             table, column_names=list(columns), insert_block=data, fmt="JSONEachRow"
@@ -528,6 +568,10 @@ class ChdbClient:
             raise UsageError(
                 "ingesting into chDB needs the chdb package: pip install chdb"
             ) from None
+        if str(path).startswith(":memory:"):
+            raise UsageError(
+                "chdb::memory: keeps nothing once ingest ends; give a directory: --into chdb:PATH"
+            )
         if path.exists() and not path.is_dir():
             raise UsageError(f"{path} is not a directory; chDB keeps its data in one")
         self.session = session.Session(str(path))
@@ -538,6 +582,12 @@ class ChdbClient:
     def ids(self, sql: str) -> list[str]:
         text = str(self.session.query(sql, "TabSeparated"))
         return [line for line in text.splitlines() if line]
+
+    def rows(self, sql: str) -> list[list[Any]]:
+        import json
+
+        text = str(self.session.query(sql, "JSONCompactEachRow"))
+        return [json.loads(line) for line in text.splitlines() if line]
 
     def insert_json(self, table: str, columns: Sequence[str], data: bytes) -> None:
         self.session.query(
@@ -550,6 +600,8 @@ class ChdbClient:
 
 
 class ClickHouseSink:
+    transactional = False
+
     def __init__(self, client: ClickHouseClient, engine: str = "clickhouse") -> None:
         self.client = client
         self.engine = engine
@@ -569,6 +621,16 @@ class ClickHouseSink:
             found.update(self.client.ids(sql))
         return found
 
+    def documents(self, table: str, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        valid = [i for i in ids if _ID_RE.match(i)]
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(valid), 500):
+            listed = ", ".join(f"'{i}'" for i in valid[start : start + 500])
+            sql = f"SELECT id, source, document FROM {table} WHERE id IN ({listed})"  # noqa: S608
+            for row in self.client.rows(sql):
+                found.setdefault(str(row[0]), (str(row[1]), str(row[2])))
+        return found
+
     def insert(self, table: Table, name: str, rows: list[list[Any]]) -> None:
         import orjson
 
@@ -579,10 +641,16 @@ class ClickHouseSink:
     def commit(self) -> None:
         pass
 
+    def rollback(self) -> None:
+        pass  # no transactions: rows written stay (ReplacingMergeTree merges repeats)
+
     def close(self, ok: bool) -> None:
         close = getattr(self.client, "close", None)
         if close is not None:
             close()
+
+    def is_engine_error(self, exc: BaseException) -> bool:
+        return type(exc).__module__.split(".")[0] in ("clickhouse_connect", "chdb", "_chdb")
 
 
 _ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
@@ -621,73 +689,189 @@ def open_sink(target: str) -> Sink:
 # -- ingest --------------------------------------------------------------------------
 
 
-class _Batch:
+class _Tally:
+    """What a group of sources added, kept apart until it is committed."""
+
     def __init__(self) -> None:
-        self.documents: dict[str, Document] = {}
+        self.inserted: dict[str, int] = {}
+        self.rows: dict[str, int] = {}
+        self.ids: set[str] = set()
+        self.present = 0
+        self.repeated = 0
+        self.conflicts: list[dict[str, str]] = []
+        self.conflict_count = 0
 
-    def __len__(self) -> int:
-        return len(self.documents)
+    def merge(self, other: _Tally) -> None:
+        for kind, n in other.inserted.items():
+            self.inserted[kind] = self.inserted.get(kind, 0) + n
+        for table, n in other.rows.items():
+            self.rows[table] = self.rows.get(table, 0) + n
+        self.ids |= other.ids
+        self.present += other.present
+        self.repeated += other.repeated
+        self.conflict_count += other.conflict_count
+        room = MAX_CONFLICTS_LISTED - len(self.conflicts)
+        self.conflicts.extend(other.conflicts[: max(0, room)])
 
 
-def ingest_into(
-    sink: Sink,
-    documents: Iterable[Document],
-    *,
-    prefix: str = "lt_",
-    batch_size: int = BATCH_DOCUMENTS,
-) -> dict[str, Any]:
-    """Write documents not already present; returns counts."""
-    if not PREFIX_RE.match(prefix):
-        raise UsageError(f"--prefix {prefix!r}: use letters, digits and _ (at most 31)")
-    sink.create(prefix)
-    inserted = {kind: 0 for kind in PARENTS}
-    rows_written = {f"{prefix}{t.suffix}": 0 for t in TABLES}
-    counts = {"read": 0, "present": 0}
-    pending: dict[str, Document] = {}
+class _Ingest:
+    """One ingest run over planned sources: sources are written in groups, each group in
+    one transaction (DuckDB); when a group fails, it is undone and its sources are
+    written again one transaction each, so that one failing source costs only itself.
+    ClickHouse has no transactions: there a failing source may leave some rows behind
+    (an ingest again completes it; ``ReplacingMergeTree`` merges the repeats)."""
 
-    def flush() -> None:
-        if not pending:
+    def __init__(self, sink: Sink, prefix: str, on_skip: SkipHandler | None, batch: int) -> None:
+        self.sink = sink
+        self.prefix = prefix
+        self.on_skip = on_skip
+        self.batch = batch
+        self.read = 0
+        self.done = _Tally()
+        self.open = _Tally()  # written since the last commit
+        self.group: list[Source] = []
+        self.skipped: set[tuple[str, str]] = set()
+
+    def skip(self, where: str, why: str) -> None:
+        if self.on_skip is not None and (where, why) not in self.skipped:
+            self.skipped.add((where, why))  # a source written twice reports once
+            self.on_skip(where, why)
+
+    def run(self, sources: list[Source], count: Callable[[Source], None]) -> None:
+        for source in sources:
+            count(source)
+            try:
+                self.write_source(source)
+            except Exception as exc:
+                if not self.sink.is_engine_error(exc):
+                    raise
+                self.recover(source, exc)
+                continue
+            self.group.append(source)
+            if self.open_documents >= self.batch:
+                self.commit()
+        self.commit()
+
+    @property
+    def open_documents(self) -> int:
+        return sum(self.open.inserted.values()) + self.open.present + self.open.repeated
+
+    def commit(self) -> None:
+        self.sink.commit()
+        self.done.merge(self.open)
+        self.open = _Tally()
+        self.group = []
+
+    def recover(self, failed: Source, exc: Exception) -> None:
+        """``failed`` made the engine fail: undo the group, write its other sources
+        again one by one, then skip ``failed`` or stop."""
+        why = f"{self.sink.engine}: {_line(exc)}"
+        if self.sink.transactional:
+            self.sink.rollback()
+            self.open = _Tally()
+            redo, self.group = self.group, []
+            for source in redo:
+                try:
+                    self.write_source(source)
+                except Exception as again:
+                    if not self.sink.is_engine_error(again):
+                        raise
+                    self.sink.rollback()
+                    self.open = _Tally()
+                    self.fail(source, f"{self.sink.engine}: {_line(again)}")
+                    continue
+                self.commit()
+        else:
+            self.commit()
+        self.fail(failed, why)
+
+    def fail(self, source: Source, why: str) -> None:
+        if self.on_skip is None:
+            raise OperationFailed(
+                f"{source.path}: {why} (the sources before it were ingested; "
+                "--skip-invalid goes on without it)"
+            )
+        self.skip(str(source.path), why)
+
+    def write_source(self, source: Source) -> None:
+        chunk: list[Document] = []
+        for doc in read_source(source, on_skip=self.skip if self.on_skip else None):
+            self.read += 1
+            chunk.append(doc)
+            if len(chunk) >= self.batch:
+                self.write(chunk)
+                chunk = []
+        self.write(chunk)
+
+    def write(self, docs: list[Document]) -> None:
+        """Insert the documents whose id is new; count and compare the others."""
+        if not docs:
             return
-        new: list[Document] = []
+        tally = self.open
+        first: dict[str, Document] = {}
+        for doc in docs:
+            earlier = first.get(doc.id)
+            if earlier is None:
+                first[doc.id] = doc
+            else:  # the same id twice in one chunk: the second is a repeat
+                tally.repeated += 1
+                self.compare(doc, earlier.source, earlier.data, tally)
         by_kind: dict[str, list[Document]] = {}
-        for doc in pending.values():
+        for doc in first.values():
             by_kind.setdefault(doc.kind, []).append(doc)
-        for kind, docs in by_kind.items():
-            parent = f"{prefix}{PARENTS[kind].suffix}"
-            present = sink.existing(parent, [d.id for d in docs])
-            counts["present"] += len(present)
-            new.extend(d for d in docs if d.id not in present)
+        new: list[Document] = []
+        for kind, kind_docs in by_kind.items():
+            parent = f"{self.prefix}{PARENTS[kind].suffix}"
+            present = self.sink.existing(parent, [d.id for d in kind_docs])
+            stored = self.sink.documents(parent, sorted(present)) if present else {}
+            for doc in kind_docs:
+                if doc.id not in present:
+                    new.append(doc)
+                    continue
+                if doc.id in self.done.ids or doc.id in tally.ids:
+                    tally.repeated += 1
+                else:
+                    tally.present += 1
+                source, text = stored.get(doc.id, ("", ""))
+                self.compare(doc, source, _loads(text), tally)
         rows: dict[str, list[list[Any]]] = {}
         for doc in new:
             for suffix, table_rows in rows_for(doc).items():
                 rows.setdefault(suffix, []).extend(table_rows)
-            inserted[doc.kind] += 1
+            tally.inserted[doc.kind] = tally.inserted.get(doc.kind, 0) + 1
+            tally.ids.add(doc.id)
         # Children first: a parent row is what marks a document as present.
         for table in sorted(TABLES, key=lambda t: t.parent):
             table_rows = rows.get(table.suffix, [])
             if table_rows:
-                name = f"{prefix}{table.suffix}"
-                sink.insert(table, name, table_rows)
-                rows_written[name] += len(table_rows)
-        sink.commit()
-        pending.clear()
+                name = f"{self.prefix}{table.suffix}"
+                self.sink.insert(table, name, table_rows)
+                tally.rows[name] = tally.rows.get(name, 0) + len(table_rows)
 
-    for doc in documents:
-        counts["read"] += 1
-        if doc.id in pending:
-            counts["present"] += 1
-            continue
-        pending[doc.id] = doc
-        if len(pending) >= batch_size:
-            flush()
-    flush()
-    return {
-        "documents": counts["read"],
-        "inserted": sum(inserted.values()),
-        "already_present": counts["present"],
-        "by_kind": dict(sorted(inserted.items())),
-        "rows": rows_written,
-    }
+    def compare(self, doc: Document, kept_from: str, kept: object, tally: _Tally) -> None:
+        """A second copy of a document: identical, or a conflict (the first is kept)."""
+        if kept == doc.data:
+            return
+        tally.conflict_count += 1
+        if len(tally.conflicts) < MAX_CONFLICTS_LISTED:
+            tally.conflicts.append(
+                {
+                    "id": doc.id,
+                    "kind": doc.kind,
+                    "source": doc.source,
+                    "kept": kept_from,
+                    "resolution": "kept the copy ingested first; this one was not ingested",
+                }
+            )
+
+
+def _loads(text: str) -> object:
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def ingest(
@@ -696,41 +880,51 @@ def ingest(
     *,
     skip_invalid: bool = False,
     prefix: str = "lt_",
+    batch_size: int = BATCH_DOCUMENTS,
 ) -> dict[str, Any]:
-    """Read every source (verified like ``report`` reads them) and ingest it."""
+    """Read every source (verified like ``report`` reads them) and ingest it.
+
+    Without ``skip_invalid`` every source is verified before the target is even
+    opened, so an invalid one stops the ingest before anything is written
+    (``BundleError``/``DocumentError``). With it, an invalid bundle or document is
+    left out and listed, and a source the engine refuses is undone and listed too.
+    """
     from ._report import Progress
 
     if not PREFIX_RE.match(prefix):
         raise UsageError(f"--prefix {prefix!r}: use letters, digits and _ (at most 31)")
     sources = plan_sources(paths)
     progress = Progress()
-    on_skip = progress.skip if skip_invalid else None
-
-    def documents() -> Iterable[Document]:
-        for source in sources:
-            progress.count(source)
-            yield from read_source(source, on_skip=on_skip)
-
+    if not skip_invalid:
+        for source in sources:  # verify everything first: nothing is written otherwise
+            for _ in read_source(source):
+                pass
     sink = open_sink(target)
     ok = False
+    run = _Ingest(sink, prefix, progress.skip if skip_invalid else None, batch_size)
     try:
-        result = ingest_into(sink, documents(), prefix=prefix)
+        sink.create(prefix)
+        run.run(sources, progress.count)
         ok = True
     except Exception as exc:
-        error = getattr(sink, "error", None)
-        engine_error = (error is not None and isinstance(exc, error)) or type(exc).__module__.split(
-            "."
-        )[0] in ("clickhouse_connect", "chdb", "duckdb", "_chdb")
-        if engine_error:
+        if sink.is_engine_error(exc):
             raise OperationFailed(f"{sink.engine}: {_line(exc)}") from None
         raise
     finally:
         sink.close(ok)
+    done = run.done
     return {
         "target": redact(target),
         "engine": sink.engine,
         "tables": [f"{prefix}{t.suffix}" for t in TABLES],
-        **result,
+        "documents": run.read,
+        "inserted": sum(done.inserted.values()),
+        "already_present": done.present,
+        "repeated": done.repeated,
+        "conflicts": done.conflict_count,
+        "conflicts_listed": done.conflicts,
+        "by_kind": {kind: done.inserted.get(kind, 0) for kind in sorted(PARENTS)},
+        "rows": {f"{prefix}{t.suffix}": done.rows.get(f"{prefix}{t.suffix}", 0) for t in TABLES},
         "sources": progress.as_dict(),
     }
 
@@ -741,9 +935,22 @@ def ingest_text(result: dict[str, Any]) -> str:
     lines = [
         f"ingested into {result['target']} ({result['engine']}): {result['inserted']} new "
         f"documents" + (f" ({kinds})" if kinds else ""),
-        f"already there (same id): {result['already_present']} of {result['documents']} read",
-        "tables: " + ", ".join(result["tables"]),
+        f"read: {result['documents']} documents; already in the database (same id): "
+        f"{result['already_present']}; repeated in the sources: {result['repeated']}",
     ]
+    if result["conflicts"]:
+        lines.append(
+            f"conflicts (same id, different content): {result['conflicts']}; the copy "
+            "ingested first is kept, the other is not ingested:"
+        )
+        lines += [
+            f"  {c['kind']} {c['id']} from {c['source']} differs from the one kept "
+            f"(from {c['kept']})"
+            for c in result["conflicts_listed"]
+        ]
+        if result["conflicts"] > len(result["conflicts_listed"]):
+            lines.append(f"  ... and {result['conflicts'] - len(result['conflicts_listed'])} more")
+    lines.append("tables: " + ", ".join(result["tables"]))
     if src["skipped"]:
         lines.append(f"skipped as invalid: {src['skipped']}")
         lines += [f"  {s['source']}: {s['reason']}" for s in src["skipped_listed"]]

@@ -87,7 +87,9 @@ def test_duckdb_ingest_idempotent_and_docs_sql(
     database = tmp_path / "t.duckdb"
     first = run_ingest(sources, f"duckdb:{database}")
     assert first["engine"] == "duckdb" and first["target"] == f"duckdb:{database}"
-    assert (first["documents"], first["inserted"], first["already_present"]) == (28, 25, 3)
+    # R3's three documents are in bundle A and in the store: repeated, identical
+    assert (first["documents"], first["inserted"], first["already_present"]) == (28, 25, 0)
+    assert (first["repeated"], first["conflicts"], first["conflicts_listed"]) == (3, 0, [])
     assert first["by_kind"] == {"build": 4, "cli-command": 9, "run-summary": 9, "snapshot": 3}
     assert first["rows"] == ROWS
     second = run_ingest(sources, f"duckdb:{database}")
@@ -186,7 +188,8 @@ def test_chdb_ingest_for_real(sources: list[Path], report: dict[str, Any], tmp_p
 
     target = tmp_path / "ch"
     first = run_ingest(sources, f"chdb:{target}")
-    assert (first["engine"], first["inserted"], first["already_present"]) == ("chdb", 25, 3)
+    assert (first["engine"], first["inserted"], first["already_present"]) == ("chdb", 25, 0)
+    assert (first["repeated"], first["conflicts"]) == (3, 0)
     assert first["rows"] == ROWS
     second = run_ingest(sources, f"chdb:{target}")
     assert (second["inserted"], second["already_present"]) == (0, 28)
@@ -218,8 +221,8 @@ def test_chdb_ingest_for_real(sources: list[Path], report: dict[str, Any], tmp_p
 class FakeClient:
     """Stands in for clickhouse-connect's client: records every call."""
 
-    def __init__(self, present: set[str]) -> None:
-        self.present = present
+    def __init__(self, present: dict[str, tuple[str, str]]) -> None:
+        self.present = present  # id -> (source, document) of the parent rows written
         self.commands: list[str] = []
         self.queries: list[str] = []
         self.inserts: list[tuple[str, list[str], bytes, str]] = []
@@ -229,19 +232,23 @@ class FakeClient:
 
     def query(self, sql: str) -> Any:
         self.queries.append(sql)
-        ids = re.findall(r"'([0-9a-z]{26})'", sql)
-        return types.SimpleNamespace(result_rows=[(i,) for i in ids if i in self.present])
+        ids = [i for i in re.findall(r"'([0-9a-z]{26})'", sql) if i in self.present]
+        if sql.startswith("SELECT id, source, document "):
+            return types.SimpleNamespace(result_rows=[(i, *self.present[i]) for i in ids])
+        return types.SimpleNamespace(result_rows=[(i,) for i in ids])
 
     def raw_insert(
         self, table: str, column_names: list[str], insert_block: bytes, fmt: str
     ) -> None:
         self.inserts.append((table, column_names, insert_block, fmt))
         if table.endswith(("cli_commands", "builds", "snapshots", "run_summaries")):
-            self.present.update(json.loads(line)["id"] for line in insert_block.splitlines())
+            for line in insert_block.splitlines():
+                row = json.loads(line)
+                self.present[row["id"]] = (row["source"], row["document"])
 
 
 def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    present: set[str] = set()
+    present: dict[str, tuple[str, str]] = {}
     clients: list[FakeClient] = []
     dsns: list[str] = []
 
@@ -261,8 +268,13 @@ def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.Monke
     assert dsns == [dsn]
     assert client.commands == ingest_module.clickhouse_ddl("lt_")  # the DDL chDB runs for real
     assert all(
-        q.startswith("SELECT id FROM lt_") and " WHERE id IN ('" in q for q in client.queries
+        q.startswith(("SELECT id FROM lt_", "SELECT id, source, document FROM lt_"))
+        and " WHERE id IN ('" in q
+        for q in client.queries
     )
+    # the document found in bundle A and in the store is looked up and compared once
+    assert sum(q.startswith("SELECT id, source, document") for q in client.queries) >= 1
+    assert (first["repeated"], first["conflicts"]) == (3, 0)
     tables = {t.suffix: t for t in ingest_module.TABLES}
     for table, columns, block, fmt in client.inserts:
         assert fmt == "JSONEachRow"
