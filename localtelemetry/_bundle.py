@@ -487,6 +487,8 @@ def extract(verified_path: Path, destination: Path) -> int:
         st = os.lstat(destination)
     except FileNotFoundError:
         st = None
+    except OSError as exc:  # a file where a parent directory should be, ...
+        raise UsageError(f"cannot extract into {destination} ({exc.strerror})") from None
     if st is not None and stat.S_ISLNK(st.st_mode):
         raise _no_symlink(destination)
     if st is not None and not stat.S_ISDIR(st.st_mode):
