@@ -904,6 +904,7 @@ def ingest(
     run = _Ingest(sink, prefix, progress.skip if skip_invalid else None, batch_size)
     try:
         sink.create(prefix)
+        sink.commit()  # the tables stay, whatever a later rollback undoes
         run.run(sources, progress.count)
         ok = True
     except Exception as exc:

@@ -302,3 +302,111 @@ def test_without_clickhouse_connect(sources: list[Path], monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "clickhouse_connect", None)
     result = invoke("ingest", str(sources[0]), "--into", "clickhouse://localhost")
     assert result.exit_code == 2 and "pip install 'localtelemetry[clickhouse]'" in result.stderr
+
+
+# -- issue 12: conflicts, repeats, one failing source costs only itself ------------------
+
+
+def _tampered(source: Path, target: Path, *, ids: int = 1) -> tuple[Path, list[str]]:
+    """A bundle of the same documents as ``source`` with ``ids`` cli-commands changed:
+    it verifies (its digests are its own) but says something else under the same ids."""
+    from localtelemetry._reader import read_bundle
+
+    docs = [dict(d.data) for d in read_bundle(source)]
+    changed = []
+    for doc in docs:
+        if doc["kind"] == "cli-command" and len(changed) < ids:
+            doc["payload"] = {**doc["payload"], "duration_ms": doc["payload"]["duration_ms"] + 1}
+            changed.append(str(doc["id"]))
+    return write_bundle(target, docs), changed
+
+
+def test_conflicting_copies_are_reported_and_the_first_is_kept(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    import duckdb
+
+    genuine = sources[0]
+    tampered, changed = _tampered(genuine, tmp_path / "tampered.zip", ids=2)
+    target = f"duckdb:{tmp_path / 'c.duckdb'}"
+    first = run_ingest([tampered, genuine], target)
+    assert (first["documents"], first["inserted"]) == (18, 9)
+    assert (first["already_present"], first["repeated"], first["conflicts"]) == (0, 9, 2)
+    assert {c["id"] for c in first["conflicts_listed"]} == set(changed)
+    for conflict in first["conflicts_listed"]:
+        assert conflict["source"] == str(genuine) and conflict["kept"] == str(tampered)
+        assert conflict["kind"] == "cli-command" and "kept" in conflict["resolution"]
+    text = invoke("ingest", str(genuine), "--into", target)
+    assert text.exit_code == 0, text.output
+    assert "conflicts (same id, different content): 2" in text.stdout
+    assert f"from {genuine} differs from the one kept (from {tampered})" in text.stdout
+    assert "already in the database (same id): 9" in text.stdout
+    with duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM lt_cli_commands").fetchone()[0] == 3
+        kept = {r[0] for r in con.execute("SELECT DISTINCT source FROM lt_cli_commands").fetchall()}
+    assert kept == {str(tampered)}
+
+
+def test_in_memory_databases_are_refused(sources: list[Path]) -> None:
+    for target in ("duckdb::memory:", "duckdb::memory:named", "chdb::memory:"):
+        result = invoke("ingest", str(sources[0]), "--into", target)
+        assert result.exit_code == 2, (target, result.output)
+        assert result.stderr.count("\n") == 1 and "keeps nothing" in result.stderr
+
+
+def test_an_invalid_source_stops_before_anything_is_written(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Every source is verified before the target is opened: a bad one at the end
+    leaves no database behind (formerly the sources before it were written)."""
+    from hostile_values import write_case
+
+    bad, entry, _ = write_case(tmp_path / "bad.zip", "date-feb-30")
+    for target in (tmp_path / "x.duckdb", tmp_path / "ch"):
+        engine = "duckdb" if target.suffix else "chdb"
+        result = invoke("ingest", *map(str, sources), str(bad), "--into", f"{engine}:{target}")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
+        assert entry in result.stderr
+        assert not target.exists()
+
+
+def test_a_source_the_engine_refuses_costs_only_itself(
+    sources: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction per group of sources; when the engine refuses one, the group is
+    undone and written again one source at a time: the others are kept."""
+    pytest.importorskip("duckdb")
+    import duckdb
+
+    poison = write_bundle(
+        tmp_path / "poison.zip", documents_for(Run(("lint",), version="6.6.6"), random.Random(3))
+    )
+    real_insert = ingest_module.DuckDBSink.insert
+
+    def insert(self: Any, table: Any, name: str, rows: list[list[Any]]) -> None:
+        real_insert(self, table, name, rows)  # written first: the rollback must undo it
+        if name == "lt_cli_commands" and any(row[5] == "6.6.6" for row in rows):
+            raise duckdb.ConversionException("Conversion Error: refused for the test")
+
+    monkeypatch.setattr(ingest_module.DuckDBSink, "insert", insert)
+    order = [sources[0], poison, sources[2]]
+    database = tmp_path / "p.duckdb"
+    done = run_ingest(order, f"duckdb:{database}", "--skip-invalid")
+    assert done["inserted"] == 9 + 13 and done["sources"]["skipped"] == 1
+    (skipped,) = done["sources"]["skipped_listed"]
+    assert skipped["source"] == str(poison) and skipped["reason"].startswith("duckdb: ")
+    with duckdb.connect(str(database), read_only=True) as con:
+        versions = {
+            r[0] for r in con.execute("SELECT app_version FROM lt_run_summaries").fetchall()
+        }
+        assert "6.6.6" not in versions
+        assert con.execute("SELECT count(*) FROM lt_run_summaries").fetchone()[0] == 3 + 3 + 2
+
+    stopped = invoke("ingest", *map(str, order), "--into", f"duckdb:{tmp_path / 's.duckdb'}")
+    assert stopped.exit_code == 1, stopped.output
+    assert stopped.stderr.count("\n") == 1 and str(poison) in stopped.stderr
+    assert "the sources before it were ingested" in stopped.stderr
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM lt_cli_commands").fetchone()[0] == 3
