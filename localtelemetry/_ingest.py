@@ -9,10 +9,18 @@ version. DuckDB gets the same columns.
 
 Ingesting is idempotent, keyed on the document id: before each batch is written, the
 ids already in the tables are looked up and those documents are left out (a child row
-is written only with its new parent). In ClickHouse the tables are also
-``ReplacingMergeTree`` on that key, so even two ingests racing on two machines
-converge to one row per document once parts merge (``SELECT ... FINAL`` sees that
-at once).
+is written only with its new parent). A second copy of an id, already in the tables or
+earlier in the sources, is compared with the copy kept: identical copies are counted,
+different ones are reported as conflicts (the first copy stays). In ClickHouse the
+tables are also ``ReplacingMergeTree`` on that key, so even two ingests racing on two
+machines converge to one row per document once parts merge (``SELECT ... FINAL`` sees
+that at once).
+
+Hostile input costs only itself: without ``--skip-invalid`` every source is verified
+before the target is opened; with it, invalid bundles and documents are left out and
+listed. Sources are written in groups, one transaction each (DuckDB); a source the
+engine refuses undoes its group, whose other sources are then written one transaction
+each, so good bundles are kept.
 
 Targets: ``duckdb:PATH`` (the ``duckdb`` extra), ``clickhouse://...`` (the
 ``clickhouse`` extra, through clickhouse-connect: the only place where localtelemetry
