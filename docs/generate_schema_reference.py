@@ -82,7 +82,8 @@ import json
 from jsonschema import Draft202012Validator
 
 schema = json.load(open("schema/cli-command.schema.json"))
-Draft202012Validator(schema).validate(json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json")))
+document = json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json"))
+Draft202012Validator(schema).validate(document)
 ```
 
 [jsonschema-rs](https://github.com/Stranger6667/jsonschema) (Rust, with Python bindings:
@@ -93,7 +94,8 @@ import json
 import jsonschema_rs
 
 schema = json.load(open("schema/cli-command.schema.json"))
-jsonschema_rs.Draft202012Validator(schema).validate(json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json")))
+document = json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json"))
+jsonschema_rs.Draft202012Validator(schema).validate(document)
 ```
 
 [ajv](https://ajv.js.org/) (JavaScript, through ajv-cli from npm; its strict mode asks

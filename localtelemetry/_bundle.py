@@ -174,6 +174,9 @@ _END64_LOCATOR = struct.Struct("<4sLQL")
 _END64 = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one central directory record
 _CHUNK = 1024 * 1024
+_LONGEST_RECORD = _CENTRAL.size + 3 * 0xFFFF  # name, extra field and comment at their longest
+_MANIFEST_BYTES = MANIFEST_NAME.encode()
+_README_BYTES = README_NAME.encode()
 
 
 def _not_a_zip(path: Path) -> BundleError:
@@ -236,49 +239,43 @@ def check_directory(fh: IO[bytes], size: int, path: Path) -> int:
 
 
 def _walk_directory(fh: IO[bytes], start: int, size: int, entries: int, path: Path) -> None:
-    """Count the central directory's records and check their declared sizes."""
+    """Count the central directory's records and check their declared sizes, reading
+    it a chunk at a time."""
     fh.seek(start)
-    buffer = b""
-    left = size
-    count = 0
-    total = 0
+    data, pos, left = b"", 0, size
+    count = total = 0
     manifest = manifest_limit(entries)
-    while left or buffer:
-        if left and len(buffer) < _CHUNK:
+    while True:
+        if left and len(data) - pos < _LONGEST_RECORD:
             chunk = fh.read(min(left, _CHUNK))
             if not chunk:
                 raise _not_a_zip(path)
             left -= len(chunk)
-            buffer += chunk
-        if len(buffer) < _CENTRAL.size:
-            if left:
-                continue
+            data, pos = data[pos:] + chunk, 0
+        if pos == len(data):
+            break
+        if len(data) - pos < _CENTRAL.size:
             raise BundleError(f"{path} has a damaged central directory")
-        fields = _CENTRAL.unpack_from(buffer)
-        if fields[0] != b"PK\x01\x02":
-            raise BundleError(f"{path} has a damaged central directory")
-        compressed, declared = fields[10], fields[11]
+        fields = _CENTRAL.unpack_from(data, pos)
         length = _CENTRAL.size + fields[12] + fields[13] + fields[14]
-        if len(buffer) < length:
-            if left:
-                continue
+        if fields[0] != b"PK\x01\x02" or len(data) - pos < length:
             raise BundleError(f"{path} has a damaged central directory")
-        name = buffer[_CENTRAL.size : _CENTRAL.size + fields[12]]
-        buffer = buffer[length:]
+        name = data[pos + _CENTRAL.size : pos + _CENTRAL.size + fields[12]]
+        pos += length
         count += 1
         if count > entries:
             raise BundleError(f"{path} holds more entries than its end record says (crafted)")
+        compressed, declared = fields[10], fields[11]
         if declared == 0xFFFFFFFF or compressed == 0xFFFFFFFF:
             continue  # in a ZIP64 extra field: zipfile reads it, _check_entries checks it
-        shown = name.decode("utf-8", "replace")
-        limit = (
-            manifest
-            if name == MANIFEST_NAME.encode()
-            else MAX_README_BYTES
-            if name == README_NAME.encode()
-            else MAX_DOCUMENT_BYTES
-        )
+        if name == _MANIFEST_BYTES:
+            limit = manifest
+        elif name == _README_BYTES:
+            limit = MAX_README_BYTES
+        else:
+            limit = MAX_DOCUMENT_BYTES
         if declared > limit:
+            shown = name.decode("utf-8", "replace")
             raise BundleError(f"entry {shown!r} is {declared} bytes, over its size limit")
         total += declared
         if total > MAX_TOTAL_BYTES:
