@@ -17,7 +17,7 @@ import pytest
 from bundle_factory import Run, documents_for, invoke, write_bundle
 from test_report import make_sources
 
-from localtelemetry import _ingest as ingest_module
+from localtelemetry import _ingest_sinks, _ingest_tables
 from localtelemetry._report import build_report
 
 from conftest import ROOT
@@ -266,7 +266,7 @@ def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.Monke
     assert (first["engine"], first["inserted"], first["rows"]) == ("clickhouse", 25, ROWS)
     client = clients[0]
     assert dsns == [dsn]
-    assert client.commands == ingest_module.clickhouse_ddl("lt_")  # the DDL chDB runs for real
+    assert client.commands == _ingest_tables.clickhouse_ddl("lt_")  # the DDL chDB runs for real
     assert all(
         q.startswith(("SELECT id FROM lt_", "SELECT id, source, document FROM lt_"))
         and " WHERE id IN ('" in q
@@ -275,7 +275,7 @@ def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.Monke
     # the document found in bundle A and in the store is looked up and compared once
     assert sum(q.startswith("SELECT id, source, document") for q in client.queries) >= 1
     assert (first["repeated"], first["conflicts"]) == (3, 0)
-    tables = {t.suffix: t for t in ingest_module.TABLES}
+    tables = {t.suffix: t for t in _ingest_tables.TABLES}
     for table, columns, block, fmt in client.inserts:
         assert fmt == "JSONEachRow"
         assert columns == [c.name for c in tables[table.removeprefix("lt_")].columns]
@@ -383,14 +383,14 @@ def test_a_source_the_engine_refuses_costs_only_itself(
     poison = write_bundle(
         tmp_path / "poison.zip", documents_for(Run(("lint",), version="6.6.6"), random.Random(3))
     )
-    real_insert = ingest_module.DuckDBSink.insert
+    real_insert = _ingest_sinks.DuckDBSink.insert
 
     def insert(self: Any, table: Any, name: str, rows: list[list[Any]]) -> None:
         real_insert(self, table, name, rows)  # written first: the rollback must undo it
         if name == "lt_cli_commands" and any(row[5] == "6.6.6" for row in rows):
             raise duckdb.ConversionException("Conversion Error: refused for the test")
 
-    monkeypatch.setattr(ingest_module.DuckDBSink, "insert", insert)
+    monkeypatch.setattr(_ingest_sinks.DuckDBSink, "insert", insert)
     order = [sources[0], poison, sources[2]]
     database = tmp_path / "p.duckdb"
     done = run_ingest(order, f"duckdb:{database}", "--skip-invalid")
