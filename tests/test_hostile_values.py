@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from bundle_factory import invoke
 from hostile_values import CASES, good_bundle, write_case
+from test_bundle_limits import _refused
 from typer.testing import CliRunner
 
 from localtelemetry._cli import make_app
@@ -49,14 +50,6 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
         st = path.lstat()
         out[str(path.relative_to(root))] = (stat.S_IFMT(st.st_mode), st.st_size)
     return out
-
-
-def _refused(result: Any, *needles: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in result.stderr, (needle, result.stderr)
 
 
 @pytest.fixture(scope="module")
