@@ -103,39 +103,55 @@ def loads_unique(data: bytes) -> Any:
     dropped. Anything else is parsed a second time, keeping every key.
     Raises ``InvalidJSON``.
     """
+    return _loads(data)[0]
+
+
+# In serialize's format (two spaces per level, raw newlines only between lines), a
+# value nested MAX_DEPTH levels deep starts a line with this much indentation.
+_DEEP_LINE = b"\n" + b" " * (2 * MAX_DEPTH)
+
+
+def _loads(data: bytes) -> tuple[Any, bool]:
+    """``loads_unique``, and whether the value is known to be nested at most
+    ``MAX_DEPTH`` levels (without walking it, for our own format)."""
     import orjson
 
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidJSON("is not valid JSON (not UTF-8)") from None
         raise InvalidJSON(f"is not valid JSON ({exc.msg})") from None
     if not isinstance(value, dict | list):
-        return value
+        return value, True
     try:
         ours = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # nested too deep for orjson to write: refused below
         ours = b""
     if ours == data:
-        return value
+        return value, _DEEP_LINE not in data
     if nested_deeper_than(value, MAX_DEPTH):  # json's parser recurses
         raise InvalidJSON(f"is nested deeper than {MAX_DEPTH} levels")
     import json
 
-    json.loads(data, object_pairs_hook=_unique_keys)
-    return value
+    try:
+        json.loads(data, object_pairs_hook=_unique_keys)
+    except InvalidJSON:
+        raise
+    except ValueError as exc:  # what orjson read and json does not (never seen so far)
+        raise InvalidJSON(f"is not valid JSON ({exc})") from None
+    return value, True
 
 
 def parse_json_object(data: bytes) -> dict[str, Any]:
     """The one way a document or manifest is parsed: UTF-8, JSON, an object, nested at
     most ``MAX_DEPTH`` levels, no key twice in one object. Raises ``InvalidJSON``."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidJSON("is not valid JSON (not UTF-8)") from None
-    value = loads_unique(data)
+    value, shallow = _loads(data)
     if not isinstance(value, dict):
         raise InvalidJSON("is not a JSON object")
-    if nested_deeper_than(value, MAX_DEPTH):
+    if not shallow and nested_deeper_than(value, MAX_DEPTH):
         raise InvalidJSON(f"is nested deeper than {MAX_DEPTH} levels")
     return value
 

@@ -304,6 +304,27 @@ def test_values_without_repeated_keys_parse_in_any_format(value: Any, compact: b
     assert loads_unique(raw) == expected
 
 
+@pytest.mark.parametrize("depth", [30, 31, 32, 33, 40])
+@pytest.mark.parametrize("inner", [{}, [], {"x": 1}, [1], 1])
+def test_depth_is_decided_the_same_in_our_format_and_any_other(depth: int, inner: Any) -> None:
+    """Our own format lets the parser skip the depth walk (indentation tells); the
+    answer must be the walk's, in any format."""
+    from localtelemetry._limits import MAX_DEPTH
+    from localtelemetry._schemas import nested_deeper_than
+
+    value: Any = inner
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    value = {"top": value}
+    too_deep = nested_deeper_than(value, MAX_DEPTH)
+    for raw in (_ours(value), json.dumps(value).encode()):
+        if too_deep:
+            with pytest.raises(InvalidJSON, match="deeper"):
+                parse_json_object(raw)
+        else:
+            assert parse_json_object(raw) == value
+
+
 def test_non_utf8_deep_and_non_objects_are_refused() -> None:
     with pytest.raises(InvalidJSON, match="not UTF-8"):
         parse_json_object(b'{"a": "\xff"}')
