@@ -91,10 +91,11 @@ def test_a_bundle_with_one_bad_value_costs_only_itself(
     document = tmp_path / "doc" / f"{kind}-{Path(entry).stem}.json"
     document.parent.mkdir()
     document.write_bytes(raw)
-    validate = CliRunner().invoke(make_app(None), ["validate", str(document), "--output", "json"])
+    validate = CliRunner().invoke(make_app(None), ["validate", str(document)])
     assert validate.exit_code == 1, validate.output
     assert validate.stderr == "" and "Traceback" not in validate.output
-    assert json.loads(validate.stdout)["result"]["invalid"] == 1
+    assert f"INVALID {document}" in validate.stdout
+    assert "1 checked: 0 valid, 1 invalid" in validate.stdout
 
 
 def test_the_corpus_is_big_and_breaks_every_kind_of_rule() -> None:
@@ -220,15 +221,28 @@ def test_ingest_over_a_directory_of_hostile_bundles(engine: str, mixed: dict[str
     assert stopped.stderr.count("\n") == 1 and "Traceback" not in stopped.stderr
     assert not target.exists(), "ingest wrote before it had verified every source"
     assert _tree(root) == before
-    done = _cli(
-        "ingest", str(directory), "--into", into, "--skip-invalid", "--output", "json", cwd=root
-    )
+    done = _cli("ingest", str(directory), "--into", into, "--skip-invalid", cwd=root)
     assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    result = json.loads(done.stdout)["result"]
+    assert done.stderr == ""
     good = GOOD_DOCUMENTS * len(mixed["good"])
-    assert (result["documents"], result["inserted"], result["conflicts"]) == (good, good, 0)
-    _check_skipped(result, mixed)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"ingested into {into} ({engine}): {good} new documents")
+    assert lines[1] == (
+        f"read: {good} documents; already in the database (same id): 0; repeated in the sources: 0"
+    )
+    assert "conflicts" not in done.stdout
+    at = lines.index(f"skipped as invalid: {len(mixed['bad'])}")
+    listed = [line.strip().split(": ", 1) for line in lines[at + 1 :]]
+    _check_skipped(
+        {
+            "sources": {
+                "bundles": len(mixed["bad"]) + len(mixed["good"]),
+                "skipped": len(mixed["bad"]),
+                "skipped_listed": [{"source": w, "reason": r} for w, r in listed],
+            }
+        },
+        mixed,
+    )
     after = _tree(root)
     assert {k for k in after if not k.startswith(target.name)} == set(before)
     counts = _counts(engine, target)

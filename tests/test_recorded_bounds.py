@@ -6,7 +6,6 @@ shown by ``status`` (point 7)."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import stat
 from datetime import datetime, timezone
@@ -106,8 +105,18 @@ def test_a_clock_outside_the_schemas_range_gives_its_nearest_end(
 # -- the key file's permissions (point 7) ----------------------------------------------
 
 
-def _status(*extra: str) -> Any:
-    return CliRunner().invoke(make_app(None), ["status", "--app", "hostapp", *extra])
+def _status() -> Any:
+    return CliRunner().invoke(make_app(None), ["status", "--app", "hostapp"])
+
+
+def _key_state(base: Path) -> tuple[str | None, bool | None]:
+    """What status reports of the key (its JSON result: key_mode, key_private)."""
+    from localtelemetry._commands import status
+    from localtelemetry._location import StoreLocation
+    from localtelemetry._store import Store
+
+    result = status(Store(StoreLocation("hostapp", base=base)), {})
+    return result["key_mode"], result["key_private"]
 
 
 @POSIX
@@ -116,13 +125,11 @@ def test_a_key_readable_by_others_is_made_private_and_shown(base: Path) -> None:
     assert first.exit_code == 0 and first.stderr == ""
     key = base / "hostapp" / ".hashkey"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    status = json.loads(_status("--output", "json").stdout)["result"]
-    assert (status["key_mode"], status["key_private"]) == ("0600", True)
+    assert _key_state(base) == ("0600", True)
     original = key.read_bytes()
     key.chmod(0o644)
 
-    status = json.loads(_status("--output", "json").stdout)["result"]
-    assert (status["key_mode"], status["key_private"]) == ("0644", False)
+    assert _key_state(base) == ("0644", False)
     text = _status().stdout
     assert "mode 0644: readable by other users" in text
     assert stat.S_IMODE(key.stat().st_mode) == 0o644  # status only tells
@@ -134,8 +141,7 @@ def test_a_key_readable_by_others_is_made_private_and_shown(base: Path) -> None:
     assert "readable by other users (mode 0644); made it 0600" in line
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert key.read_bytes() == original  # the same key: earlier hashes still match
-    status = json.loads(_status("--output", "json").stdout)["result"]
-    assert (status["key_mode"], status["key_private"]) == ("0600", True)
+    assert _key_state(base) == ("0600", True)
     assert "readable by other users" not in _status().stdout
     again = CliRunner().invoke(hostapp.app, ["--telemetry", "ok"])
     assert again.exit_code == 0 and again.stderr == ""
