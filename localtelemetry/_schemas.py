@@ -199,7 +199,12 @@ def _errors(validator: Any, value: object) -> list[str]:
     errors = []
     for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"
-        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+        message = error.message
+        if error.validator == "pattern":  # the pattern itself is long and says little
+            shown = repr(error.instance)
+            shown = shown if len(shown) <= 80 else shown[:80] + "..."
+            message = f"{shown} does not match the pattern the schema sets for it"
+        message = message if len(message) <= 200 else message[:200] + "..."
         errors.append(f"{where}: {message}")
     return errors
 
