@@ -40,14 +40,97 @@ Every document localtelemetry writes is one JSON object that validates against t
 JSON Schema (Draft 2020-12) of its kind. All objects are closed
 (`additionalProperties: false`). The schema files live in `schema/` and ship inside the
 package; print them with `localtelemetry schema KIND` and check documents with
-`localtelemetry validate`. Definitions shared by all kinds (ids, hashes, names, path
-descriptors, the environment object) are in `schema/envelope.schema.json`
+`localtelemetry validate`.
+
+Each file is **self-contained**: the definitions shared by all kinds (ids, hashes,
+names, path descriptors, the environment object) are copied into its own `$defs`, and
+every `$ref` points there. No registry, no network and no other file is needed: give
+any Draft 2020-12 validator the one file. They are generated from one source
+(`schema/src/`, where `envelope.schema.json` holds the shared definitions) by
+`schema/generate.py`; `schema/envelope.schema.json` is published too, for reference
 (`localtelemetry schema envelope`).
 
 Field paths use `.` for nested objects, `[]` for the items of an array and `<name>` for
 the keys of a map. The same tables are printed by `localtelemetry explain KIND`.
 The `manifest.json` of an export bundle has a schema of its own
 (`schema/manifest.schema.json`), described in [Bundles](bundles.md#the-manifest).
+
+- [Validating with other tools](#validating-with-other-tools)
+- [What the patterns and bounds mean](#what-the-patterns-and-bounds-mean)
+
+## Validating with other tools
+
+Four validators, each with one schema file and no other setup (the tests run all four
+on documents from a store and from a bundle, and on hostile ones):
+
+[check-jsonschema](https://check-jsonschema.readthedocs.io/) (`pip install
+check-jsonschema`), one `--schemafile` per kind:
+
+```console
+$ check-jsonschema --schemafile schema/cli-command.schema.json store/cli-command-*.json
+ok -- validation done
+$ check-jsonschema --schemafile schema/build.schema.json extracted/build/*.json
+ok -- validation done
+$ check-jsonschema --schemafile schema/manifest.schema.json extracted/manifest.json
+ok -- validation done
+```
+
+[jsonschema](https://python-jsonschema.readthedocs.io/) (Python; no registry):
+
+```python
+import json
+from jsonschema import Draft202012Validator
+
+schema = json.load(open("schema/cli-command.schema.json"))
+document = json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json"))
+Draft202012Validator(schema).validate(document)
+```
+
+[jsonschema-rs](https://github.com/Stranger6667/jsonschema) (Rust, with Python bindings:
+`pip install jsonschema-rs`):
+
+```python
+import json
+import jsonschema_rs
+
+schema = json.load(open("schema/cli-command.schema.json"))
+document = json.load(open("cli-command-01m84dnec7mswr4sxewtdyyvna.json"))
+jsonschema_rs.Draft202012Validator(schema).validate(document)
+```
+
+[ajv](https://ajv.js.org/) (JavaScript, through ajv-cli from npm; its strict mode asks
+for `--allow-union-types`, as fields such as `error_message` are typed
+`["string", "null"]`):
+
+```console
+$ npx --yes --package ajv-cli@5 ajv validate --spec=draft2020 --strict=true --allow-union-types \\
+    -s schema/cli-command.schema.json -d "extracted/cli-command/*.json"
+extracted/cli-command/01m84dnec7mswr4sxewtdyyvna.json valid
+```
+
+## What the patterns and bounds mean
+
+The schemas say everything a reader needs to trust a value, in a form every validator
+reads the same way:
+
+- **Anchors.** Every pattern starts with `^` and ends with `(?![\\s\\S])` ("not followed
+  by any character"), not `$`: in Python's `re` (which jsonschema uses) `$` also
+  matches before a final newline, so `"index\\n"` would pass as a command name;
+  JSON Schema's dialect, ECMA 262, and every other engine read the lookahead as the
+  end of input.
+- **ASCII digits.** Patterns use `[0-9]`, never `\\d`, which in Python matches any
+  Unicode digit (Arabic-Indic, full-width, ...).
+- **Real dates.** `created_at` admits only real calendar dates (days per month and
+  leap years are in the pattern) from 1970-01-01 to 2099-12-31, UTC, with
+  milliseconds: `2026-11-23T14:41:23.559Z`. A recorder whose clock is outside that
+  range writes the nearest end of it.
+- **Integers and numbers** are bounded by 2^53 - 1 = 9,007,199,254,740,991
+  (`minimum`/`maximum` on every one): what DuckDB `BIGINT`, ClickHouse `Int64` and a
+  JSON parser that reads numbers as doubles all hold exactly. Counts may be negative
+  down to -(2^53 - 1); sizes in a manifest are at most 1 MiB.
+- **No key twice.** JSON Schema cannot say it, but localtelemetry's readers refuse a
+  document that gives a key twice in one object (parsers disagree on which copy
+  counts).
 """
 
 _SPECIAL = re.compile(r"([\\`*\[\]<>|])")

@@ -149,13 +149,14 @@ def status(
     newest = max((max(ids) for ids in documents.values() if ids), default=None)
     key_id: str | None = None
     key_problem: str | None = None
-    from ._hashing import Hasher, read_key
+    from ._hashing import Hasher, key_permissions, read_key
 
     try:
         key = read_key(store.location.key_path) if store.existing_directory() else None
         key_id = Hasher(key).key_id if key else None
     except (KeyFileError, StoreError) as exc:
         key_problem = str(exc)
+    permissions = key_permissions(store.location.key_path) if key_id else None
     overrides = {name: is_true(environ.get(name)) for name in HARD_OFF_VARIABLES}
     limits: Limits | None = store.limits
     source = "app"
@@ -197,6 +198,9 @@ def status(
         "limits_source": source,
         "key_id": key_id,
         "key_problem": key_problem,
+        # "0600"; a mode others may read is made 0600 by the next recorded run
+        "key_mode": permissions[0] if permissions else None,
+        "key_private": not permissions[1] if permissions else None,
     }
 
 

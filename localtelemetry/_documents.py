@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._hashing import ALGORITHM, Hasher
+from ._limits import FIRST_YEAR, LAST_YEAR, MAX_SAFE_INTEGER
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -183,8 +184,13 @@ def duration_bucket(ms: float) -> str:
     return LAST_BUCKET
 
 
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(LAST_YEAR, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+
+
 def rfc3339(moment: datetime) -> str:
-    utc = moment.astimezone(timezone.utc)
+    # A clock outside the range the schemas allow gives the nearest end of it.
+    utc = min(max(moment.astimezone(timezone.utc), _EARLIEST), _LATEST)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -290,7 +296,7 @@ def clamp_int(value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         return 0
-    return max(-(2**53), min(2**53, number))
+    return max(-MAX_SAFE_INTEGER, min(MAX_SAFE_INTEGER, number))
 
 
 def envelope(

@@ -229,10 +229,11 @@ class _Reader:
         directory: Path,
         check_directory: Callable[[os.stat_result, Path], None] | None = None,
     ) -> None:
-        import orjson
+        from ._schemas import InvalidJSON, loads_unique
 
-        self._loads = orjson.loads
-        self._errors = (DocumentError, OSError, orjson.JSONDecodeError)
+        # As every reader parses documents: a key twice in one object is unreadable.
+        self._loads = loads_unique
+        self._errors = (DocumentError, OSError, InvalidJSON)
         self._directory = str(directory)
         self._fd: int | None = None
         if os.open in os.supports_dir_fd:

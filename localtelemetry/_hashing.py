@@ -18,7 +18,7 @@ import ntpath
 import os
 import posixpath
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import blake3
@@ -27,7 +27,7 @@ from ._exceptions import KeyFileError
 
 KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
-HASH_PATTERN = "^[0-9a-f]{32}$"
+HASH_PATTERN = r"^[0-9a-f]{32}(?![\s\S])"  # as in the schemas: no final newline
 ALGORITHM = "blake3-keyed-128"
 EXTENSION_PATTERN = r"^\.[a-z0-9]{1,10}$"
 _EXTENSION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -117,8 +117,13 @@ def _check_key_stat(st: os.stat_result, path: Path) -> None:
         )
 
 
-def read_key(path: Path) -> bytes | None:
-    """The key, None if there is none yet. Symlinks and wrong sizes are refused."""
+def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
+    """The key, None if there is none yet. Symlinks and wrong sizes are refused.
+
+    With ``on_repair`` (a recorded run), a key other users may read (group or other
+    permission bits set) is made 0600 and ``on_repair`` is told in one line; without
+    it the file is left as it is (``key_permissions`` tells).
+    """
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _NONBLOCK)
     except FileNotFoundError:
@@ -128,13 +133,41 @@ def read_key(path: Path) -> bytes | None:
             raise KeyFileError(f"key file {path} is a symlink; refusing to follow it") from None
         raise KeyFileError(f"key file {path} cannot be read ({exc.strerror})") from None
     try:
-        _check_key_stat(os.fstat(fd), path)
+        st = os.fstat(fd)
+        _check_key_stat(st, path)
         data = os.read(fd, KEY_BYTES + 1)
+        if on_repair is not None and _loose(st.st_mode):
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError as exc:
+                raise KeyFileError(
+                    f"key file {path} is readable by other users (mode "
+                    f"{stat.S_IMODE(st.st_mode):04o}) and cannot be made 0600 ({exc.strerror})"
+                ) from None
+            on_repair(
+                f"key file {path} was readable by other users (mode "
+                f"{stat.S_IMODE(st.st_mode):04o}); made it 0600 (run 'telemetry reset-key' "
+                "if someone may have read it)"
+            )
     finally:
         os.close(fd)
     if len(data) != KEY_BYTES:
         raise KeyFileError(f"key file {path} is corrupt; run 'telemetry reset-key'")
     return data
+
+
+def _loose(mode: int) -> bool:
+    return os.name == "posix" and bool(stat.S_IMODE(mode) & 0o077)
+
+
+def key_permissions(path: Path) -> tuple[str, bool] | None:
+    """The key file's mode (``"0600"``) and whether other users may read or change it;
+    None when there is no key file."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return f"{stat.S_IMODE(st.st_mode):04o}", _loose(st.st_mode)
 
 
 def _write_new_key_file(directory: Path) -> Path:
@@ -158,14 +191,14 @@ def _write_new_key_file(directory: Path) -> Path:
     return tmp
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """Read the key, creating it first if needed.
+def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = None) -> bytes:
+    """Read the key, creating it first if needed (``on_repair``: see ``read_key``).
 
     Creation is race-free: the key is written whole to a temp file and hard-linked into
     place, which fails if another process got there first; then everyone reads the same
     file. A kill at any instant leaves either no key or a whole one.
     """
-    existing = read_key(path)
+    existing = read_key(path, on_repair=on_repair)
     if existing is not None:
         return existing
     tmp = _write_new_key_file(path.parent)

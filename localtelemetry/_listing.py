@@ -288,21 +288,14 @@ def read_document_bytes(
 
 
 def parse_document(data: bytes, name: str) -> dict[str, object]:
-    """Parse document bytes; anything but a JSON object is a DocumentError."""
-    import orjson
+    """Parse document bytes as every reader does (``_schemas.parse_json_object``: a JSON
+    object, not nested too deep, no key twice); anything else is a DocumentError."""
+    from ._schemas import InvalidJSON, parse_json_object
 
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise DocumentError(f"{name}: is not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise DocumentError(f"{name}: is not a JSON object")
-    from ._bundle import MAX_DEPTH
-    from ._schemas import nested_deeper_than
-
-    if nested_deeper_than(value, MAX_DEPTH):  # ours are 6 deep; printing it would recurse
-        raise DocumentError(f"{name}: is nested deeper than {MAX_DEPTH} levels")
-    return value
+        return parse_json_object(data)
+    except InvalidJSON as exc:
+        raise DocumentError(f"{name}: {exc}") from None
 
 
 def load_document(path: Path) -> dict[str, object]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._ids import ID_CHARS, ID_PATTERN
+from ._limits import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES  # the largest document read
 
 KINDS = ("cli-command", "build", "snapshot", "run-summary")
 DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
@@ -28,9 +29,6 @@ KEY_FILE_NAME = ".hashkey"
 STATE_NAME = ".retention"
 JOURNAL_NAME = ".retention-log"
 OWN_FILES = frozenset({KEY_FILE_NAME, STATE_NAME, JOURNAL_NAME})
-
-#: Largest document the reader accepts; ours are a few KB.
-MAX_DOCUMENT_BYTES = 1024 * 1024
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)

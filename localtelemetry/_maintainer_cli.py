@@ -142,7 +142,8 @@ def add_maintainer_commands(app: typer.Typer) -> None:
                 metavar="TARGET",
                 help="duckdb:PATH (a DuckDB file, created if needed; needs the 'duckdb' "
                 "extra), clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] (needs the "
-                "'clickhouse' extra) or chdb:PATH (embedded ClickHouse, needs chdb).",
+                "'clickhouse' extra) or chdb:PATH (embedded ClickHouse, needs chdb). "
+                "In-memory databases are refused: they keep nothing.",
                 show_default=False,
             ),
         ],
@@ -155,7 +156,8 @@ def add_maintainer_commands(app: typer.Typer) -> None:
     ) -> None:
         """Load documents into DuckDB or ClickHouse tables, one per document kind (plus
         build phases and snapshot counts). Idempotent: a document already there (same
-        id) is never added twice."""
+        id) is never added twice; a copy with other content is reported as a conflict.
+        Without --skip-invalid, every source is verified before anything is written."""
 
         def body() -> None:
             from ._ingest import ingest as run_ingest

@@ -38,7 +38,14 @@ from ._bundle import MAX_DEPTH
 from ._fastschema import ANNOTATIONS, follow_pointer, node_check
 from ._hashing import HASH_PATTERN
 from ._projection import Rewriter
-from ._schemas import ENVELOPE, all_schemas, load_schema, nested_deeper_than
+from ._schemas import (
+    CREATED_AT_PATTERN,
+    ENVELOPE,
+    ID_PATTERN,
+    all_schemas,
+    load_schema,
+    nested_deeper_than,
+)
 
 Walk = Callable[[Any], Any]
 Check = Callable[[Any], bool]
@@ -48,11 +55,11 @@ CLEAN_PATTERNS: frozenset[str] = frozenset(
         # id and run_id: 26 lower-case letters and digits. Every rule needs a character
         # outside [0-9a-z] (/ \ : = @ . - _ < a space or a capital), or a run of 40, but
         # card numbers: 13-19 digits between non-word characters, not inside 26 letters.
-        "^[0-9a-hjkmnp-tv-z]{26}$",
+        ID_PATTERN,
         # created_at: 2026-11-23T14:41:23.559Z. Digits, - : . T Z in fixed places: no
         # run of 13 digits, no dotted quad, no MAC (needs six 2-digit groups), no IPv6
         # (needs a start not glued to a word character, ':' or '.'), no path, no URL.
-        r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+        CREATED_AT_PATTERN,
     }
 )
 """Patterns of plain-text string fields whose matching values are left as they are."""

@@ -29,6 +29,7 @@ from ._documents import (
 from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
+from ._limits import MAX_SAFE_INTEGER
 from ._store import Store
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class Run:
         """Hashing needs the key, which needs the store: both are created on first use."""
         if self._safe is None:
             self.store.ensure_directory()
-            key = load_or_create_key(self.store.location.key_path)
+            key = load_or_create_key(self.store.location.key_path, self.warn)
             hasher = Hasher(key, home=home_directory(self.environ))
             safe = SafeValues(hasher, messages=self.messages)
             self._version = safe.version(self.app_version)
@@ -240,6 +241,7 @@ class Run:
         if self.management:
             return
         self.finishing = True
+        exit_code = clamp_int(exit_code)  # Windows: any int; documents hold +/- 2^53 - 1
         t0 = time.perf_counter()
         duration_s = t0 - self.started_perf
         observation = self.command
@@ -416,10 +418,10 @@ def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
     if kind == "boolean" and isinstance(value, bool):
         return value
     if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
-        return value if abs(value) <= 2**53 else safe.value_hash(value)
+        return value if abs(value) <= MAX_SAFE_INTEGER else safe.value_hash(value)
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
-        return number if number == number and abs(number) != float("inf") else None
+        return number if abs(number) <= MAX_SAFE_INTEGER else None  # NaN too
     if kind == "choice":
         raw = getattr(value, "value", value)  # Enum members chosen from a Choice
         if isinstance(raw, str | int) and not isinstance(raw, bool):
@@ -544,7 +546,7 @@ class BuildRecorder:
                     for n, d, s in self._phases
                 ],
                 "counters": safe.counts(self._counters),
-                "cache": {"hits": self._cache[0], "misses": self._cache[1]},
+                "cache": {"hits": clamp_int(self._cache[0]), "misses": clamp_int(self._cache[1])},
                 "warnings": safe.counts(self._warnings),
                 "inputs": [
                     {"role": safe.name(r), "path": safe.path(p)}
@@ -585,7 +587,7 @@ def _duration_or_none(value: object) -> float | None:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    return round(number, 3) if 0 <= number < float("inf") else None
+    return round(number, 3) if 0 <= number <= MAX_SAFE_INTEGER else None
 
 
 def _path_text(path: object) -> str:

@@ -126,6 +126,11 @@ def status_text(result: dict[str, Any], width: int | None = None) -> str:
     )
     if result["key_problem"]:
         lines.append(f"key:        PROBLEM: {result['key_problem']}")
+    elif result.get("key_private") is False:
+        lines.append(
+            f"key:        mode {result['key_mode']}: readable by other users; the next "
+            "recorded run makes it 0600 (reset-key if someone may have read it)"
+        )
     if result["foreign_files"]:
         lines.append(f"other files: {result['foreign_files']} (not ours: ignored, never deleted)")
     if result["documents"]:

@@ -3,7 +3,7 @@
 No script, no font, no image, nothing fetched: the charts are inline SVG drawn here,
 the styles are inline, and a Content-Security-Policy forbids the page to load
 anything at all. Every number shown comes from the same report data as
-``report --output json``; each chart element and numeric cell carries that number in
+``report --format json``; each chart element and numeric cell carries that number in
 a ``data-value`` attribute, so the page can be checked against the JSON.
 """
 

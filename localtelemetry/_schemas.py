@@ -1,8 +1,16 @@
-"""The published JSON Schemas: loading them, validating documents, explaining fields.
+"""The published JSON Schemas, and the one definition of a valid document.
 
-The canonical files are ``schema/*.schema.json`` at the top of the repository; the
+The canonical files are ``schema/*.schema.json`` at the top of the repository
+(generated from ``schema/src/`` by ``schema/generate.py``; each is self-contained); the
 wheel carries them as ``localtelemetry/_schema``. jsonschema is imported only when
 something is validated, never on the recording path.
+
+A valid document (or manifest), for every reader (the store's commands, export,
+inspect, report, ingest): its bytes parse with ``parse_json_object`` (UTF-8, JSON, an
+object, nested at most ``MAX_DEPTH`` levels, no key twice in any object), and the value
+validates against its schema (``validation_errors``), which pins everything else:
+patterns that admit no trailing newline and only ASCII digits, real calendar dates,
+integers within +/- (2^53 - 1).
 """
 
 from __future__ import annotations
@@ -15,9 +23,24 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import UsageError
+from ._limits import MAX_DEPTH
 from ._location import KINDS
 
 ENVELOPE = "envelope"
+#: End of input, in every regex dialect: Python's ``$`` also matches before a final
+#: newline, ECMA 262's does not; "not followed by any character" means the same in both.
+END = r"(?![\s\S])"
+#: Two patterns of schema/src/envelope.schema.json that code relies on too (export
+#: leaves values that match them unscrubbed); tests/test_schema_contract.py checks them.
+ID_PATTERN = r"^[0-9a-hjkmnp-tv-z]{26}" + END
+CREATED_AT_PATTERN = (
+    r"^(?:(?:19[7-9][0-9]|20[0-9][0-9])-"  # 1970 to 2099
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # months of 31 days
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"  # of 30
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"  # February
+    r"|(?:19(?:[79][26]|8[048])|20(?:[02468][048]|[13579][26]))-02-29)"  # leap days
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z" + END
+)
 MANIFEST = "manifest"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -47,15 +70,90 @@ def all_schemas() -> dict[str, dict[str, Any]]:
 @functools.lru_cache(maxsize=1)
 def _validators() -> dict[str, Any]:
     from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
 
+    # Each schema file is self-contained: no registry, nothing to resolve elsewhere.
     schemas = all_schemas()
-    registry: Registry[Any] = Registry().with_resources(
-        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
-    )
-    return {
-        name: Draft202012Validator(schemas[name], registry=registry) for name in (*KINDS, MANIFEST)
-    }
+    return {name: Draft202012Validator(schemas[name]) for name in (*KINDS, MANIFEST)}
+
+
+class InvalidJSON(ValueError):
+    """Bytes that are not one JSON object as every reader reads it; the message says
+    why, without naming the file (callers add that)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidJSON(f"has the key {key[:64]!r} twice in one object")
+            seen.add(key)
+    return value
+
+
+def loads_unique(data: bytes) -> Any:
+    """``orjson.loads``, but a key given twice in one object is an error.
+
+    orjson (like most parsers) keeps the last copy of a repeated key, while other
+    readers keep the first: a document with repeated keys means different things to
+    different programs, so it is refused. The check is nearly free for files written
+    by localtelemetry itself (the store and bundles use ``serialize``'s format):
+    serializing the parsed value again gives the very same bytes only if no key was
+    dropped. Anything else is parsed a second time, keeping every key.
+    Raises ``InvalidJSON``.
+    """
+    return _loads(data)[0]
+
+
+# In serialize's format (two spaces per level, raw newlines only between lines), a
+# value nested MAX_DEPTH levels deep starts a line with this much indentation.
+_DEEP_LINE = b"\n" + b" " * (2 * MAX_DEPTH)
+
+
+def _loads(data: bytes) -> tuple[Any, bool]:
+    """``loads_unique``, and whether the value is known to be nested at most
+    ``MAX_DEPTH`` levels (without walking it, for our own format)."""
+    import orjson
+
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidJSON("is not valid JSON (not UTF-8)") from None
+        raise InvalidJSON(f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict | list):
+        return value, True
+    try:
+        ours = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # nested too deep for orjson to write: refused below
+        ours = b""
+    if ours == data:
+        return value, _DEEP_LINE not in data
+    if nested_deeper_than(value, MAX_DEPTH):  # json's parser recurses
+        raise InvalidJSON(f"is nested deeper than {MAX_DEPTH} levels")
+    import json
+
+    try:
+        json.loads(data, object_pairs_hook=_unique_keys)
+    except InvalidJSON:
+        raise
+    except ValueError as exc:  # what orjson read and json does not (never seen so far)
+        raise InvalidJSON(f"is not valid JSON ({exc})") from None
+    return value, True
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    """The one way a document or manifest is parsed: UTF-8, JSON, an object, nested at
+    most ``MAX_DEPTH`` levels, no key twice in one object. Raises ``InvalidJSON``."""
+    value, shallow = _loads(data)
+    if not isinstance(value, dict):
+        raise InvalidJSON("is not a JSON object")
+    if not shallow and nested_deeper_than(value, MAX_DEPTH):
+        raise InvalidJSON(f"is nested deeper than {MAX_DEPTH} levels")
+    return value
 
 
 def nested_deeper_than(value: object, limit: int) -> bool:
@@ -81,8 +179,6 @@ def nested_deeper_than(value: object, limit: int) -> bool:
 
 
 def _too_deep(value: object) -> list[str]:
-    from ._bundle import MAX_DEPTH
-
     if nested_deeper_than(value, MAX_DEPTH):
         return [f"(document): nested deeper than {MAX_DEPTH} levels"]
     return []
@@ -103,7 +199,12 @@ def _errors(validator: Any, value: object) -> list[str]:
     errors = []
     for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"
-        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+        message = error.message
+        if error.validator == "pattern":  # the pattern itself is long and says little
+            shown = repr(error.instance)
+            shown = shown if len(shown) <= 80 else shown[:80] + "..."
+            message = f"{shown} does not match the pattern the schema sets for it"
+        message = message if len(message) <= 200 else message[:200] + "..."
         errors.append(f"{where}: {message}")
     return errors
 
@@ -130,18 +231,12 @@ class Field:
 
 
 def _resolve(node: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
-    """Follow $ref within our own schema set (no network, no registry needed)."""
+    """Follow $ref within the schema (each is self-contained: refs are "#/$defs/...")."""
     seen = 0
     while "$ref" in node and seen < 10:
-        target, _, pointer = node["$ref"].partition("#")
-        parts = pointer.strip("/").split("/")
-        envelope = load_schema(ENVELOPE)
-        # A local ref inside an envelope definition points into the envelope.
-        doc = envelope if target.endswith(":envelope:1") else local
-        if parts[-1] not in doc.get("$defs", {}):
-            doc = envelope
-        resolved: Any = doc
-        for part in parts:
+        _, _, pointer = node["$ref"].partition("#")
+        resolved: Any = local
+        for part in pointer.strip("/").split("/"):
             resolved = resolved[part]
         merged = dict(resolved)
         if "description" in node:

@@ -16,7 +16,7 @@ import copy
 import os
 import random
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -183,11 +183,19 @@ def documents_for(run: Run, rng: random.Random, *, validate: bool = True) -> lis
     return documents
 
 
-def write_bundle(path: Path, documents: Iterable[dict[str, Any]]) -> Path:
+def write_bundle(
+    path: Path, documents: Iterable[dict[str, Any]], raw: Mapping[str, bytes] | None = None
+) -> Path:
     """A bundle of these documents, made like ``export`` makes one (re-keying aside:
-    the documents keep the hashes they have)."""
+    the documents keep the hashes they have). ``raw`` gives the bytes to store for some
+    document ids instead (the manifest lists their true digests and sizes, so the
+    bundle verifies up to their content: tests/hostile_values.py)."""
+    raw = raw or {}
     items = sorted(
-        ((str(d["kind"]), str(d["id"]), serialize(d), d) for d in documents),
+        (
+            (str(d["kind"]), str(d["id"]), raw.get(str(d["id"])) or serialize(d), d)
+            for d in documents
+        ),
         key=lambda i: (i[0], i[1]),
     )
     readme = README_TEXT.encode("utf-8")

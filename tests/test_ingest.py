@@ -17,7 +17,7 @@ import pytest
 from bundle_factory import Run, documents_for, invoke, write_bundle
 from test_report import make_sources
 
-from localtelemetry import _ingest as ingest_module
+from localtelemetry import _ingest_sinks, _ingest_tables
 from localtelemetry._report import build_report
 
 from conftest import ROOT
@@ -87,7 +87,9 @@ def test_duckdb_ingest_idempotent_and_docs_sql(
     database = tmp_path / "t.duckdb"
     first = run_ingest(sources, f"duckdb:{database}")
     assert first["engine"] == "duckdb" and first["target"] == f"duckdb:{database}"
-    assert (first["documents"], first["inserted"], first["already_present"]) == (28, 25, 3)
+    # R3's three documents are in bundle A and in the store: repeated, identical
+    assert (first["documents"], first["inserted"], first["already_present"]) == (28, 25, 0)
+    assert (first["repeated"], first["conflicts"], first["conflicts_listed"]) == (3, 0, [])
     assert first["by_kind"] == {"build": 4, "cli-command": 9, "run-summary": 9, "snapshot": 3}
     assert first["rows"] == ROWS
     second = run_ingest(sources, f"duckdb:{database}")
@@ -186,7 +188,8 @@ def test_chdb_ingest_for_real(sources: list[Path], report: dict[str, Any], tmp_p
 
     target = tmp_path / "ch"
     first = run_ingest(sources, f"chdb:{target}")
-    assert (first["engine"], first["inserted"], first["already_present"]) == ("chdb", 25, 3)
+    assert (first["engine"], first["inserted"], first["already_present"]) == ("chdb", 25, 0)
+    assert (first["repeated"], first["conflicts"]) == (3, 0)
     assert first["rows"] == ROWS
     second = run_ingest(sources, f"chdb:{target}")
     assert (second["inserted"], second["already_present"]) == (0, 28)
@@ -218,8 +221,8 @@ def test_chdb_ingest_for_real(sources: list[Path], report: dict[str, Any], tmp_p
 class FakeClient:
     """Stands in for clickhouse-connect's client: records every call."""
 
-    def __init__(self, present: set[str]) -> None:
-        self.present = present
+    def __init__(self, present: dict[str, tuple[str, str]]) -> None:
+        self.present = present  # id -> (source, document) of the parent rows written
         self.commands: list[str] = []
         self.queries: list[str] = []
         self.inserts: list[tuple[str, list[str], bytes, str]] = []
@@ -229,19 +232,23 @@ class FakeClient:
 
     def query(self, sql: str) -> Any:
         self.queries.append(sql)
-        ids = re.findall(r"'([0-9a-z]{26})'", sql)
-        return types.SimpleNamespace(result_rows=[(i,) for i in ids if i in self.present])
+        ids = [i for i in re.findall(r"'([0-9a-z]{26})'", sql) if i in self.present]
+        if sql.startswith("SELECT id, source, document "):
+            return types.SimpleNamespace(result_rows=[(i, *self.present[i]) for i in ids])
+        return types.SimpleNamespace(result_rows=[(i,) for i in ids])
 
     def raw_insert(
         self, table: str, column_names: list[str], insert_block: bytes, fmt: str
     ) -> None:
         self.inserts.append((table, column_names, insert_block, fmt))
         if table.endswith(("cli_commands", "builds", "snapshots", "run_summaries")):
-            self.present.update(json.loads(line)["id"] for line in insert_block.splitlines())
+            for line in insert_block.splitlines():
+                row = json.loads(line)
+                self.present[row["id"]] = (row["source"], row["document"])
 
 
 def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    present: set[str] = set()
+    present: dict[str, tuple[str, str]] = {}
     clients: list[FakeClient] = []
     dsns: list[str] = []
 
@@ -259,11 +266,16 @@ def test_clickhouse_connect_calls(sources: list[Path], monkeypatch: pytest.Monke
     assert (first["engine"], first["inserted"], first["rows"]) == ("clickhouse", 25, ROWS)
     client = clients[0]
     assert dsns == [dsn]
-    assert client.commands == ingest_module.clickhouse_ddl("lt_")  # the DDL chDB runs for real
+    assert client.commands == _ingest_tables.clickhouse_ddl("lt_")  # the DDL chDB runs for real
     assert all(
-        q.startswith("SELECT id FROM lt_") and " WHERE id IN ('" in q for q in client.queries
+        q.startswith(("SELECT id FROM lt_", "SELECT id, source, document FROM lt_"))
+        and " WHERE id IN ('" in q
+        for q in client.queries
     )
-    tables = {t.suffix: t for t in ingest_module.TABLES}
+    # the document found in bundle A and in the store is looked up and compared once
+    assert sum(q.startswith("SELECT id, source, document") for q in client.queries) >= 1
+    assert (first["repeated"], first["conflicts"]) == (3, 0)
+    tables = {t.suffix: t for t in _ingest_tables.TABLES}
     for table, columns, block, fmt in client.inserts:
         assert fmt == "JSONEachRow"
         assert columns == [c.name for c in tables[table.removeprefix("lt_")].columns]
@@ -290,3 +302,111 @@ def test_without_clickhouse_connect(sources: list[Path], monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "clickhouse_connect", None)
     result = invoke("ingest", str(sources[0]), "--into", "clickhouse://localhost")
     assert result.exit_code == 2 and "pip install 'localtelemetry[clickhouse]'" in result.stderr
+
+
+# -- issue 12: conflicts, repeats, one failing source costs only itself ------------------
+
+
+def _tampered(source: Path, target: Path, *, ids: int = 1) -> tuple[Path, list[str]]:
+    """A bundle of the same documents as ``source`` with ``ids`` cli-commands changed:
+    it verifies (its digests are its own) but says something else under the same ids."""
+    from localtelemetry._reader import read_bundle
+
+    docs = [dict(d.data) for d in read_bundle(source)]
+    changed = []
+    for doc in docs:
+        if doc["kind"] == "cli-command" and len(changed) < ids:
+            doc["payload"] = {**doc["payload"], "duration_ms": doc["payload"]["duration_ms"] + 1}
+            changed.append(str(doc["id"]))
+    return write_bundle(target, docs), changed
+
+
+def test_conflicting_copies_are_reported_and_the_first_is_kept(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    import duckdb
+
+    genuine = sources[0]
+    tampered, changed = _tampered(genuine, tmp_path / "tampered.zip", ids=2)
+    target = f"duckdb:{tmp_path / 'c.duckdb'}"
+    first = run_ingest([tampered, genuine], target)
+    assert (first["documents"], first["inserted"]) == (18, 9)
+    assert (first["already_present"], first["repeated"], first["conflicts"]) == (0, 9, 2)
+    assert {c["id"] for c in first["conflicts_listed"]} == set(changed)
+    for conflict in first["conflicts_listed"]:
+        assert conflict["source"] == str(genuine) and conflict["kept"] == str(tampered)
+        assert conflict["kind"] == "cli-command" and "kept" in conflict["resolution"]
+    text = invoke("ingest", str(genuine), "--into", target)
+    assert text.exit_code == 0, text.output
+    assert "conflicts (same id, different content): 2" in text.stdout
+    assert f"from {genuine} differs from the one kept (from {tampered})" in text.stdout
+    assert "already in the database (same id): 9" in text.stdout
+    with duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM lt_cli_commands").fetchone()[0] == 3
+        kept = {r[0] for r in con.execute("SELECT DISTINCT source FROM lt_cli_commands").fetchall()}
+    assert kept == {str(tampered)}
+
+
+def test_in_memory_databases_are_refused(sources: list[Path]) -> None:
+    for target in ("duckdb::memory:", "duckdb::memory:named", "chdb::memory:"):
+        result = invoke("ingest", str(sources[0]), "--into", target)
+        assert result.exit_code == 2, (target, result.output)
+        assert result.stderr.count("\n") == 1 and "keeps nothing" in result.stderr
+
+
+def test_an_invalid_source_stops_before_anything_is_written(
+    sources: list[Path], tmp_path: Path
+) -> None:
+    """Every source is verified before the target is opened: a bad one at the end
+    leaves no database behind (formerly the sources before it were written)."""
+    from hostile_values import write_case
+
+    bad, entry, _ = write_case(tmp_path / "bad.zip", "date-feb-30")
+    for target in (tmp_path / "x.duckdb", tmp_path / "ch"):
+        engine = "duckdb" if target.suffix else "chdb"
+        result = invoke("ingest", *map(str, sources), str(bad), "--into", f"{engine}:{target}")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
+        assert entry in result.stderr
+        assert not target.exists()
+
+
+def test_a_source_the_engine_refuses_costs_only_itself(
+    sources: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction per group of sources; when the engine refuses one, the group is
+    undone and written again one source at a time: the others are kept."""
+    pytest.importorskip("duckdb")
+    import duckdb
+
+    poison = write_bundle(
+        tmp_path / "poison.zip", documents_for(Run(("lint",), version="6.6.6"), random.Random(3))
+    )
+    real_insert = _ingest_sinks.DuckDBSink.insert
+
+    def insert(self: Any, table: Any, name: str, rows: list[list[Any]]) -> None:
+        real_insert(self, table, name, rows)  # written first: the rollback must undo it
+        if name == "lt_cli_commands" and any(row[5] == "6.6.6" for row in rows):
+            raise duckdb.ConversionException("Conversion Error: refused for the test")
+
+    monkeypatch.setattr(_ingest_sinks.DuckDBSink, "insert", insert)
+    order = [sources[0], poison, sources[2]]
+    database = tmp_path / "p.duckdb"
+    done = run_ingest(order, f"duckdb:{database}", "--skip-invalid")
+    assert done["inserted"] == 9 + 13 and done["sources"]["skipped"] == 1
+    (skipped,) = done["sources"]["skipped_listed"]
+    assert skipped["source"] == str(poison) and skipped["reason"].startswith("duckdb: ")
+    with duckdb.connect(str(database), read_only=True) as con:
+        versions = {
+            r[0] for r in con.execute("SELECT app_version FROM lt_run_summaries").fetchall()
+        }
+        assert "6.6.6" not in versions
+        assert con.execute("SELECT count(*) FROM lt_run_summaries").fetchone()[0] == 3 + 3 + 2
+
+    stopped = invoke("ingest", *map(str, order), "--into", f"duckdb:{tmp_path / 's.duckdb'}")
+    assert stopped.exit_code == 1, stopped.output
+    assert stopped.stderr.count("\n") == 1 and str(poison) in stopped.stderr
+    assert "the sources before it were ingested" in stopped.stderr
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM lt_cli_commands").fetchone()[0] == 3

@@ -323,9 +323,9 @@ def test_no_rule_matches_inside_a_clean_string(pattern: str, data: st.DataObject
         "0" * 26,
         "ghpzq9zq9zq9zq9zq9zq9zq9zq",
         "skaaaaaaaaaaaaaaaaaaaaaaaa",
-        "9999-99-99T99:99:99.999Z",
-        "4111-11-11T11:11:11.111Z",
-        "0000-00-00T00:00:00.000Z",
+        "2099-12-31T23:59:59.999Z",  # the latest time the schema allows
+        "2096-02-29T11:11:11.111Z",  # a leap day
+        "1970-01-01T00:00:00.000Z",  # the earliest
     ],
 )
 def test_awkward_clean_strings(value: str) -> None:

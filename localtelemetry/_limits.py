@@ -1,0 +1,50 @@
+"""The limits every reader and writer of documents and bundles agrees on.
+
+One module, imported by the store, the recorder, export, inspect, report and ingest,
+so that a value one of them accepts is never refused (or worse, mishandled) by another.
+The schemas state the same numbers (``minimum``/``maximum``, ``maxItems``, the date
+range of ``created_at``); tests/test_schema_contract.py checks that they agree.
+"""
+
+from __future__ import annotations
+
+#: The largest integer magnitude any field may hold: 2^53 - 1 (JavaScript's
+#: ``Number.MAX_SAFE_INTEGER``). Every engine a document may end up in holds it
+#: exactly: DuckDB BIGINT, ClickHouse Int64, and a JSON parser that reads numbers as
+#: doubles. Sums over a document (at most 100 counts) stay within Int64 as well.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+#: ``created_at`` lies in these years (both included): real calendar dates that every
+#: engine stores (ClickHouse's Date type ends in 2149). The recorder writes the nearest
+#: end of the range when its clock is outside it.
+FIRST_YEAR = 1970
+LAST_YEAR = 2099
+
+#: Nesting depth of any JSON value read from a store or a bundle (documents are about
+#: six levels deep); deeper values are refused before anything recurses into them.
+MAX_DEPTH = 32
+
+#: Size of one document, in the store or in a bundle.
+MAX_DOCUMENT_BYTES = 1024 * 1024
+
+# -- bundles ---------------------------------------------------------------------------
+
+#: Entries in a bundle's zip (documents, README.txt and manifest.json).
+MAX_ENTRIES = 250_000
+#: Size of a bundle's manifest.json: at most this, and at most
+#: ``MANIFEST_BASE_BYTES + MANIFEST_BYTES_PER_ENTRY`` per entry of the zip (a file
+#: listed in the manifest takes about 190 bytes).
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MANIFEST_BASE_BYTES = 1024 * 1024
+MANIFEST_BYTES_PER_ENTRY = 256
+MAX_README_BYTES = 64 * 1024
+#: Total uncompressed size of a bundle.
+MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+#: Uncompressed / compressed size of one entry; JSON documents compress about 5-10x.
+MAX_RATIO = 100
+#: Entries up to this size may compress well without being bombs.
+RATIO_FLOOR = 64 * 1024
+#: One record of the zip's central directory: 46 fixed bytes, the name (at most 53
+#: characters in a bundle), extra fields and a comment. Bounds the directory's size by
+#: the number of entries its end record claims.
+MAX_CENTRAL_RECORD_BYTES = 256
