@@ -37,7 +37,7 @@ from typing import Any
 from ._bundle import MAX_DEPTH
 from ._fastschema import ANNOTATIONS, follow_pointer, node_check
 from ._hashing import HASH_PATTERN
-from ._projection import Rewriter
+from ._projection import FIXED, Rewriter
 from ._schemas import ENVELOPE, all_schemas, load_schema, nested_deeper_than
 
 Walk = Callable[[Any], Any]
@@ -118,15 +118,22 @@ class CompiledRewriter(Rewriter):
                 raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels")
             schema = load_schema(kind)
             root = self._roots[kind] = self._compile(schema, schema, None, 0)
-        before = (dict(self.substitutions), self.fields_dropped, self.names_hashed)
+        # This document's substitutions are counted apart and added when it is done: a
+        # refused document adds nothing to the report.
+        total, dropped, hashed = self.substitutions, self.fields_dropped, self.names_hashed
+        self.substitutions = {}
         self._doubt = False
         try:
             rewritten = root(document)
-        except _TooDeep:
-            self.substitutions.clear()
-            self.substitutions.update(before[0])
-            self.fields_dropped, self.names_hashed = before[1], before[2]
-            raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels") from None
+        except BaseException as exc:
+            self.substitutions, self.fields_dropped, self.names_hashed = total, dropped, hashed
+            if isinstance(exc, _TooDeep):
+                raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels") from None
+            raise
+        if self.substitutions:
+            for kind, n in self.substitutions.items():
+                total[kind] = total.get(kind, 0) + n
+        self.substitutions = total
         assert isinstance(rewritten, dict)
         hashing = rewritten.get("hashing")
         if isinstance(hashing, dict) and "key_id" in hashing:
@@ -368,7 +375,7 @@ class CompiledRewriter(Rewriter):
         """What the interpreter's ``_string`` does for this node, memoized per value."""
         if node.get("pattern") == HASH_PATTERN:
             name = "hash"
-        compute: Callable[[str], tuple[str, dict[str, int] | None, int]]
+        compute: Callable[[str], tuple[str | None, dict[str, int] | None, int]]
         clean = None
         if name == "hash":
             rekey = self.rekey
@@ -381,10 +388,10 @@ class CompiledRewriter(Rewriter):
         elif name == "message":
             message = self._message_result
 
-            def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
+            def compute(value: str) -> tuple[str | None, dict[str, int] | None, int]:
                 return (*message(value), 0)
 
-        else:
+        elif (rule := self._text_rule(node, name)) == FIXED:
             text = self._text_result
 
             def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
@@ -393,7 +400,13 @@ class CompiledRewriter(Rewriter):
             pattern = node.get("pattern")
             if pattern in CLEAN_PATTERNS:
                 clean = re.compile(pattern, re.ASCII).fullmatch
-        memo: dict[str, tuple[str, dict[str, int] | None, int, bool]] = {}
+        else:
+            plain = self._plain_result
+
+            def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
+                return (*plain(value, rule), 0)
+
+        memo: dict[str, tuple[str | None, dict[str, int] | None, int, bool]] = {}
 
         def string(value: Any) -> Any:
             if type(value) is not str:
@@ -408,7 +421,7 @@ class CompiledRewriter(Rewriter):
                 hit = (result, counts, hashed, leaf(result))
                 if len(memo) < _MEMO_ENTRIES and len(value) <= _MEMO_CHARS and self._budget > 0:
                     memo[value] = hit
-                    self._budget -= len(value) + len(result)
+                    self._budget -= len(value) + len(result or "")
             result, counts, hashed, valid = hit
             if counts:
                 self._count(counts)
