@@ -2,21 +2,24 @@
 deterministic zip the user can read, check and attach to a bug report.
 
 The pipeline streams one document at a time (memory stays flat as the store grows):
-read with a size bound, project onto the schema, scrub every string again, re-key
-every hash with a fresh per-bundle key, validate, write. The middle steps are one walk
-compiled from the schemas (``_projection_compiled``), which also certifies what it
-writes valid; only documents it cannot certify are validated again (``_fastschema``,
-then jsonschema). The bundle is written to a temporary name (0600) and renamed into
-place, so an interrupted export leaves no partial zip at the target name.
+read with a size bound, project onto the schema, scrub every string again, remove the
+known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
+every hash with a fresh per-bundle key, validate, re-map ids and coarsen times
+(``_Relabel``), write. The middle steps are one walk compiled from the schemas
+(``_projection_compiled``), which also certifies what it writes valid; only documents
+it cannot certify are validated again (``_fastschema``, then jsonschema). The bundle is
+written to a temporary name (0600) and renamed into place, so an interrupted export
+leaves no partial zip at the target name.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,18 +38,29 @@ from ._bundle import (
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
-from ._ids import lowest_id
+from ._ids import ID_CHARS, format_id, lowest_id, valid_id_time_ms
+from ._ids import PAIRS as _PAIRS
 from ._listing import read_document_bytes
 from ._location import KINDS
 from ._outfile import check_target, new_file
-from ._projection import Rewriter
+from ._projection import Rewriter, free_text_fields, values_at
 from ._projection_compiled import CompiledRewriter, TooDeepError
+from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
 from ._store import Store
 from ._version import __version__
 from ._zipstream import ZipWriter
 
 MAX_SKIPPED_LISTED = 1000
+DAY_MS = 86_400_000
+#: Characters of a re-mapped document id that number it within its kind and day (32**5
+#: documents, far more than a bundle may hold), after the day.
+SEQUENCE_CHARS = 5
+RUN_MEMO = 4096
+MIDNIGHT = "T00:00:00.000Z"  # the time of day of every created_at in a re-mapped bundle
+_TAIL_CHARS = 16 - SEQUENCE_CHARS - 1
+_TAIL_MASK = (1 << 5 * _TAIL_CHARS) - 1
+_SEQUENCE_LIMIT = len(ID_CHARS) ** SEQUENCE_CHARS
 
 
 @dataclass
@@ -54,6 +68,43 @@ class Selection:
     kinds: tuple[str, ...] = KINDS
     since: datetime | None = None
     run: str | None = None
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What the user asked to remove at export, and this machine's identifying values."""
+
+    words: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()
+    machine: frozenset[str] = frozenset()
+    messages: bool = True  # False: --no-messages
+
+    def redactor(self) -> Redactor:
+        return Redactor(words=self.words, regexes=self.regexes, machine=self.machine)
+
+    @classmethod
+    def from_options(
+        cls,
+        words: Iterable[str],
+        files: Iterable[Path],
+        *,
+        messages: bool,
+        environ: Mapping[str, str],
+    ) -> Redaction:
+        """From ``--redact``, ``--redact-file`` and ``--no-messages``, with this machine's
+        values; UsageError (exit 2) for a word too short or a bad file."""
+        checked = [check_word(w.strip(), "--redact") for w in words]
+        regexes: list[str] = []
+        for path in files:
+            more_words, more_regexes = read_redact_file(path)
+            checked += more_words
+            regexes += more_regexes
+        return cls(
+            words=tuple(checked),
+            regexes=tuple(regexes),
+            machine=machine_values(environ),
+            messages=messages,
+        )
 
 
 @dataclass
@@ -76,6 +127,8 @@ class Report:
     app_versions: set[str] = field(default_factory=set)
     newest: str | None = None
     last_key_id: str | None = None
+    run: str | None = None  # the run id of the documents written, while they share one
+    several_runs: bool = False
 
     def skip(self, name: str, reason: str) -> None:
         """Document file ``name`` is left out of the bundle."""
@@ -120,6 +173,79 @@ class _Keys:
     def value_hash(self, text: str) -> str:
         return self._hasher.value(text)
 
+    def relabel(self) -> _Relabel | None:
+        """The bundle's id and time re-mapping; None with --keep-hashes."""
+        return None if self.keep else _Relabel(self._key)
+
+
+def _day_start(ms: int) -> int:
+    return ms - ms % DAY_MS
+
+
+class _Relabel:
+    """Per-bundle document ids, run ids and times, so that two bundles of one store
+    share none of them (docs/bundles.md, "Unlinkable bundles").
+
+    * A run id becomes its run's day (the id's time cut to 00:00 UTC), then 80 bits of a
+      keyed BLAKE3 hash of the stored run id under the bundle key: the same run gives the
+      same id everywhere in the bundle, and nothing outside it.
+    * A document id becomes its day, its number among the documents of its kind and day
+      in this bundle (``SEQUENCE_CHARS`` characters), one character for its kind, and 50
+      bits of a keyed hash of the kind and day. Documents are written in id order, so the
+      new ids sort as the old ones did (entries stay sorted by name), no two can be equal,
+      and nothing of the stored id is left but its day.
+    * ``created_at`` is cut to its day (``T00:00:00.000Z``): what the report's daily
+      series needs, and no exact time to match bundles by.
+
+    No table of ids: the state is the current kind, day and number, and a memo of at most
+    ``RUN_MEMO`` run ids (cleared when full; it only saves hashing a run id again).
+    """
+
+    def __init__(self, key: bytes) -> None:
+        import blake3
+
+        self._key = key
+        self._blake3 = blake3.blake3
+        self._kind = self._first = self._after = self._head = self._tail = ""
+        self._number = 0
+        self._runs: dict[str, str] = {}
+
+    def _keyed(self, data: bytes) -> int:
+        return int.from_bytes(self._blake3(data, key=self._key).digest(length=10), "big")
+
+    def run_id(self, old: str) -> str:
+        """Of a valid document (validation checked ``old`` before)."""
+        new = self._runs.get(old)
+        if new is None:
+            day = _day_start(valid_id_time_ms(old))
+            new = format_id(day, self._keyed(b"run\0" + old.encode("ascii")))
+            if len(self._runs) >= RUN_MEMO:
+                self._runs.clear()
+            self._runs[old] = new
+        return new
+
+    def document_id(self, kind: str, old: str) -> str:
+        """Called once per document written, in bundle order (kind, then stored id)."""
+        if kind != self._kind or not self._first <= old < self._after:  # ids sort by time
+            self._start_group(kind, old)
+        n = self._number
+        if n >= _SEQUENCE_LIMIT:
+            raise OperationFailed(f"too many {kind} documents of one day; export fewer")
+        self._number = n + 1
+        return self._head + _PAIRS[n >> 15] + _PAIRS[n >> 5 & 1023] + ID_CHARS[n & 31] + self._tail
+
+    def _start_group(self, kind: str, old: str) -> None:
+        day = _day_start(valid_id_time_ms(old))
+        self._kind, self._number = kind, 0
+        self._first, self._after = lowest_id(day), lowest_id(day + DAY_MS)
+        tail = self._keyed(f"documents\0{kind}\0{day}".encode()) & _TAIL_MASK
+        self._head = format_id(day, 0)[:10]
+        self._tail = ID_CHARS[KINDS.index(kind)] + format_id(0, tail)[-_TAIL_CHARS:]
+
+    @staticmethod
+    def moment(moment: datetime) -> datetime:
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
 
 def _select(store: Store, selection: Selection) -> list[tuple[str, list[str]]]:
     """(kind, sorted ids) in bundle order (entries are sorted by path:
@@ -147,13 +273,18 @@ def prepare(
     keys: _Keys,
     report: Report,
     progress: Callable[[int, int], None] | None = None,
+    redaction: Redaction | None = None,
 ) -> tuple[Rewriter, Iterator[Prepared]]:
+    redaction = redaction or Redaction()
     rewriter = CompiledRewriter(
         rekey=keys.rekey,
         key_id=keys.key_id,
         hash_new_text=keys.path_hash,
         hash_name=keys.value_hash,
+        redactor=redaction.redactor(),
+        messages=redaction.messages,
     )
+    relabel = keys.relabel()
     selected = _select(store, selection)
     directory = store.directory
     run_ref = selection.run.lower() if selection.run else None
@@ -196,7 +327,7 @@ def prepare(
         except TooDeepError:
             report.skip(name, "unreadable")
             return None
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):  # Unredactable too
             report.skip(name, "invalid")
             return None
         if keys.keep and isinstance(stored_key_id, str):
@@ -207,12 +338,22 @@ def prepare(
         if not certified and not is_valid_document(document) and validation_errors(document):
             report.skip(name, "invalid")
             return None
+        if relabel is not None:  # valid values in (validated above), valid values out
+            id_ = document["id"] = relabel.document_id(kind, id_)
+            document["run_id"] = relabel.run_id(document["run_id"])
+            document["created_at"] = document["created_at"][:10] + MIDNIGHT
         report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
         app = document.get("app") or {}
         report.app_versions.add(str(app.get("version")))
         created = str(document.get("created_at"))
         report.newest = max(report.newest or created, created)
         report.last_key_id = document["hashing"]["key_id"]
+        if run_ref:  # the manifest names the run when the documents share one
+            run = str(document.get("run_id"))
+            if report.run is None:
+                report.run = run
+            elif run != report.run:
+                report.several_runs = True
         return Prepared(kind, id_, serialize(document), document)
 
     return rewriter, documents()
@@ -278,20 +419,36 @@ def build_manifest(
     rewriter: Rewriter,
     keys: _Keys,
     files: list[dict[str, Any]],
-    created_at: str,
+    now: datetime,
 ) -> dict[str, Any]:
+    """The manifest. Without --keep-hashes nothing in it links the bundle to the store
+    or to another bundle: its time and ``since`` are cut to the day, and the selected run
+    is named by its id in this bundle (null when the documents written span several)."""
+    relabel = keys.relabel()
+    since = selection.since
+    run = selection.run.lower() if selection.run else None
+    if relabel is None:
+        created = report.newest or rfc3339(now)
+    else:
+        created = rfc3339(relabel.moment(now))
+        since = relabel.moment(since) if since else None
+        if run is not None:
+            run = None if report.several_runs else report.run
+    substitutions = dict(rewriter.substitutions)
+    if not rewriter.messages:  # says so even when there was no message to drop
+        substitutions.setdefault("messages-dropped", 0)
     return {
         "schema": f"urn:localtelemetry:schema:{MANIFEST}:1",
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_FORMAT_VERSION,
         "producer": {"name": "localtelemetry", "version": __version__},
-        "created_at": created_at,
+        "created_at": created,
         "app": {"name": app_name, "versions": sorted(report.app_versions)},
         "schemas": {kind: SCHEMA_IDS[kind] for kind in KINDS},
         "selection": {
             "kinds": list(selection.kinds),
-            "since": rfc3339(selection.since) if selection.since else None,
-            "run": selection.run.lower() if selection.run else None,
+            "since": rfc3339(since) if since else None,
+            "run": run,
         },
         "counts": {
             "documents": sum(report.by_kind.values()),
@@ -299,7 +456,7 @@ def build_manifest(
         },
         "files": files,
         "redaction": {
-            "substitutions": dict(sorted(rewriter.substitutions.items())),
+            "substitutions": dict(sorted(substitutions.items())),
             "fields_dropped": rewriter.fields_dropped,
             "names_hashed": rewriter.names_hashed,
             "documents_skipped": dict(sorted(report.skipped.items())),
@@ -312,14 +469,30 @@ def build_manifest(
     }
 
 
+def shared_app_name(app_name: str, redaction: Redaction | None) -> str:
+    """The app name as the bundle may show it: known values in it become ``redacted``,
+    as in the documents' ``app.name``."""
+    if redaction is None:
+        return app_name
+    try:
+        return redaction.redactor().plain(app_name)[0]
+    except Unredactable:
+        return "redacted"
+
+
 def default_bundle_name(app_name: str, now: datetime) -> str:
     return f"{app_name}-telemetry-{now.strftime('%Y%m%d-%H%M%S')}.zip"
 
 
 def _digest(data: bytes) -> str:
+    return str(_blake3()(data).hexdigest())
+
+
+@functools.cache
+def _blake3() -> Any:
     from blake3 import blake3
 
-    return str(blake3(data).hexdigest())
+    return blake3
 
 
 def _file_line(path: str, data: bytes) -> bytes:
@@ -358,18 +531,22 @@ def _manifest_chunks(manifest: dict[str, Any], files: IO[bytes]) -> Iterator[byt
 def export(
     store: Store,
     *,
-    target: Path,
+    target: Path | None,
     force: bool,
     selection: Selection,
     keep_hashes: bool,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    redaction: Redaction | None = None,
 ) -> dict[str, Any]:
-    """Write the bundle; returns a summary. Raises UsageError / OperationFailed."""
+    """Write the bundle (to ``target``, or the default name in the working directory);
+    returns a summary. Raises UsageError / OperationFailed."""
+    app_name = shared_app_name(store.location.app_name, redaction)
+    target = target or Path(default_bundle_name(app_name, now))
     check_target(target, force=force, option="--output")
     keys = _Keys(store, keep_hashes)
     report = Report()
-    rewriter, documents = prepare(store, selection, keys, report, progress)
+    rewriter, documents = prepare(store, selection, keys, report, progress, redaction)
     with (
         new_file(target, force=force, mode=0o600, doing="exporting", buffering=1 << 18) as raw,
         tempfile.SpooledTemporaryFile(max_size=1 << 20) as files,
@@ -393,15 +570,14 @@ def export(
         files.write(b"".join(lines))
         if not count:
             raise OperationFailed(_nothing_message(report))
-        created = report.newest if keep_hashes and report.newest else rfc3339(now)
         manifest = build_manifest(
-            app_name=store.location.app_name,
+            app_name=app_name,
             selection=selection,
             report=report,
             rewriter=rewriter,
             keys=keys,
             files=[],
-            created_at=created,
+            now=now,
         )
         zf.writestream(zip_info(MANIFEST_NAME), _manifest_chunks(manifest, files))
     return {
@@ -410,17 +586,25 @@ def export(
         "documents": manifest["counts"]["documents"],
         "by_kind": manifest["counts"]["by_kind"],
         "hashing": manifest["hashing"],
+        "ids": "kept" if keep_hashes else "remapped",
+        "messages": "kept" if rewriter.messages else "dropped",
         "redaction": {k: v for k, v in manifest["redaction"].items() if k != "skipped"},
     }
 
 
 def preview(
-    store: Store, *, selection: Selection, keep_hashes: bool, now: datetime
+    store: Store,
+    *,
+    selection: Selection,
+    keep_hashes: bool,
+    now: datetime,
+    redaction: Redaction | None = None,
 ) -> dict[str, Any]:
-    """Everything ``export`` would write, without writing anything."""
+    """Everything ``export`` would write, without writing anything, and every free-text
+    string the bundle would hold (after redaction), by kind and field with its count."""
     keys = _Keys(store, keep_hashes)
     report = Report()
-    rewriter, documents = prepare(store, selection, keys, report)
+    rewriter, documents = prepare(store, selection, keys, report, redaction=redaction)
     items = list(documents)
     if not items:
         raise OperationFailed(_nothing_message(report))
@@ -430,15 +614,36 @@ def preview(
         for i in items
     ]
     manifest = build_manifest(
-        app_name=store.location.app_name,
+        app_name=shared_app_name(store.location.app_name, redaction),
         selection=selection,
         report=report,
         rewriter=rewriter,
         keys=keys,
         files=files,
-        created_at=report.newest if keep_hashes and report.newest else rfc3339(now),
+        now=now,
     )
-    return {"manifest": manifest, "documents": [i.document for i in items]}
+    return {
+        "manifest": manifest,
+        "messages": "kept" if rewriter.messages else "dropped",
+        "free_text": free_text_of(items),
+        "documents": [i.document for i in items],
+    }
+
+
+def free_text_of(items: Iterable[Prepared]) -> list[dict[str, Any]]:
+    """Every distinct free-text string of ``items``: kind, field, text and how many
+    times it occurs, in bundle order of kinds, then by field, most frequent first."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for item in items:
+        for field_name, text in values_at(item.document, free_text_fields(item.kind)):
+            key = (item.kind, field_name, text)
+            counts[key] = counts.get(key, 0) + 1
+    order = {kind: i for i, kind in enumerate(sorted(KINDS))}
+    ranked = sorted(counts.items(), key=lambda e: (order[e[0][0]], e[0][1], -e[1], e[0][2]))
+    return [
+        {"kind": kind, "field": field_name, "text": text, "count": n}
+        for (kind, field_name, text), n in ranked
+    ]
 
 
 def _nothing_message(report: Report) -> str:
