@@ -129,11 +129,12 @@ class Report:
     last_key_id: str | None = None
     run: str | None = None  # the run id of the documents written, while they share one
     several_runs: bool = False
+    list_skipped: bool = True  # file names hold stored ids: listed with --keep-hashes only
 
     def skip(self, name: str, reason: str) -> None:
         """Document file ``name`` is left out of the bundle."""
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        if len(self.skipped_files) < MAX_SKIPPED_LISTED:
+        if self.list_skipped and len(self.skipped_files) < MAX_SKIPPED_LISTED:
             self.skipped_files.append({"file": name, "reason": reason})
 
 
@@ -285,6 +286,7 @@ def prepare(
         messages=redaction.messages,
     )
     relabel = keys.relabel()
+    report.list_skipped = relabel is None
     selected = _select(store, selection)
     directory = store.directory
     run_ref = selection.run.lower() if selection.run else None

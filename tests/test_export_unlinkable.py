@@ -217,3 +217,21 @@ def test_remapping_is_consistent_inside_a_bundle_and_new_in_every_bundle(
     (ids_1, runs_1), (ids_2, runs_2) = bundles
     assert not (ids_1 & ids_2) and not (runs_1 & runs_2)
     assert not (ids_1 | runs_1) & ({r[1] for r in rows} | {r[2] for r in rows})
+
+
+def test_skipped_documents_are_counted_but_not_named_without_keep_hashes(
+    base: Path, tmp_path: Path
+) -> None:
+    """Their file names hold stored ids, which would link the bundle to the store."""
+    record_runs(recording_app(), runs=1)
+    store = base / "privy"
+    broken = sorted(store.glob("build-*.json"))[0]
+    broken.write_text(broken.read_text().replace('"status": "', '"status": "nope-', 1))
+    stored_id = broken.name.removeprefix("build-").removesuffix(".json")
+    bundle = _export(tmp_path, "b.zip")
+    verified(bundle)
+    redaction = manifest_of(bundle)["redaction"]
+    assert redaction["documents_skipped"] == {"invalid": 1} and redaction["skipped"] == []
+    assert stored_id.encode() not in b"".join(members(bundle).values())
+    kept = manifest_of(_export(tmp_path, "k.zip", "--keep-hashes"))["redaction"]
+    assert kept["skipped"] == [{"file": broken.name, "reason": "invalid"}]
