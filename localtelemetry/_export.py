@@ -5,7 +5,7 @@ The pipeline streams one document at a time (memory stays flat as the store grow
 read with a size bound, project onto the schema, scrub every string again, remove the
 known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
 every hash with a fresh per-bundle key, validate, re-map ids and coarsen times
-(``_Relabel``), write. The middle steps are one walk compiled from the schemas
+(``_relabel``), write. The middle steps are one walk compiled from the schemas
 (``_projection_compiled``), which also certifies what it writes valid; only documents
 it cannot certify are validated again (``_fastschema``, then jsonschema). The bundle is
 written to a temporary name (0600) and renamed into place, so an interrupted export
@@ -38,29 +38,20 @@ from ._bundle import (
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
-from ._ids import ID_CHARS, format_id, lowest_id, valid_id_time_ms
-from ._ids import PAIRS as _PAIRS
+from ._ids import lowest_id
 from ._listing import read_document_bytes
 from ._location import KINDS
 from ._outfile import check_target, new_file
 from ._projection import Rewriter, free_text_fields, values_at
 from ._projection_compiled import CompiledRewriter, TooDeepError
 from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
+from ._relabel import MIDNIGHT, Relabel, day_of
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
 from ._store import Store
 from ._version import __version__
 from ._zipstream import ZipWriter
 
 MAX_SKIPPED_LISTED = 1000
-DAY_MS = 86_400_000
-#: Characters of a re-mapped document id that number it within its kind and day (32**5
-#: documents, far more than a bundle may hold), after the day.
-SEQUENCE_CHARS = 5
-RUN_MEMO = 4096
-MIDNIGHT = "T00:00:00.000Z"  # the time of day of every created_at in a re-mapped bundle
-_TAIL_CHARS = 16 - SEQUENCE_CHARS - 1
-_TAIL_MASK = (1 << 5 * _TAIL_CHARS) - 1
-_SEQUENCE_LIMIT = len(ID_CHARS) ** SEQUENCE_CHARS
 
 
 @dataclass
@@ -79,7 +70,9 @@ class Redaction:
     machine: frozenset[str] = frozenset()
     messages: bool = True  # False: --no-messages
 
+    @functools.cached_property
     def redactor(self) -> Redactor:
+        """Compiled once per export (a long --redact-file makes a long pattern)."""
         return Redactor(words=self.words, regexes=self.regexes, machine=self.machine)
 
     @classmethod
@@ -174,78 +167,9 @@ class _Keys:
     def value_hash(self, text: str) -> str:
         return self._hasher.value(text)
 
-    def relabel(self) -> _Relabel | None:
+    def relabel(self) -> Relabel | None:
         """The bundle's id and time re-mapping; None with --keep-hashes."""
-        return None if self.keep else _Relabel(self._key)
-
-
-def _day_start(ms: int) -> int:
-    return ms - ms % DAY_MS
-
-
-class _Relabel:
-    """Per-bundle document ids, run ids and times, so that two bundles of one store
-    share none of them (docs/bundles.md, "Unlinkable bundles").
-
-    * A run id becomes its run's day (the id's time cut to 00:00 UTC), then 80 bits of a
-      keyed BLAKE3 hash of the stored run id under the bundle key: the same run gives the
-      same id everywhere in the bundle, and nothing outside it.
-    * A document id becomes its day, its number among the documents of its kind and day
-      in this bundle (``SEQUENCE_CHARS`` characters), one character for its kind, and 50
-      bits of a keyed hash of the kind and day. Documents are written in id order, so the
-      new ids sort as the old ones did (entries stay sorted by name), no two can be equal,
-      and nothing of the stored id is left but its day.
-    * ``created_at`` is cut to its day (``T00:00:00.000Z``): what the report's daily
-      series needs, and no exact time to match bundles by.
-
-    No table of ids: the state is the current kind, day and number, and a memo of at most
-    ``RUN_MEMO`` run ids (cleared when full; it only saves hashing a run id again).
-    """
-
-    def __init__(self, key: bytes) -> None:
-        import blake3
-
-        self._key = key
-        self._blake3 = blake3.blake3
-        self._kind = self._first = self._after = self._head = self._tail = ""
-        self._number = 0
-        self._runs: dict[str, str] = {}
-
-    def _keyed(self, data: bytes) -> int:
-        return int.from_bytes(self._blake3(data, key=self._key).digest(length=10), "big")
-
-    def run_id(self, old: str) -> str:
-        """Of a valid document (validation checked ``old`` before)."""
-        new = self._runs.get(old)
-        if new is None:
-            day = _day_start(valid_id_time_ms(old))
-            new = format_id(day, self._keyed(b"run\0" + old.encode("ascii")))
-            if len(self._runs) >= RUN_MEMO:
-                self._runs.clear()
-            self._runs[old] = new
-        return new
-
-    def document_id(self, kind: str, old: str) -> str:
-        """Called once per document written, in bundle order (kind, then stored id)."""
-        if kind != self._kind or not self._first <= old < self._after:  # ids sort by time
-            self._start_group(kind, old)
-        n = self._number
-        if n >= _SEQUENCE_LIMIT:
-            raise OperationFailed(f"too many {kind} documents of one day; export fewer")
-        self._number = n + 1
-        return self._head + _PAIRS[n >> 15] + _PAIRS[n >> 5 & 1023] + ID_CHARS[n & 31] + self._tail
-
-    def _start_group(self, kind: str, old: str) -> None:
-        day = _day_start(valid_id_time_ms(old))
-        self._kind, self._number = kind, 0
-        self._first, self._after = lowest_id(day), lowest_id(day + DAY_MS)
-        tail = self._keyed(f"documents\0{kind}\0{day}".encode()) & _TAIL_MASK
-        self._head = format_id(day, 0)[:10]
-        self._tail = ID_CHARS[KINDS.index(kind)] + format_id(0, tail)[-_TAIL_CHARS:]
-
-    @staticmethod
-    def moment(moment: datetime) -> datetime:
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        return None if self.keep else Relabel(self._key)
 
 
 def _select(store: Store, selection: Selection) -> list[tuple[str, list[str]]]:
@@ -282,7 +206,7 @@ def prepare(
         key_id=keys.key_id,
         hash_new_text=keys.path_hash,
         hash_name=keys.value_hash,
-        redactor=redaction.redactor(),
+        redactor=redaction.redactor,
         messages=redaction.messages,
     )
     relabel = keys.relabel()
@@ -426,14 +350,13 @@ def build_manifest(
     """The manifest. Without --keep-hashes nothing in it links the bundle to the store
     or to another bundle: its time and ``since`` are cut to the day, and the selected run
     is named by its id in this bundle (null when the documents written span several)."""
-    relabel = keys.relabel()
     since = selection.since
     run = selection.run.lower() if selection.run else None
-    if relabel is None:
+    if keys.keep:
         created = report.newest or rfc3339(now)
     else:
-        created = rfc3339(relabel.moment(now))
-        since = relabel.moment(since) if since else None
+        created = rfc3339(day_of(now))
+        since = day_of(since) if since else None
         if run is not None:
             run = None if report.several_runs else report.run
     substitutions = dict(rewriter.substitutions)
@@ -477,7 +400,7 @@ def shared_app_name(app_name: str, redaction: Redaction | None) -> str:
     if redaction is None:
         return app_name
     try:
-        return redaction.redactor().plain(app_name)[0]
+        return redaction.redactor.plain(app_name)[0]
     except Unredactable:
         return "redacted"
 

@@ -17,8 +17,8 @@ from export_helpers import cli, manifest_of, members, record_runs, recording_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._export import DAY_MS, _Relabel
 from localtelemetry._ids import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._relabel import DAY_MS, Relabel
 
 ID_RE = re.compile(ID_PATTERN)
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -195,7 +195,7 @@ def test_remapping_is_consistent_inside_a_bundle_and_new_in_every_bundle(
 ) -> None:
     bundles = []
     for _ in range(2):
-        relabel = _Relabel(os.urandom(32))
+        relabel = Relabel(os.urandom(32))
         mapped = [
             (kind, relabel.document_id(kind, id_), relabel.run_id(run), id_, run)
             for kind, id_, run in rows
@@ -235,3 +235,14 @@ def test_skipped_documents_are_counted_but_not_named_without_keep_hashes(
     assert stored_id.encode() not in b"".join(members(bundle).values())
     kept = manifest_of(_export(tmp_path, "k.zip", "--keep-hashes"))["redaction"]
     assert kept["skipped"] == [{"file": broken.name, "reason": "invalid"}]
+
+
+def test_the_day_is_the_utc_day() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from localtelemetry._relabel import day_of
+
+    east = timezone(timedelta(hours=5))
+    assert day_of(datetime(2026, 11, 24, 2, 30, tzinfo=east)) == datetime(
+        2026, 11, 23, tzinfo=timezone.utc
+    )
