@@ -296,15 +296,16 @@ class Rewriter:
         rekeyed = _PATH_TOKEN_RE.sub(
             lambda m: f"<path:{self.rekey(m.group(1))}{m.group(2)}>", value
         )
-        result = scrub(rekeyed, hash_path=self.hash_new_text, max_length=MESSAGE_CAP)
         if self.redactor is None:
+            result = scrub(rekeyed, hash_path=self.hash_new_text, max_length=MESSAGE_CAP)
             return result.text, result.counts
+        # Known values go before the cap, as secrets do: a value the cap would cut in two
+        # must not leave its first half behind.
+        result = scrub(rekeyed, hash_path=self.hash_new_text)
         text, known = self.redactor.free_text(result.text)
-        if not known:
-            return result.text, result.counts
-        if len(text) > MESSAGE_CAP:  # markers can be longer than what they replace
+        if len(text) > MESSAGE_CAP:  # scrubbing again changes nothing but the length
             text = scrub(text, hash_path=self.hash_new_text, max_length=MESSAGE_CAP).text
-        return text, _merged(result.counts, known)
+        return text, _merged(result.counts, known) if known else result.counts
 
     def _text_result(self, value: str) -> tuple[str, dict[str, int]]:
         result = scrub(value, hash_path=self.hash_new_text)

@@ -432,3 +432,19 @@ def test_the_schema_decides_what_is_free_text_and_what_is_made_by_localtelemetry
             f"payload.{name}" for name in refs
         )
     assert len(machine_made_nodes()) == len(MACHINE_MADE)
+
+
+def test_a_word_the_length_cap_would_cut_is_taken_out_whole(base: Path, tmp_path: Path) -> None:
+    """Messages are capped at 500 characters; scrubbing at export makes this one longer
+    (the path becomes a 42-character token), which puts the word across the cut: it must
+    not leave its first half behind."""
+    record_runs(recording_app(), runs=1)
+    cut = "x" * 438 + " /srv/data/b.txt " + WORD + " end"
+    assert len(cut) <= 500
+    plant(base / "privy", message=cut, word="plain")
+    bundle = tmp_path / "b.zip"
+    assert cli(["export", "--app", "privy", "-o", str(bundle), "--redact", WORD]).exit_code == 0
+    messages = [d["payload"].get("error_message") for _, d in verified(bundle)]
+    messages = [m for m in messages if m]
+    assert messages and all(len(m) <= 500 for m in messages)
+    assert all(WORD[:4] not in m for m in messages), messages[0][-40:]
