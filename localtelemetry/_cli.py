@@ -312,14 +312,18 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         ] = None,
         run: Annotated[str | None, typer.Option(help="Only this run id (or prefix).")] = None,
         preview: Annotated[
-            bool, typer.Option("--preview", help="Show what would be shared; write nothing.")
+            bool,
+            typer.Option(
+                "--preview", help="Show what would be shared, all free text in full; write nothing."
+            ),
         ] = False,
         keep_hashes: Annotated[
             bool,
             typer.Option(
                 "--keep-hashes",
-                help="Keep the stored hashes instead of re-keying them for this bundle "
-                "(bundles become linkable to each other, and reproducible byte for byte).",
+                help="Keep the stored hashes, ids and times instead of making new ones for "
+                "this bundle (bundles become linkable to each other, and reproducible byte "
+                "for byte).",
             ),
         ] = False,
         force: Annotated[
