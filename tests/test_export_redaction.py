@@ -193,6 +193,7 @@ def test_no_messages_leaves_no_free_text(planted_store: Path, tmp_path: Path) ->
     only = tmp_path / "snapshots.zip"
     assert cli(["export", "--app", "privy", "-o", str(only), "--kind", "snapshot",
                 "--no-messages"]).exit_code == 0  # fmt: skip
+    verified(only)
     assert manifest_of(only)["redaction"]["substitutions"] == {"messages-dropped": 0}
 
 

@@ -44,9 +44,11 @@ def _bundle_facts(bundle: Path) -> dict[str, set[str]]:
 
 
 def _export(tmp_path: Path, name: str, *args: str) -> Path:
+    """Export through the CLI; the bundle is verified (inspect, then schema/)."""
     bundle = tmp_path / name
     result = cli(["export", "--app", "privy", "-o", str(bundle), *args])
     assert result.exit_code == 0, result.output
+    verified(bundle)
     return bundle
 
 
