@@ -210,6 +210,7 @@ def prepare(
         messages=redaction.messages,
     )
     relabel = keys.relabel()
+    run_ids = relabel.runs if relabel is not None else {}  # its memo, read without a call
     report.list_skipped = relabel is None
     selected = _select(store, selection)
     directory = store.directory
@@ -266,13 +267,15 @@ def prepare(
             return None
         if relabel is not None:  # valid values in (validated above), valid values out
             id_ = document["id"] = relabel.document_id(kind, id_)
-            document["run_id"] = relabel.run_id(document["run_id"])
+            run_id = document["run_id"]
+            document["run_id"] = run_ids.get(run_id) or relabel.run_id(run_id)
             document["created_at"] = document["created_at"][:10] + MIDNIGHT
+        else:  # the manifest's time: the newest document's (the bundle depends on nothing else)
+            created = str(document.get("created_at"))
+            report.newest = max(report.newest or created, created)
         report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
         app = document.get("app") or {}
         report.app_versions.add(str(app.get("version")))
-        created = str(document.get("created_at"))
-        report.newest = max(report.newest or created, created)
         report.last_key_id = document["hashing"]["key_id"]
         if run_ref:  # the manifest names the run when the documents share one
             run = str(document.get("run_id"))

@@ -60,20 +60,20 @@ class Relabel:
         self._blake3 = blake3.blake3
         self._kind = self._first = self._after = self._head = self._tail = ""
         self._number = 0
-        self._runs: dict[str, str] = {}
+        self.runs: dict[str, str] = {}  # stored run id -> bundle run id (at most RUN_MEMO)
 
     def _keyed(self, data: bytes) -> int:
         return int.from_bytes(self._blake3(data, key=self._key).digest(length=10), "big")
 
     def run_id(self, old: str) -> str:
         """Of a valid document (validation checked ``old`` before)."""
-        new = self._runs.get(old)
+        new = self.runs.get(old)
         if new is None:
             day = _day_start(valid_id_time_ms(old))
             new = format_id(day, self._keyed(b"run\0" + old.encode("ascii")))
-            if len(self._runs) >= RUN_MEMO:
-                self._runs.clear()
-            self._runs[old] = new
+            if len(self.runs) >= RUN_MEMO:
+                self.runs.clear()
+            self.runs[old] = new
         return new
 
     def document_id(self, kind: str, old: str) -> str:

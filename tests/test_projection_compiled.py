@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import blake3
+import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -388,3 +389,36 @@ def test_only_clean_id_and_time_values_skip_the_scrubber(samples: list[dict[str,
     grown = {k: n - before.get(k, 0) for k, n in compiled.substitutions.items()}
     assert {k: n for k, n in grown.items() if n} == plain.substitutions
     assert plain.substitutions.get("email") == 1 and plain.substitutions.get("home-path") == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_objects_of_scalars_kept_per_value_give_what_a_walk_gives(
+    samples: list[dict[str, Any]], mode: str
+) -> None:
+    """The envelope's small objects are kept per value; a hit must give a fresh object
+    and add to the report and the doubt exactly what walking it again would."""
+    plain, compiled = _pair(False, mode)
+    variants: list[Any] = [
+        {"name": "app", "version": "1.0"},
+        {"name": "app", "version": "jane.doe@example.org"},  # scrubbed: counted every time
+        {"name": "app", "version": "1.0+acme-corp"},  # a known value
+        {"name": "app", "version": "1.0", "extra": "dropped"},  # counted as dropped
+        {"name": "app", "version": True},  # invalid: doubt, and not kept with 1 or 1.0
+        {"name": "app", "version": 1},
+        {"name": "app", "version": 1.0},
+        {"name": "app", "version": -0.0},
+        {"name": "app", "version": 0.0},
+        {"name": "app"},  # a required field missing: doubt
+        {"name": "app", "version": {"nested": "x"}},
+    ]
+    for _ in range(3):
+        for app in variants:
+            document = copy.deepcopy(samples[0])
+            document["app"] = copy.deepcopy(app)
+            expected, got = _run(plain, document), _run(compiled, document)
+            assert got[: len(expected)] == expected, app
+            assert _report(compiled) == _report(plain), app
+            if got[0] == "ok":  # the same bytes: 1 == True == 1.0 and 0.0 == -0.0 in Python
+                assert orjson.dumps(got[1]) == orjson.dumps(expected[1]), app
+                got[1]["app"]["changed"] = True  # must not reach the next hit
+                assert got[2] == _jsonschema_valid(expected[1]), app
