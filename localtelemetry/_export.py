@@ -61,19 +61,27 @@ class Selection:
     run: str | None = None
 
 
-@dataclass(frozen=True)
 class Redaction:
-    """What the user asked to remove at export, and this machine's identifying values."""
+    """What the user asked to remove at export, and this machine's identifying values.
+    (A plain class: a frozen dataclass costs about 2 ms of import in every export.)"""
 
-    words: tuple[str, ...] = ()
-    regexes: tuple[str, ...] = ()
-    machine: frozenset[str] = frozenset()
-    messages: bool = True  # False: --no-messages
+    def __init__(
+        self,
+        *,
+        words: tuple[str, ...] = (),
+        regexes: tuple[str, ...] = (),
+        machine: frozenset[str] = frozenset(),
+        messages: bool = True,  # False: --no-messages
+    ) -> None:
+        self.words, self.regexes, self.machine, self.messages = words, regexes, machine, messages
+        self._redactor: Redactor | None = None
 
-    @functools.cached_property
+    @property
     def redactor(self) -> Redactor:
         """Compiled once per export (a long --redact-file makes a long pattern)."""
-        return Redactor(words=self.words, regexes=self.regexes, machine=self.machine)
+        if self._redactor is None:
+            self._redactor = Redactor(words=self.words, regexes=self.regexes, machine=self.machine)
+        return self._redactor
 
     @classmethod
     def from_options(

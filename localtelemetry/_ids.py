@@ -57,29 +57,6 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     return "".join(reversed(chars))
 
 
-PAIRS = [a + b for a in ID_CHARS for b in ID_CHARS]  # 10 bits -> 2 characters
-_TO_INT_DIGITS = str.maketrans(ID_CHARS, "0123456789abcdefghijklmnopqrstuv")
-
-
-def format_id(ms: int, random_part: int) -> str:
-    """The id ``new_id(ms, random_bytes=random_part.to_bytes(10, "big"))`` gives, at about
-    half its cost (export writes two per document). ``ms`` and ``random_part`` must fit
-    in 48 and 80 bits."""
-    v = (ms << 80) | random_part
-    p = PAIRS
-    return (
-        p[v >> 120] + p[v >> 110 & 1023] + p[v >> 100 & 1023] + p[v >> 90 & 1023]
-        + p[v >> 80 & 1023] + p[v >> 70 & 1023] + p[v >> 60 & 1023] + p[v >> 50 & 1023]
-        + p[v >> 40 & 1023] + p[v >> 30 & 1023] + p[v >> 20 & 1023] + p[v >> 10 & 1023]
-        + p[v & 1023]
-    )  # fmt: skip
-
-
-def valid_id_time_ms(id_: str) -> int:
-    """``id_time_ms`` of an id known to match ``ID_PATTERN``, at a fraction of its cost."""
-    return int(id_[:10].translate(_TO_INT_DIGITS), 32)
-
-
 def id_time_ms(id_: str) -> int:
     """The creation time (ms since the epoch) encoded in ``id_``."""
     value = 0

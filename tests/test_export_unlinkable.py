@@ -248,3 +248,16 @@ def test_the_day_is_the_utc_day() -> None:
     assert day_of(datetime(2026, 11, 24, 2, 30, tzinfo=east)) == datetime(
         2026, 11, 23, tzinfo=timezone.utc
     )
+
+
+@given(
+    ms=st.integers(0, (1 << 48) - 1),
+    random_part=st.binary(min_size=10, max_size=10),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_fast_id_encoding_is_the_recorders(ms: int, random_part: bytes) -> None:
+    from localtelemetry._relabel import format_id, valid_id_time_ms
+
+    expected = new_id(ms, random_bytes=random_part)
+    assert format_id(ms, int.from_bytes(random_part, "big")) == expected
+    assert valid_id_time_ms(expected) == id_time_ms(expected) == ms
