@@ -67,9 +67,10 @@ tool. Its owner chose to share it. It contains:
 
 What was done before sharing: every field the schema does not allow was dropped; paths,
 filters and other values that came from the user are keyed hashes (by default re-keyed
-for this bundle only, so the hashes in two bundles cannot be matched; document ids and
-times are kept as recorded); free text was scrubbed of paths, secrets and personal data
-at recording time and again at export.
+for this bundle only, with document and run ids re-mapped and times cut to the day, so
+two bundles share no hash, id or exact time); free text was scrubbed of paths, secrets
+and personal data at recording time and again at export, with the words the user asked
+to redact and the names of their machine.
 
 What redaction cannot guarantee: scrubbing free text works by patterns; an unusual
 secret or a name in an error message may not be recognised. Names chosen by the tool's

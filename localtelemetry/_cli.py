@@ -322,18 +322,44 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         ] = None,
         run: Annotated[str | None, typer.Option(help="Only this run id (or prefix).")] = None,
         preview: Annotated[
-            bool, typer.Option("--preview", help="Show what would be shared; write nothing.")
+            bool,
+            typer.Option(
+                "--preview", help="Show what would be shared, all free text in full; write nothing."
+            ),
         ] = False,
         keep_hashes: Annotated[
             bool,
             typer.Option(
                 "--keep-hashes",
-                help="Keep the stored hashes instead of re-keying them for this bundle "
-                "(bundles become linkable to each other, and reproducible byte for byte).",
+                help="Keep the stored hashes, ids and times instead of making new ones for "
+                "this bundle (bundles become linkable to each other, and reproducible byte "
+                "for byte).",
             ),
         ] = False,
         force: Annotated[
             bool, typer.Option("--force", help="Overwrite the output file if it exists.")
+        ] = False,
+        redact: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--redact",
+                metavar="WORD",
+                help="Also remove this word (3+ characters, any case) wherever it appears "
+                "in the bundle (repeatable).",
+            ),
+        ] = None,
+        redact_file: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--redact-file",
+                metavar="FILE",
+                help="Words to remove, one per line; 're:' starts a regular expression, "
+                "'#' a comment.",
+            ),
+        ] = None,
+        no_messages: Annotated[
+            bool,
+            typer.Option("--no-messages", help="Leave every free-text field (messages) out."),
         ] = False,
         fmt: FormatOption = Output.text,
     ) -> None:
@@ -341,9 +367,13 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
 
         def body() -> None:
             bundle_file = output_file(output)
-            from ._export import Selection, default_bundle_name
+            from ._export import Redaction, Selection
             from ._export import export as run_export
             from ._export import preview as run_preview
+
+            redaction = Redaction.from_options(
+                redact or [], redact_file or [], messages=not no_messages, environ=environ()
+            )
 
             store = store_for(app_name)
             kinds = tuple(kind) if kind else KINDS
@@ -359,7 +389,11 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 raise UsageError(f"{run!r} is not a run id; 'list' shows them")
             if preview:
                 result = run_preview(
-                    store, selection=selection, keep_hashes=keep_hashes, now=moment
+                    store,
+                    selection=selection,
+                    keep_hashes=keep_hashes,
+                    now=moment,
+                    redaction=redaction,
                 )
                 summaries = [
                     f"  {d['kind']:<12} {d['id']}  {_commands.summary_of(d)}"
@@ -372,15 +406,15 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                     _render.preview_text(result, summaries),
                 )
                 return
-            target = bundle_file or Path(default_bundle_name(store.location.app_name, moment))
             result = run_export(
                 store,
-                target=target,
+                target=bundle_file,
                 force=force,
                 selection=selection,
                 keep_hashes=keep_hashes,
                 now=moment,
                 progress=_progress_bar() if fmt is Output.text else None,
+                redaction=redaction,
             )
             _emit(fmt, "export", result, _render.export_text(result))
 

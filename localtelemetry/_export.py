@@ -2,21 +2,24 @@
 deterministic zip the user can read, check and attach to a bug report.
 
 The pipeline streams one document at a time (memory stays flat as the store grows):
-read with a size bound, project onto the schema, scrub every string again, re-key
-every hash with a fresh per-bundle key, validate, write. The middle steps are one walk
-compiled from the schemas (``_projection_compiled``), which also certifies what it
-writes valid; only documents it cannot certify are validated again (``_fastschema``,
-then jsonschema). The bundle is written to a temporary name (0600) and renamed into
-place, so an interrupted export leaves no partial zip at the target name.
+read with a size bound, project onto the schema, scrub every string again, remove the
+known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
+every hash with a fresh per-bundle key, validate, re-map ids and coarsen times
+(``_relabel``), write. The middle steps are one walk compiled from the schemas
+(``_projection_compiled``), which also certifies what it writes valid; only documents
+it cannot certify are validated again (``_fastschema``, then jsonschema). The bundle is
+written to a temporary name (0600) and renamed into place, so an interrupted export
+leaves no partial zip at the target name.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,8 +42,10 @@ from ._ids import lowest_id
 from ._listing import read_document_bytes
 from ._location import KINDS
 from ._outfile import check_target, new_file
-from ._projection import Rewriter
+from ._projection import Rewriter, free_text_fields, values_at
 from ._projection_compiled import CompiledRewriter, TooDeepError
+from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
+from ._relabel import MIDNIGHT, Relabel, day_of
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
 from ._store import Store
 from ._version import __version__
@@ -54,6 +59,53 @@ class Selection:
     kinds: tuple[str, ...] = KINDS
     since: datetime | None = None
     run: str | None = None
+
+
+class Redaction:
+    """What the user asked to remove at export, and this machine's identifying values.
+    (A plain class: a frozen dataclass costs about 2 ms of import in every export.)"""
+
+    def __init__(
+        self,
+        *,
+        words: tuple[str, ...] = (),
+        regexes: tuple[str, ...] = (),
+        machine: frozenset[str] = frozenset(),
+        messages: bool = True,  # False: --no-messages
+    ) -> None:
+        self.words, self.regexes, self.machine, self.messages = words, regexes, machine, messages
+        self._redactor: Redactor | None = None
+
+    @property
+    def redactor(self) -> Redactor:
+        """Compiled once per export (a long --redact-file makes a long pattern)."""
+        if self._redactor is None:
+            self._redactor = Redactor(words=self.words, regexes=self.regexes, machine=self.machine)
+        return self._redactor
+
+    @classmethod
+    def from_options(
+        cls,
+        words: Iterable[str],
+        files: Iterable[Path],
+        *,
+        messages: bool,
+        environ: Mapping[str, str],
+    ) -> Redaction:
+        """From ``--redact``, ``--redact-file`` and ``--no-messages``, with this machine's
+        values; UsageError (exit 2) for a word too short or a bad file."""
+        checked = [check_word(w.strip(), "--redact") for w in words]
+        regexes: list[str] = []
+        for path in files:
+            more_words, more_regexes = read_redact_file(path)
+            checked += more_words
+            regexes += more_regexes
+        return cls(
+            words=tuple(checked),
+            regexes=tuple(regexes),
+            machine=machine_values(environ),
+            messages=messages,
+        )
 
 
 @dataclass
@@ -76,11 +128,14 @@ class Report:
     app_versions: set[str] = field(default_factory=set)
     newest: str | None = None
     last_key_id: str | None = None
+    run: str | None = None  # the run id of the documents written, while they share one
+    several_runs: bool = False
+    list_skipped: bool = True  # file names hold stored ids: listed with --keep-hashes only
 
     def skip(self, name: str, reason: str) -> None:
         """Document file ``name`` is left out of the bundle."""
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        if len(self.skipped_files) < MAX_SKIPPED_LISTED:
+        if self.list_skipped and len(self.skipped_files) < MAX_SKIPPED_LISTED:
             self.skipped_files.append({"file": name, "reason": reason})
 
 
@@ -120,6 +175,10 @@ class _Keys:
     def value_hash(self, text: str) -> str:
         return self._hasher.value(text)
 
+    def relabel(self) -> Relabel | None:
+        """The bundle's id and time re-mapping; None with --keep-hashes."""
+        return None if self.keep else Relabel(self._key)
+
 
 def _select(store: Store, selection: Selection) -> list[tuple[str, list[str]]]:
     """(kind, sorted ids) in bundle order (entries are sorted by path:
@@ -147,13 +206,20 @@ def prepare(
     keys: _Keys,
     report: Report,
     progress: Callable[[int, int], None] | None = None,
+    redaction: Redaction | None = None,
 ) -> tuple[Rewriter, Iterator[Prepared]]:
+    redaction = redaction or Redaction()
     rewriter = CompiledRewriter(
         rekey=keys.rekey,
         key_id=keys.key_id,
         hash_new_text=keys.path_hash,
         hash_name=keys.value_hash,
+        redactor=redaction.redactor,
+        messages=redaction.messages,
     )
+    relabel = keys.relabel()
+    run_ids = relabel.runs if relabel is not None else {}  # its memo, read without a call
+    report.list_skipped = relabel is None
     selected = _select(store, selection)
     directory = store.directory
     run_ref = selection.run.lower() if selection.run else None
@@ -196,7 +262,7 @@ def prepare(
         except TooDeepError:
             report.skip(name, "unreadable")
             return None
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):  # Unredactable too
             report.skip(name, "invalid")
             return None
         if keys.keep and isinstance(stored_key_id, str):
@@ -207,12 +273,24 @@ def prepare(
         if not certified and not is_valid_document(document) and validation_errors(document):
             report.skip(name, "invalid")
             return None
+        if relabel is not None:  # valid values in (validated above), valid values out
+            id_ = document["id"] = relabel.document_id(kind, id_)
+            run_id = document["run_id"]
+            document["run_id"] = run_ids.get(run_id) or relabel.run_id(run_id)
+            document["created_at"] = document["created_at"][:10] + MIDNIGHT
+        else:  # the manifest's time: the newest document's (the bundle depends on nothing else)
+            created = str(document.get("created_at"))
+            report.newest = max(report.newest or created, created)
         report.by_kind[kind] = report.by_kind.get(kind, 0) + 1
         app = document.get("app") or {}
         report.app_versions.add(str(app.get("version")))
-        created = str(document.get("created_at"))
-        report.newest = max(report.newest or created, created)
         report.last_key_id = document["hashing"]["key_id"]
+        if run_ref:  # the manifest names the run when the documents share one
+            run = str(document.get("run_id"))
+            if report.run is None:
+                report.run = run
+            elif run != report.run:
+                report.several_runs = True
         return Prepared(kind, id_, serialize(document), document)
 
     return rewriter, documents()
@@ -279,20 +357,35 @@ def build_manifest(
     rewriter: Rewriter,
     keys: _Keys,
     files: list[dict[str, Any]],
-    created_at: str,
+    now: datetime,
 ) -> dict[str, Any]:
+    """The manifest. Without --keep-hashes nothing in it links the bundle to the store
+    or to another bundle: its time and ``since`` are cut to the day, and the selected run
+    is named by its id in this bundle (null when the documents written span several)."""
+    since = selection.since
+    run = selection.run.lower() if selection.run else None
+    if keys.keep:
+        created = report.newest or rfc3339(now)
+    else:
+        created = rfc3339(day_of(now))
+        since = day_of(since) if since else None
+        if run is not None:
+            run = None if report.several_runs else report.run
+    substitutions = dict(rewriter.substitutions)
+    if not rewriter.messages:  # says so even when there was no message to drop
+        substitutions.setdefault("messages-dropped", 0)
     return {
         "schema": f"urn:localtelemetry:schema:{MANIFEST}:1",
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_FORMAT_VERSION,
         "producer": {"name": "localtelemetry", "version": __version__},
-        "created_at": created_at,
+        "created_at": created,
         "app": {"name": app_name, "versions": sorted(report.app_versions)},
         "schemas": {kind: SCHEMA_IDS[kind] for kind in KINDS},
         "selection": {
             "kinds": list(selection.kinds),
-            "since": rfc3339(selection.since) if selection.since else None,
-            "run": selection.run.lower() if selection.run else None,
+            "since": rfc3339(since) if since else None,
+            "run": run,
         },
         "counts": {
             "documents": sum(report.by_kind.values()),
@@ -300,7 +393,7 @@ def build_manifest(
         },
         "files": files,
         "redaction": {
-            "substitutions": dict(sorted(rewriter.substitutions.items())),
+            "substitutions": dict(sorted(substitutions.items())),
             "fields_dropped": rewriter.fields_dropped,
             "names_hashed": rewriter.names_hashed,
             "documents_skipped": dict(sorted(report.skipped.items())),
@@ -313,14 +406,30 @@ def build_manifest(
     }
 
 
+def shared_app_name(app_name: str, redaction: Redaction | None) -> str:
+    """The app name as the bundle may show it: known values in it become ``redacted``,
+    as in the documents' ``app.name``."""
+    if redaction is None:
+        return app_name
+    try:
+        return redaction.redactor.plain(app_name)[0]
+    except Unredactable:
+        return "redacted"
+
+
 def default_bundle_name(app_name: str, now: datetime) -> str:
     return f"{app_name}-telemetry-{now.strftime('%Y%m%d-%H%M%S')}.zip"
 
 
 def _digest(data: bytes) -> str:
+    return str(_blake3()(data).hexdigest())
+
+
+@functools.cache
+def _blake3() -> Any:
     from blake3 import blake3
 
-    return str(blake3(data).hexdigest())
+    return blake3
 
 
 def _file_line(path: str, data: bytes) -> bytes:
@@ -359,18 +468,22 @@ def _manifest_chunks(manifest: dict[str, Any], files: IO[bytes]) -> Iterator[byt
 def export(
     store: Store,
     *,
-    target: Path,
+    target: Path | None,
     force: bool,
     selection: Selection,
     keep_hashes: bool,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    redaction: Redaction | None = None,
 ) -> dict[str, Any]:
-    """Write the bundle; returns a summary. Raises UsageError / OperationFailed."""
+    """Write the bundle (to ``target``, or the default name in the working directory);
+    returns a summary. Raises UsageError / OperationFailed."""
+    app_name = shared_app_name(store.location.app_name, redaction)
+    target = target or Path(default_bundle_name(app_name, now))
     check_target(target, force=force, option="--output")
     keys = _Keys(store, keep_hashes)
     report = Report()
-    rewriter, documents = prepare(store, selection, keys, report, progress)
+    rewriter, documents = prepare(store, selection, keys, report, progress, redaction)
     with (
         new_file(target, force=force, mode=0o600, doing="exporting", buffering=1 << 18) as raw,
         tempfile.SpooledTemporaryFile(max_size=1 << 20) as files,
@@ -394,15 +507,14 @@ def export(
         files.write(b"".join(lines))
         if not count:
             raise OperationFailed(_nothing_message(report))
-        created = report.newest if keep_hashes and report.newest else rfc3339(now)
         manifest = build_manifest(
-            app_name=store.location.app_name,
+            app_name=app_name,
             selection=selection,
             report=report,
             rewriter=rewriter,
             keys=keys,
             files=[],
-            created_at=created,
+            now=now,
         )
         zf.writestream(zip_info(MANIFEST_NAME), _manifest_chunks(manifest, files))
     return {
@@ -411,17 +523,25 @@ def export(
         "documents": manifest["counts"]["documents"],
         "by_kind": manifest["counts"]["by_kind"],
         "hashing": manifest["hashing"],
+        "ids": "kept" if keep_hashes else "remapped",
+        "messages": "kept" if rewriter.messages else "dropped",
         "redaction": {k: v for k, v in manifest["redaction"].items() if k != "skipped"},
     }
 
 
 def preview(
-    store: Store, *, selection: Selection, keep_hashes: bool, now: datetime
+    store: Store,
+    *,
+    selection: Selection,
+    keep_hashes: bool,
+    now: datetime,
+    redaction: Redaction | None = None,
 ) -> dict[str, Any]:
-    """Everything ``export`` would write, without writing anything."""
+    """Everything ``export`` would write, without writing anything, and every free-text
+    string the bundle would hold (after redaction), by kind and field with its count."""
     keys = _Keys(store, keep_hashes)
     report = Report()
-    rewriter, documents = prepare(store, selection, keys, report)
+    rewriter, documents = prepare(store, selection, keys, report, redaction=redaction)
     items = list(documents)
     if not items:
         raise OperationFailed(_nothing_message(report))
@@ -431,15 +551,36 @@ def preview(
         for i in items
     ]
     manifest = build_manifest(
-        app_name=store.location.app_name,
+        app_name=shared_app_name(store.location.app_name, redaction),
         selection=selection,
         report=report,
         rewriter=rewriter,
         keys=keys,
         files=files,
-        created_at=report.newest if keep_hashes and report.newest else rfc3339(now),
+        now=now,
     )
-    return {"manifest": manifest, "documents": [i.document for i in items]}
+    return {
+        "manifest": manifest,
+        "messages": "kept" if rewriter.messages else "dropped",
+        "free_text": free_text_of(items),
+        "documents": [i.document for i in items],
+    }
+
+
+def free_text_of(items: Iterable[Prepared]) -> list[dict[str, Any]]:
+    """Every distinct free-text string of ``items``: kind, field, text and how many
+    times it occurs, in bundle order of kinds, then by field, most frequent first."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for item in items:
+        for field_name, text in values_at(item.document, free_text_fields(item.kind)):
+            key = (item.kind, field_name, text)
+            counts[key] = counts.get(key, 0) + 1
+    order = {kind: i for i, kind in enumerate(sorted(KINDS))}
+    ranked = sorted(counts.items(), key=lambda e: (order[e[0][0]], e[0][1], -e[1], e[0][2]))
+    return [
+        {"kind": kind, "field": field_name, "text": text, "count": n}
+        for (kind, field_name, text), n in ranked
+    ]
 
 
 def _nothing_message(report: Report) -> str:

@@ -10,7 +10,10 @@ the two under Hypothesis), and four things more:
 * **Memo.** What a string becomes depends only on the string, its node and the bundle's
   key, and most strings recur (names, enum values, hashes, messages of repeated
   failures). Each node keeps its results with the report counts they add (added again
-  on every hit), up to a bounded number and size, so memory stays flat.
+  on every hit), up to a bounded number and size, so memory stays flat. Objects whose
+  values are all strings, booleans or null (the envelope's ``app``, ``producer``,
+  ``environment`` and ``hashing``) are kept the same way, as a whole; a node whose
+  objects keep differing (path descriptors) stops keeping them.
 * **Clean patterns.** A string that fully matches one of ``CLEAN_PATTERNS`` (ASCII only)
   is not scrubbed again: no scrubbing rule can match inside one (see there; tested on
   generated strings). Any other value in such a field is scrubbed as before, and every
@@ -37,7 +40,7 @@ from typing import Any
 from ._bundle import MAX_DEPTH
 from ._fastschema import ANNOTATIONS, follow_pointer, node_check
 from ._hashing import HASH_PATTERN
-from ._projection import Rewriter
+from ._projection import FIXED, Rewriter
 from ._schemas import (
     CREATED_AT_PATTERN,
     ENVELOPE,
@@ -49,6 +52,9 @@ from ._schemas import (
 
 Walk = Callable[[Any], Any]
 Check = Callable[[Any], bool]
+# What walking an object of scalars gave: the output, then what it added to the report
+# (substitutions, fields dropped, names hashed) and whether it raised a doubt.
+_ObjectResult = tuple[dict[str, Any], dict[str, int] | None, int, int, bool]
 
 CLEAN_PATTERNS: frozenset[str] = frozenset(
     {
@@ -78,6 +84,8 @@ _ANY: dict[str, Any] = {}  # the interpreter's default for a missing "items" or 
 _SCALARS = frozenset({int, float, bool, type(None)})
 
 _MEMO_ENTRIES = 4096  # per node
+_OBJECT_ENTRIES = 256  # per object node whose values are all scalars
+_OBJECT_TRIES = 64  # misses more than hits by this many: the node's objects are not kept
 _MEMO_CHARS = 1024  # longer strings are not kept
 _MEMO_BUDGET = 16 << 20  # characters kept over all nodes
 
@@ -125,15 +133,22 @@ class CompiledRewriter(Rewriter):
                 raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels")
             schema = load_schema(kind)
             root = self._roots[kind] = self._compile(schema, schema, None, 0)
-        before = (dict(self.substitutions), self.fields_dropped, self.names_hashed)
+        # This document's substitutions are counted apart and added when it is done: a
+        # refused document adds nothing to the report.
+        total, dropped, hashed = self.substitutions, self.fields_dropped, self.names_hashed
+        self.substitutions = {}
         self._doubt = False
         try:
             rewritten = root(document)
-        except _TooDeep:
-            self.substitutions.clear()
-            self.substitutions.update(before[0])
-            self.fields_dropped, self.names_hashed = before[1], before[2]
-            raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels") from None
+        except BaseException as exc:
+            self.substitutions, self.fields_dropped, self.names_hashed = total, dropped, hashed
+            if isinstance(exc, _TooDeep):
+                raise TooDeepError(f"document nested deeper than {MAX_DEPTH} levels") from None
+            raise
+        if self.substitutions:
+            for kind, n in self.substitutions.items():
+                total[kind] = total.get(kind, 0) + n
+        self.substitutions = total
         assert isinstance(rewritten, dict)
         hashing = rewritten.get("hashing")
         if isinstance(hashing, dict) and "key_id" in hashing:
@@ -318,6 +333,8 @@ class CompiledRewriter(Rewriter):
                     certify(out)
                 return out
 
+            if all(self._is_text_leaf(s, local) for s in properties.values()):
+                return self._memoized(fields)
             return fields
         if isinstance(extra, dict):  # a map such as counters: keys are names
             walk = self._compile(extra, local, None, depth + 1)
@@ -375,7 +392,7 @@ class CompiledRewriter(Rewriter):
         """What the interpreter's ``_string`` does for this node, memoized per value."""
         if node.get("pattern") == HASH_PATTERN:
             name = "hash"
-        compute: Callable[[str], tuple[str, dict[str, int] | None, int]]
+        compute: Callable[[str], tuple[str | None, dict[str, int] | None, int]]
         clean = None
         if name == "hash":
             rekey = self.rekey
@@ -388,10 +405,10 @@ class CompiledRewriter(Rewriter):
         elif name == "message":
             message = self._message_result
 
-            def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
+            def compute(value: str) -> tuple[str | None, dict[str, int] | None, int]:
                 return (*message(value), 0)
 
-        else:
+        elif (rule := self._text_rule(node, name)) == FIXED:
             text = self._text_result
 
             def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
@@ -400,7 +417,13 @@ class CompiledRewriter(Rewriter):
             pattern = node.get("pattern")
             if pattern in CLEAN_PATTERNS:
                 clean = re.compile(pattern, re.ASCII).fullmatch
-        memo: dict[str, tuple[str, dict[str, int] | None, int, bool]] = {}
+        else:
+            plain = self._plain_result
+
+            def compute(value: str) -> tuple[str, dict[str, int] | None, int]:
+                return (*plain(value, rule), 0)
+
+        memo: dict[str, tuple[str | None, dict[str, int] | None, int, bool]] = {}
 
         def string(value: Any) -> Any:
             if type(value) is not str:
@@ -415,7 +438,7 @@ class CompiledRewriter(Rewriter):
                 hit = (result, counts, hashed, leaf(result))
                 if len(memo) < _MEMO_ENTRIES and len(value) <= _MEMO_CHARS and self._budget > 0:
                     memo[value] = hit
-                    self._budget -= len(value) + len(result)
+                    self._budget -= len(value) + len(result or "")
             result, counts, hashed, valid = hit
             if counts:
                 self._count(counts)
@@ -426,6 +449,88 @@ class CompiledRewriter(Rewriter):
             return result
 
         return string
+
+    def _is_text_leaf(self, node: dict[str, Any], local: dict[str, Any]) -> bool:
+        """Whether a valid value of ``node`` is a string, a boolean or null (numbers, such
+        as durations, make an object's values differ from document to document)."""
+        node, _, local = self._resolve(node, local)
+        if "anyOf" in node:
+            return all(isinstance(b, dict) and self._is_text_leaf(b, local) for b in node["anyOf"])
+        declared = node.get("type")
+        types = set(declared) if isinstance(declared, list) else {declared}
+        if "properties" in node or "items" in node:
+            return False
+        if None in types:
+            options = node["enum"] if "enum" in node else [node.get("const", 0)]
+            return isinstance(options, list) and all(
+                o is None or type(o) in (str, bool) for o in options
+            )
+        return types <= {"string", "boolean", "null"}
+
+    def _memoized(self, fields: Walk) -> Walk:
+        """``fields`` of an object whose values are all scalars (the envelope's ``app``,
+        ``producer``, ``environment`` and ``hashing``, the same in nearly every document),
+        kept per value like strings are: what it wrote, and what it added to the report
+        and to the doubt, given again on every hit. Only objects whose values are strings,
+        booleans or null are kept, so values that compare equal are the same (1 == True,
+        0.0 == -0.0); anything else is walked as always."""
+        memo: dict[tuple[tuple[str, Any], ...], _ObjectResult] = {}
+        misses = [0, 0]  # misses, hits: objects that differ each time (a path) stop being kept
+
+        def memoized(value: Any) -> Any:
+            if type(value) is not dict or misses[0] > _OBJECT_TRIES + misses[1]:
+                return fields(value)
+            size = 0
+            for item in value.values():
+                kind = type(item)
+                if kind is str:
+                    size += len(item)
+                elif kind is not bool and item is not None:
+                    return fields(value)
+            key = tuple(value.items())
+            hit = memo.get(key)
+            if hit is None:
+                misses[0] += 1
+                hit = self._capture(fields, value)
+                if len(memo) < _OBJECT_ENTRIES and size <= _MEMO_CHARS and self._budget > 0:
+                    memo[key] = hit
+                    self._budget -= size
+            else:
+                misses[1] += 1
+            out, counts, dropped, hashed, doubt = hit
+            if counts:
+                self._count(counts)
+            if dropped:
+                self.fields_dropped += dropped
+            if hashed:
+                self.names_hashed += hashed
+            if doubt:
+                self._doubt = True
+            return dict(out)
+
+        return memoized
+
+    def _capture(self, fields: Walk, value: dict[str, Any]) -> _ObjectResult:
+        """Walk ``value`` and say what the walk added to the report and to the doubt."""
+        substitutions, dropped, hashed, doubt = (
+            self.substitutions,
+            self.fields_dropped,
+            self.names_hashed,
+            self._doubt,
+        )
+        self.substitutions, self._doubt = {}, False
+        try:
+            out = fields(value)
+            counts = self.substitutions
+            added = (self.fields_dropped - dropped, self.names_hashed - hashed, self._doubt)
+        finally:
+            self.substitutions, self.fields_dropped, self.names_hashed = (
+                substitutions,
+                dropped,
+                hashed,
+            )
+            self._doubt = doubt
+        return dict(out), counts or None, *added
 
     def _map_name(self, key: str) -> str:
         hit = self._map_names.get(key)

@@ -6,6 +6,7 @@ Renderers that can print long lines take ``width`` (the terminal's columns, see
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -286,7 +287,17 @@ def export_text(result: dict[str, Any]) -> str:
             f"{plural(result['documents'], 'document')} ("
             + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items())
             + ")",
-            f"hashing: {result['hashing']['mode']} (key id {result['hashing']['key_id']})",
+            f"hashing: {result['hashing']['mode']} (key id {result['hashing']['key_id']}); "
+            + (
+                "ids and times as recorded"
+                if result.get("ids") == "kept"
+                else "ids re-mapped, times cut to the day"
+            )
+            + (
+                "; free text left out (--no-messages)"
+                if result.get("messages") == "dropped"
+                else ""
+            ),
             "redaction at export: "
             + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
             + f"; {redaction.get('fields_dropped', 0)} unknown fields dropped"
@@ -299,16 +310,43 @@ def export_text(result: dict[str, Any]) -> str:
 def preview_text(result: dict[str, Any], summaries: list[str]) -> str:
     manifest = result["manifest"]
     redaction = manifest["redaction"]
+    subs = redaction["substitutions"]
+    skipped = redaction["documents_skipped"]
     lines = [
         f"would export {plural(manifest['counts']['documents'], 'document')}: "
         + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["by_kind"].items()),
-        f"hashing: {manifest['hashing']['mode']}",
-        f"redaction at export: {redaction['substitutions'] or 'no new substitutions'}; "
-        f"{redaction['fields_dropped']} unknown fields dropped; "
-        f"skipped: {redaction['documents_skipped'] or 'none'}",
+        f"hashing: {manifest['hashing']['mode']}"
+        + (
+            "" if manifest["hashing"]["mode"] == "kept" else "; ids re-mapped, times cut to the day"
+        ),
+        "redaction at export: "
+        + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
+        + f"; {redaction['fields_dropped']} unknown fields dropped; skipped: "
+        + (", ".join(f"{k} {v}" for k, v in skipped.items()) or "none"),
         "",
+        *free_text_lines(result),
+        "",
+        "documents:",
         *summaries,
         "",
         "Nothing was written. '--preview --format json' shows every document in full.",
     ]
     return "\n".join(lines)
+
+
+def free_text_lines(result: dict[str, Any]) -> list[str]:
+    """Every free-text string of a preview, as JSON strings (quotes show where each one
+    starts and ends; escapes show line breaks), under its kind and field."""
+    if result.get("messages") == "dropped":
+        return ["free text: none (--no-messages leaves every message out)"]
+    entries = result["free_text"]
+    if not entries:
+        return ["free text: none"]
+    lines = [f"free text that would be shared ({len(entries)} distinct strings, after redaction):"]
+    heading = None
+    for entry in entries:
+        if (entry["kind"], entry["field"]) != heading:
+            heading = (entry["kind"], entry["field"])
+            lines.append(f"  {entry['kind']} {entry['field']}:")
+        lines.append(f"    {entry['count']:>5}x {json.dumps(entry['text'], ensure_ascii=False)}")
+    return lines

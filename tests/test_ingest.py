@@ -10,6 +10,7 @@ import random
 import re
 import sys
 import types
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,9 @@ def test_invalid_bundle_stops_the_ingest_or_is_skipped(sources: list[Path], tmp_
     pytest.importorskip("duckdb")
     bad = tmp_path / "bad.zip"
     data = bytearray(sources[0].read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    with zipfile.ZipFile(sources[0]) as zf:  # a byte of a document's data, not of a header
+        info = zf.infolist()[1]
+    data[info.header_offset + 30 + len(info.filename) + info.compress_size // 2] ^= 0xFF
     bad.write_bytes(bytes(data))
     target = f"duckdb:{tmp_path / 'b.duckdb'}"
     stopped = invoke("ingest", str(bad), "--into", target)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import blake3
+import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from localtelemetry._listing import load_document
 from localtelemetry._location import StoreLocation
 from localtelemetry._projection import Rewriter
 from localtelemetry._projection_compiled import CLEAN_PATTERNS, CompiledRewriter, TooDeepError
+from localtelemetry._redact import Redactor
 from localtelemetry._schemas import all_schemas, load_schema
 from localtelemetry._scrub import scrub
 from localtelemetry._store import Store
@@ -45,7 +47,13 @@ LEAKS = [
     "ctrl\x00chars\x07",
     "y" * 600,
     "plain words only",
+    "Jane at ACME-CORP on buildhost-7 for ann (ticket-12345), " + "z" * 470,
 ]
+# Known values of a bundle (export's --redact words and regexes, this machine's values).
+REDACTOR = Redactor(
+    words=["jane", "acme-corp"], regexes=[r"ticket-\d+"], machine=["buildhost-7", "ann", "Ann B"]
+)
+MODES = ("plain", "redact", "quiet")  # quiet: --no-messages and the known values
 
 
 def _rekey(stored: str) -> str:
@@ -54,13 +62,17 @@ def _rekey(stored: str) -> str:
     )
 
 
-def _pair(keep: bool) -> tuple[Rewriter, CompiledRewriter]:
+def _pair(keep: bool, mode: str = "plain") -> tuple[Rewriter, CompiledRewriter]:
     args: dict[str, Any] = {
         "rekey": (lambda s: s) if keep else _rekey,
         "key_id": HASHER.key_id,
         "hash_new_text": HASHER.path_hash,
         "hash_name": HASHER.value,
     }
+    if mode != "plain":
+        args["redactor"] = REDACTOR
+    if mode == "quiet":
+        args["messages"] = False
     return Rewriter(**args), CompiledRewriter(**args)
 
 
@@ -143,6 +155,11 @@ _scalars = st.one_of(
             "4111111111111111",
             ".py",
             "--flag",
+            "--jane-mode",
+            "1.0+acme-corp",
+            ".jane",
+            "jane_name",
+            "act",
         ]
     ),
     st.text(max_size=12),
@@ -196,7 +213,9 @@ def _mutated(data: st.DataObject, samples: list[dict[str, Any]]) -> dict[str, An
             maps = [p for p in containers if isinstance(_at(doc, p), dict)]
             target = _at(doc, data.draw(st.sampled_from(maps)))
             key = data.draw(
-                st.sampled_from([*LEAKS, "a b", "", "x" * 70, "ok_name", "h:" + "b" * 32])
+                st.sampled_from(
+                    [*LEAKS, "a b", "", "x" * 70, "ok_name", "h:" + "b" * 32, "rows_Jane"]
+                )
             )
             target[key] = copy.deepcopy(next(iter(target.values()))) if target else 1
         elif action == "grow" and target:  # past maxItems / maxProperties
@@ -232,18 +251,19 @@ def _mutated(data: st.DataObject, samples: list[dict[str, Any]]) -> dict[str, An
     return doc
 
 
-_PAIRS = {keep: _pair(keep) for keep in (False, True)}  # shared: memos carry over, as in export
+# shared: memos carry over, as in export
+_PAIRS = {(keep, mode): _pair(keep, mode) for keep in (False, True) for mode in MODES}
 
 
 @settings(
-    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), keep=st.booleans())
+@given(data=st.data(), keep=st.booleans(), mode=st.sampled_from(MODES))
 def test_compiled_walk_agrees_with_the_interpreter(
-    samples: list[dict[str, Any]], data: st.DataObject, keep: bool
+    samples: list[dict[str, Any]], data: st.DataObject, keep: bool, mode: str
 ) -> None:
     document = _mutated(data, samples)
-    plain, compiled = _PAIRS[keep]
+    plain, compiled = _PAIRS[(keep, mode)]
     expected = _run(plain, document)
     got = _run(compiled, document)
     assert got[: len(expected)] == expected
@@ -254,9 +274,10 @@ def test_compiled_walk_agrees_with_the_interpreter(
         assert _jsonschema_valid(got[1]), got[1]
 
 
-def test_real_documents_are_certified(samples: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_real_documents_are_certified(samples: list[dict[str, Any]], mode: str) -> None:
     for keep in (False, True):
-        plain, compiled = _pair(keep)
+        plain, compiled = _pair(keep, mode)
         for document in samples:
             rewritten, certified = compiled.rewrite(copy.deepcopy(document))
             assert certified, document["kind"]
@@ -368,3 +389,36 @@ def test_only_clean_id_and_time_values_skip_the_scrubber(samples: list[dict[str,
     grown = {k: n - before.get(k, 0) for k, n in compiled.substitutions.items()}
     assert {k: n for k, n in grown.items() if n} == plain.substitutions
     assert plain.substitutions.get("email") == 1 and plain.substitutions.get("home-path") == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_objects_of_scalars_kept_per_value_give_what_a_walk_gives(
+    samples: list[dict[str, Any]], mode: str
+) -> None:
+    """The envelope's small objects are kept per value; a hit must give a fresh object
+    and add to the report and the doubt exactly what walking it again would."""
+    plain, compiled = _pair(False, mode)
+    variants: list[Any] = [
+        {"name": "app", "version": "1.0"},
+        {"name": "app", "version": "jane.doe@example.org"},  # scrubbed: counted every time
+        {"name": "app", "version": "1.0+acme-corp"},  # a known value
+        {"name": "app", "version": "1.0", "extra": "dropped"},  # counted as dropped
+        {"name": "app", "version": True},  # invalid: doubt, and not kept with 1 or 1.0
+        {"name": "app", "version": 1},
+        {"name": "app", "version": 1.0},
+        {"name": "app", "version": -0.0},
+        {"name": "app", "version": 0.0},
+        {"name": "app"},  # a required field missing: doubt
+        {"name": "app", "version": {"nested": "x"}},
+    ]
+    for _ in range(3):
+        for app in variants:
+            document = copy.deepcopy(samples[0])
+            document["app"] = copy.deepcopy(app)
+            expected, got = _run(plain, document), _run(compiled, document)
+            assert got[: len(expected)] == expected, app
+            assert _report(compiled) == _report(plain), app
+            if got[0] == "ok":  # the same bytes: 1 == True == 1.0 and 0.0 == -0.0 in Python
+                assert orjson.dumps(got[1]) == orjson.dumps(expected[1]), app
+                got[1]["app"]["changed"] = True  # must not reach the next hit
+                assert got[2] == _jsonschema_valid(expected[1]), app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -305,7 +306,9 @@ def test_cli_json_text_and_files(
 def test_invalid_bundle_stops_or_is_skipped(sources: list[Path], tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     data = bytearray(sources[0].read_bytes())
-    data[len(data) // 2] ^= 0xFF  # corrupt a byte inside the zip
+    with zipfile.ZipFile(sources[0]) as zf:  # a byte of a document's data, not of a header
+        info = zf.infolist()[1]
+    data[info.header_offset + 30 + len(info.filename) + info.compress_size // 2] ^= 0xFF
     bad.write_bytes(bytes(data))
     result = invoke("report", str(sources[0]), str(bad))
     assert result.exit_code == 2, result.output
