@@ -142,7 +142,6 @@ def entries(
     return found
 
 
-_ID_OF_NAME = operator.itemgetter(slice(-31, -5))
 _ID_BYTES = ID_CHARS.encode("ascii")
 
 
@@ -170,31 +169,35 @@ def ids(
     directory = store.existing_directory()
     if directory is None:
         return by_kind, []
-    # "<kind>-" -> the names of that kind with a .json suffix and the right length.
-    named: dict[str, list[str]] = {f"{kind}-": [] for kind in KINDS}
-    get = named.get
+    # "<kind>-" -> the ids of the names of that kind with a .json suffix and the right
+    # length (only the ids are kept: at 100,000 documents the names would double the
+    # memory a listing takes).
+    found: dict[str, list[str]] = {f"{kind}-": [] for kind in KINDS}
+    get = found.get
     others: list[str] = []  # neither document-shaped nor, so far, known to be ours
     odd: list[str] = []  # shaped like documents but not regular files
     with os.scandir(directory) as it:
         for entry in it:
             name = entry.name
-            names = get(name[:-31])  # what DOCUMENT_NAME_RE accepts, checked in parts
-            if names is not None and name[-5:] == ".json":
+            ids_ = get(name[:-31])  # what DOCUMENT_NAME_RE accepts, checked in parts
+            if ids_ is not None and name[-5:] == ".json":
                 try:
                     is_file = entry.is_file(follow_symlinks=False)
                 except OSError:
                     is_file = False
-                (names if is_file else odd).append(name)
+                if is_file:
+                    ids_.append(name[-31:-5])
+                else:
+                    odd.append(name)
             elif foreign:
                 others.append(name)
     for kind in KINDS:
-        names = named[f"{kind}-"]
-        found = list(map(_ID_OF_NAME, names))
-        if not _valid_ids(found):  # a file with a bad id: sort the names out one by one
-            found = [i for i in found if _valid_ids([i])]
-            others.extend(n for n in names if not _valid_ids([n[-31:-5]]))
+        kind_ids = found[f"{kind}-"]
+        if not _valid_ids(kind_ids):  # a file with a bad id: sort them out one by one
+            others.extend(f"{kind}-{i}.json" for i in kind_ids if not _valid_ids([i]))
+            kind_ids = [i for i in kind_ids if _valid_ids([i])]
         if kinds is None or kind in kinds:
-            by_kind[kind] = found
+            by_kind[kind] = kind_ids
     if not foreign:
         return by_kind, []
     others.extend(n for n in odd if not _valid_ids([n[-31:-5]]))
