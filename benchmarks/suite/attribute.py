@@ -64,6 +64,7 @@ def command_for(name: str, good: Path, bad: Path) -> list[str]:
         "run:python": [PYTHON, "-c", "pass"],
         "run:import-typer": [PYTHON, "-c", "import typer"],
         "run:import-cli": [PYTHON, "-c", "import localtelemetry._cli"],
+        "run:import-typer-pydantic": [PYTHON, "-c", "import typer, pydantic"],
         "run:run": [*lt, "run", "--", "true"],
         "run:without-typer": [PYTHON, "-c", RUN_WITHOUT_TYPER, "true"],
     }
@@ -82,37 +83,43 @@ def _with(spec: str, extra: str) -> str:
     return extra if spec == "-" else f"{spec},{extra}"
 
 
-def _gc_items(h: str) -> list[Item]:
+def _gc_cost(h: str, row: str, a: str, b: str) -> Item:
+    """What the collections that ``a``'s extra allocations trigger cost, compared with
+    ``b``: (a - b) with the collector on minus the same with it off, averaged over
+    allocation-counter phases."""
     n = len(GC_PHASES)
     shifts = [f"@gc-shift-{p}" if p else "-" for p in GC_PHASES]
-    cost = tuple(
+    pairs = tuple(
         pair
         for s in shifts
         for pair in (
-            (f"{h}:recorded[{s}]", f"{h}:installed[{s}]"),
-            (f"{h}:installed[{_with(s, '@gc-off')}]", f"{h}:recorded[{_with(s, '@gc-off')}]"),
+            (f"{h}:{a}[{s}]", f"{h}:{b}[{s}]"),
+            (f"{h}:{b}[{_with(s, '@gc-off')}]", f"{h}:{a}[{_with(s, '@gc-off')}]"),
         )
     )
-    pause = tuple((f"{h}:recorded[{s}]", f"{h}:recorded[{_with(s, '@gc-pause')}]") for s in shifts)
-    return [
-        Item(
-            f"{h}: recorded - plain",
-            f"garbage collections the recorded run adds (collector on minus off, mean of {n} "
-            "allocation-counter phases)",
-            "allocations of _recorder/_store/_documents/_hashing and their imports",
-            cost,
-            scale=1 / n,
-        ),
-        Item(
-            f"{h}: recorded - plain",
-            f"collector paused in begin_run/end_run (prototype gc-pause; saved, mean of {n} "
-            "phases)",
-            "_telemetry.py, _recorder.py",
-            pause,
-            scale=1 / n,
-            sub=True,
-        ),
-    ]
+    return Item(
+        row,
+        f"garbage collections this row adds (collector on minus off, mean of {n} "
+        "allocation-counter phases; part of the items above)",
+        "every allocation of localtelemetry's code and imports",
+        pairs,
+        scale=1 / n,
+        sub=True,
+    )
+
+
+def _gc_pause(h: str, row: str) -> Item:
+    n = len(GC_PHASES)
+    shifts = [f"@gc-shift-{p}" if p else "-" for p in GC_PHASES]
+    pairs = tuple((f"{h}:recorded[{s}]", f"{h}:recorded[{_with(s, '@gc-pause')}]") for s in shifts)
+    return Item(
+        row,
+        f"collector paused in begin_run/end_run (prototype gc-pause; saved, mean of {n} phases)",
+        "_telemetry.py, _recorder.py",
+        pairs,
+        scale=1 / n,
+        sub=True,
+    )
 
 
 def items() -> list[Item]:
@@ -163,6 +170,7 @@ def items() -> list[Item]:
                     sub=True,
                 ),
             ]
+        out.append(_gc_cost(h, disabled, "installed", "plain"))
         recorded = f"{h}: recorded - plain"
         out += [
             Item(
@@ -192,7 +200,8 @@ def items() -> list[Item]:
                 ((f"{h}:installed[blake3]", f"{h}:installed[-]"),),
                 sub=True,
             ),
-            *_gc_items(h),
+            _gc_cost(h, recorded, "recorded", "installed"),
+            _gc_pause(h, recorded),
         ]
         failed = f"{h}: recorded-fail - installed-fail"
         out += [
@@ -238,10 +247,24 @@ def items() -> list[Item]:
         ),
         Item(
             run,
+            "importing pydantic (Typer converts parsed option values with it)",
+            "typer (through _cli.py)",
+            (("run:import-typer-pydantic", "run:import-typer"),),
+        ),
+        Item(
+            run,
             "what a run path without Typer or the management commands saves (prototype: "
             "_wrap.run_command called directly)",
             "_cli.py main(): dispatch 'run' before building the Typer app",
             (("run:run", "run:without-typer"),),
+            sub=True,
+        ),
+        Item(
+            run,
+            "what that run path still costs over python -c pass (typing, pathlib, "
+            "dataclasses, subprocess, ...)",
+            "_wrap.py, _telemetry.py, _location.py, _env.py imports",
+            (("run:without-typer", "run:python"),),
             sub=True,
         ),
     ]
@@ -395,10 +418,13 @@ def run(*, smoke: bool, install_valgrind: bool, workers: int) -> dict[str, Any]:
             "instructions": counts,
             "items": _rows(wanted, counts, ns),
             "importtime": {
-                "click_installed_new_modules": _new_modules(
-                    importtime(command_for("click:plain[-]", good, bad), env),
-                    importtime(command_for("click:installed[-]", good, bad), env),
-                ),
+                **{
+                    f"{h}_installed_new_modules": _new_modules(
+                        importtime(command_for(f"{h}:plain[-]", good, bad), env),
+                        importtime(command_for(f"{h}:installed[-]", good, bad), env),
+                    )
+                    for h in HOSTS
+                },
                 "run": sorted(
                     (r for r in importtime(run_cmd, env) if r["depth"] == 1),
                     key=lambda r: -r["cumulative_us"],
@@ -424,7 +450,7 @@ def render(result: dict[str, Any]) -> str:
             (
                 "" if not r["whole"] else r["row"],
                 ("  - " if r["sub"] else "") + r["what"],
-                f"{r['instructions']:+,}" if "instructions" in r else "-",
+                f"{r['instructions']:+,.0f}" if "instructions" in r else "-",
                 f"{r['ms']:+.2f}" if "ms" in r else "-",
                 r["where"],
             )
@@ -439,11 +465,14 @@ def render(result: dict[str, Any]) -> str:
         ),
         result["valgrind"],
         "",
-        "modules the Click host imports with localtelemetry installed (-X importtime, us "
-        "self / cumulative): "
-        + ", ".join(
-            f"{r['module']} {r['self_us']}/{r['cumulative_us']}"
-            for r in result["importtime"]["click_installed_new_modules"]
+        *(
+            f"modules the {h} host imports with localtelemetry installed, not without "
+            "(-X importtime, us self / cumulative): "
+            + ", ".join(
+                f"{r['module']} {r['self_us']}/{r['cumulative_us']}"
+                for r in result["importtime"][f"{h}_installed_new_modules"]
+            )
+            for h in HOSTS
         ),
         "localtelemetry run -- true, top-level imports by cumulative us: "
         + ", ".join(f"{r['module']} {r['cumulative_us']}" for r in result["importtime"]["run"]),
