@@ -75,7 +75,13 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     f"1. {r['host']}: {r['label']}",
                     r["ms"] <= r["target_ms"] if has else None,
                     value,
-                    f"<= {r['target_ms']:g} ms (instructions converted)",
+                    f"<= {r['target_ms']:g} ms (instructions converted)"
+                    + (
+                        f" = {r['budget_instructions'] / 1e6:.1f}M instructions at this run's "
+                        "factor"
+                        if r.get("budget_instructions")
+                        else ""
+                    ),
                 )
             )
         for r in co["run_rows"]:
