@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_store import NOW, _put
 
 from localtelemetry import _commands
 from localtelemetry._ids import new_id
-from localtelemetry._location import DOCUMENT_NAME_RE, StoreLocation, _user_state_path
+from localtelemetry._location import (
+    DOCUMENT_NAME_RE,
+    KINDS,
+    OWN_FILES,
+    TEMP_NAME_RE,
+    StoreLocation,
+    _user_state_path,
+)
 from localtelemetry._render import status_text
 from localtelemetry._store import Store
 
@@ -130,3 +139,76 @@ def test_the_default_store_is_where_platformdirs_says(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert _user_state_path("mycli") == Path(platformdirs.user_state_path("mycli"))
+
+
+_NAME_PARTS = st.sampled_from(
+    ["cli-command-", "build-", "snapshot-", "run-summary-", "build", "builds-", "", ".tmp-"]
+)
+_ID_LIKE = st.one_of(
+    st.integers(0, 2**40).map(new_id),
+    st.text(
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.é",
+        min_size=24,
+        max_size=28,
+    ),
+    st.text(min_size=0, max_size=8).filter(lambda t: "/" not in t and "\x00" not in t),
+)
+_SUFFIX = st.sampled_from(
+    [".json", ".JSON", ".json.bak", "", ".jso", "-12-0123456789abcdef.partial"]
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.one_of(
+                st.tuples(_NAME_PARTS, _ID_LIKE, _SUFFIX).map("".join),
+                st.sampled_from([".hashkey", ".retention", ".retention-log", "notes.txt"]),
+            ),
+            st.sampled_from(["file", "file", "file", "directory", "symlink"]),
+        ),
+        max_size=25,
+        unique_by=lambda e: e[0],
+    ),
+    kinds=st.one_of(st.none(), st.sets(st.sampled_from(KINDS), min_size=1).map(frozenset)),
+)
+def test_ids_classifies_every_name_like_the_patterns(
+    tmp_path_factory: pytest.TempPathFactory,
+    entries: list[tuple[str, str]],
+    kinds: frozenset[str] | None,
+) -> None:
+    """Issue 14: the one-pass listing says exactly what the published name patterns say:
+    documents are regular files whose whole name matches DOCUMENT_NAME_RE; foreign files
+    are names that are neither document-shaped, temp files nor our own files."""
+    store = _store(tmp_path_factory.mktemp("store"))
+    directory = store.ensure_directory()
+    made = []
+    for name, what in entries:
+        if name in ("", ".", "..") or len(name.encode()) > 255:
+            continue
+        path = directory / name
+        if what == "file":
+            path.write_bytes(b"{}")
+        elif what == "directory":
+            path.mkdir()
+        else:
+            path.symlink_to(directory / "elsewhere")
+        made.append((name, what))
+    expected: dict[str, list[str]] = {k: [] for k in KINDS}
+    foreign = []
+    for name, what in made:
+        match = DOCUMENT_NAME_RE.fullmatch(name)
+        if match:
+            if what == "file" and (kinds is None or match.group(1) in kinds):
+                expected[match.group(1)].append(match.group(2))
+        elif name not in OWN_FILES and not TEMP_NAME_RE.fullmatch(name):
+            foreign.append(name)
+    by_kind, others = store.ids(kinds=kinds, foreign=True)
+    assert {k: sorted(v) for k, v in by_kind.items()} == {k: sorted(v) for k, v in expected.items()}
+    assert sorted(others) == sorted(foreign)
+    assert {k: sorted(v) for k, v in store.ids(kinds=kinds)[0].items()} == {
+        k: sorted(v) for k, v in expected.items()
+    }

@@ -1,6 +1,5 @@
 """Work the benchmark runs in a fresh child process (so peak memory is the work's own).
 
-    python benchmarks/suite/child.py export BASE APP OUT.zip
     python benchmarks/suite/child.py pyzip DIRECTORY OUT.zip
     python benchmarks/suite/child.py status BASE APP
     python benchmarks/suite/child.py list BASE APP LIMIT
@@ -14,39 +13,9 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-
-def _export(base: str, app: str, out: str) -> dict[str, object]:
-    t0 = time.perf_counter()
-    from localtelemetry._export import Selection, export
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
-
-    setup = time.perf_counter() - t0  # importing the export machinery
-    store = Store(StoreLocation(app, base=Path(base)))
-    t0 = time.perf_counter()
-    result = export(
-        store,
-        target=Path(out),
-        force=True,
-        selection=Selection(),
-        keep_hashes=False,
-        now=datetime.now(timezone.utc),
-    )
-    seconds = time.perf_counter() - t0
-    redaction = result["redaction"]
-    assert isinstance(redaction, dict)
-    return {
-        "seconds": seconds,
-        "setup_seconds": setup,
-        "documents": result["documents"],
-        "bundle_bytes": result["bytes"],
-        "skipped": redaction.get("documents_skipped"),
-    }
 
 
 def _pyzip(directory: str, out: str) -> dict[str, object]:
@@ -69,9 +38,7 @@ def _store(base: str, app: str) -> object:
 
 def main(argv: list[str]) -> int:
     what = argv[0]
-    if what == "export":
-        result = _export(argv[1], argv[2], argv[3])
-    elif what == "pyzip":
+    if what == "pyzip":
         result = _pyzip(argv[1], argv[2])
     elif what in ("status", "list"):
         from localtelemetry import _commands

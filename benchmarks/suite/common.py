@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,35 +94,56 @@ class Sample:
         return self.user_s + self.sys_s
 
 
+SPAWN = BENCH / "suite" / "spawn.py"
+
+
 def run_timed(
     cmd: Sequence[str], env: dict[str, str], *, cwd: Path | None = None, timeout: float = 600
 ) -> Sample:
-    """Run a child; wall time from just before spawning to reaping, CPU and peak RSS from
-    the kernel's accounting of that child alone (wait4)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=out, stderr=err)
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
+    """Run a child from a small parent (``spawn.py``); wall time from just before the
+    spawn to the reaping, CPU and peak RSS from the kernel's accounting of that child
+    alone (wait4). The parent must be small: a child's ``ru_maxrss`` is at least the
+    size of the process that started it (issue 14)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory(prefix="lt-bench-spawn-") as scratch,
+    ):
+        result_file = os.path.join(scratch, "result")
+        proc = subprocess.Popen(
+            [PYTHON, "-I", "-S", str(SPAWN), result_file, *cmd],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,  # a timeout ends the child and the spawner together
+        )
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise RuntimeError(f"timed out after {timeout} s: {shlex.join(cmd)}") from None
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    return Sample(
-        wall,
-        usage.ru_utime,
-        usage.ru_stime,
-        int(usage.ru_maxrss),
-        proc.returncode,
-        stdout,
-        stderr,
-    )
+        try:
+            with open(result_file, encoding="ascii") as fh:
+                wall, user, sys_, maxrss, code = fh.read().split()
+        except (OSError, ValueError):
+            raise RuntimeError(
+                f"could not start {shlex.join(cmd)} (spawner exit {proc.returncode}): "
+                f"{stderr[-2000:]}"
+            ) from None
+    return Sample(float(wall), float(user), float(sys_), int(maxrss), int(code), stdout, stderr)
+
+
+def spawn_floor_kib(env: dict[str, str]) -> int:
+    """The peak RSS reported for ``true`` through the spawner: the floor below which no
+    child's memory can be read this way (the spawner's own size)."""
+    true = shutil.which("true") or "/bin/true"
+    return run_timed([true], env).maxrss_kib
 
 
 # -- statistics ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ their times and peak memory are their own; retention runs in this process.
 from __future__ import annotations
 
 import inspect
+import itertools
 import random
 import shutil
 import tempfile
@@ -18,7 +19,18 @@ from typing import Any
 
 import orjson
 
-from .common import BENCH, PYTHON, child_env, median, ms, run_timed, summary, table
+from .common import (
+    BENCH,
+    PYTHON,
+    child_env,
+    median,
+    ms,
+    run_timed,
+    spawn_floor_kib,
+    summary,
+    table,
+)
+from .costs import localtelemetry_command
 from .stores import generate, make_document, newest_subset, seed_documents
 
 CHILD = BENCH / "suite" / "child.py"
@@ -44,24 +56,34 @@ def export_bench(
     env: dict[str, str],
     work: Path,
 ) -> dict[str, Any]:
+    """``localtelemetry export`` as a user runs it: a whole process, started from a
+    small parent so its peak memory is its own (``common.run_timed``)."""
     zip_path = _zip_tool()
     rows: dict[str, Any] = {}
+    lt = localtelemetry_command()
     for size, directory in stores.items():
         app = directory.name
         runs = []
         zips = []
+        cmd_env = {**env, "LOCALTELEMETRY_DIR": str(base_for[size])}
         for i in range(repeats[size]):
             out = work / f"bundle-{size}-{i}.zip"
-            data, sample = _child(["export", str(base_for[size]), app, str(out)], env)
+            sample = run_timed(
+                [*lt, "export", "--app", app, "-o", str(out), "--format", "json", "--force"],
+                cmd_env,
+                timeout=1800,
+            )
+            if sample.returncode != 0:
+                raise RuntimeError(f"export failed ({sample.returncode}): {sample.stderr[-2000:]}")
+            data = orjson.loads(sample.stdout)["result"]
             runs.append(
                 {
-                    "seconds": data["seconds"],
-                    "setup_seconds": data["setup_seconds"],
                     "process_wall_s": sample.wall_s,
+                    "process_cpu_s": sample.cpu_s,
                     "peak_rss_kib": sample.maxrss_kib,
                     "documents": data["documents"],
-                    "bundle_bytes": data["bundle_bytes"],
-                    "skipped": data["skipped"],
+                    "bundle_bytes": out.stat().st_size,
+                    "skipped": data["redaction"].get("documents_skipped"),
                 }
             )
             out.unlink()
@@ -75,7 +97,7 @@ def export_bench(
                 zdata, z = _child(["pyzip", str(directory), str(zout)], env)
                 zips.append({"seconds": zdata["seconds"], "peak_rss_kib": z.maxrss_kib})
             zout.unlink()
-        seconds = median([r["seconds"] for r in runs])
+        seconds = median([r["process_wall_s"] for r in runs])
         documents = runs[0]["documents"]
         zip_seconds = median([z["seconds"] for z in zips])
         rows[str(size)] = {
@@ -83,20 +105,29 @@ def export_bench(
             "exported_documents": documents,
             "skipped": runs[0]["skipped"],
             "repeats": len(runs),
-            "export_seconds": seconds,
+            "process_wall_s": seconds,
+            "process_cpu_s": median([r["process_cpu_s"] for r in runs]),
             "documents_per_second": documents / seconds if seconds else float("inf"),
-            "setup_seconds": median([r["setup_seconds"] for r in runs]),
-            "process_wall_s": median([r["process_wall_s"] for r in runs]),
-            "peak_rss_mib": max(r["peak_rss_kib"] for r in runs) / 1024,
+            "peak_rss_mib": median([r["peak_rss_kib"] for r in runs]) / 1024,
             "bundle_mib": runs[0]["bundle_bytes"] / 2**20,
             "zip_seconds": zip_seconds,
             "zip_peak_rss_mib": max(z["peak_rss_kib"] for z in zips) / 1024,
             "export_over_zip": seconds / zip_seconds if zip_seconds else float("inf"),
             "runs": runs,
         }
+    keys = sorted(rows, key=int)
+    growth = {}
+    for lo, hi in itertools.pairwise(keys):
+        extra_docs = rows[hi]["store_documents"] - rows[lo]["store_documents"]
+        extra_kib = (rows[hi]["peak_rss_mib"] - rows[lo]["peak_rss_mib"]) * 1024
+        growth[f"{lo}-{hi}"] = extra_kib * 1024 / extra_docs if extra_docs else 0.0
     return {
+        "command": " ".join(
+            [*lt, "export", "--app", "APP", "-o", "OUT.zip", "--format", "json", "--force"]
+        ),
         "zip_tool": zip_path or "python zipfile (zip is not installed)",
         "sizes": rows,
+        "growth_bytes_per_document": growth,
     }
 
 
@@ -107,8 +138,11 @@ def store_ops_bench(
     env: dict[str, str],
     work: Path,
 ) -> dict[str, Any]:
+    """``status`` and ``list`` (newest 50): the command's own work in a fresh process
+    (``child.py``), and the whole command as a user runs it, also on an empty store."""
     empty_base = work / "empty-base"
     empty_base.mkdir()
+    lt = localtelemetry_command()
     rows: dict[str, Any] = {}
     for size, directory in stores.items():
         app = directory.name
@@ -118,19 +152,23 @@ def store_ops_bench(
             for _ in range(repeats):
                 data, _sample = _child([op, str(base_for[size]), app, *extra], env)
                 inproc.append(data["seconds"])
-            command = []
+            command: list[Any] = []
             empty = []
             cmd_env = {**env, "LOCALTELEMETRY_DIR": str(base_for[size])}
             empty_env = {**env, "LOCALTELEMETRY_DIR": str(empty_base)}
-            args = [PYTHON, "-m", "localtelemetry", op, "--app", app, "--format", "json"]
+            args = [*lt, op, "--app", app, "--format", "json"]
             for _ in range(repeats):
                 s = run_timed(args, cmd_env, timeout=600)
-                command.append(s.wall_s if s.returncode == 0 else float("nan"))
+                if s.returncode != 0:
+                    raise RuntimeError(f"{op} failed ({s.returncode}): {s.stderr[-2000:]}")
+                command.append(s)
                 e = run_timed(args, empty_env, timeout=600)
                 empty.append(e.wall_s)
             row[op] = {
                 "in_process_s": summary(inproc),
-                "command_wall_s": median(command),
+                "command_wall_s": median([c.wall_s for c in command]),
+                "command_cpu_s": median([c.cpu_s for c in command]),
+                "command_peak_rss_mib": median([c.maxrss_kib / 1024 for c in command]),
                 "command_wall_empty_store_s": median(empty),
             }
         rows[str(size)] = row
@@ -226,7 +264,10 @@ def run(
                 stores[size] = newest_subset(source, base_for[size], f"bench{size}", size)
         stores = dict(sorted(stores.items()))
         generation_s = time.perf_counter() - t0
-        result: dict[str, Any] = {"generation_seconds": generation_s}
+        result: dict[str, Any] = {
+            "generation_seconds": generation_s,
+            "spawn_floor_mib": spawn_floor_kib(env) / 1024,
+        }
         result["export"] = export_bench(stores, base_for, export_repeats, env, work)
         result["store_ops"] = store_ops_bench(stores, base_for, ops_repeats, env, work)
         ends = {s: p for s, p in stores.items() if s in (min(sizes), largest)}
@@ -246,7 +287,8 @@ def render(result: dict[str, Any]) -> str:
             (
                 f"{int(size):,}",
                 f"{r['exported_documents']:,}",
-                f"{r['export_seconds']:.2f}",
+                f"{r['process_wall_s']:.2f}",
+                f"{r['process_cpu_s']:.2f}",
                 f"{r['documents_per_second']:,.0f}",
                 f"{r['peak_rss_mib']:.1f}",
                 f"{r['bundle_mib']:.2f}",
@@ -254,14 +296,20 @@ def render(result: dict[str, Any]) -> str:
                 f"{r['export_over_zip']:.1f}x",
             )
         )
+    growth = ", ".join(
+        f"{int(k.split('-')[0]):,} -> {int(k.split('-')[1]):,}: {v:,.0f} bytes/document"
+        for k, v in ex["growth_bytes_per_document"].items()
+    )
     parts = [
         table(
-            f"4. Export (full redaction, re-keyed, validated; median of repeats; "
-            f"compared with {ex['zip_tool']} -r)",
+            "4. Export, whole process (`localtelemetry export`: full redaction, re-keyed, "
+            f"validated; median of repeats; peak RSS from wait4 of a child of a small parent, "
+            f"floor {result['spawn_floor_mib']:.1f} MiB; compared with {ex['zip_tool']} -r)",
             (
                 "store docs",
                 "exported",
-                "export s",
+                "wall s",
+                "CPU s",
                 "docs/s",
                 "peak RSS MiB",
                 "bundle MiB",
@@ -270,6 +318,7 @@ def render(result: dict[str, Any]) -> str:
             ),
             rows,
         ),
+        f"peak memory growth per document: {growth or 'n/a'}",
         f"(stores generated in {result['generation_seconds']:.1f} s)",
         "",
     ]
@@ -284,14 +333,24 @@ def render(result: dict[str, Any]) -> str:
                     op if op == "status" else "list (newest 50)",
                     ms(o["in_process_s"]["median"]),
                     ms(o["command_wall_s"]),
+                    ms(o["command_cpu_s"]),
+                    f"{o['command_peak_rss_mib']:.1f}",
                     ms(o["command_wall_empty_store_s"]),
                 )
             )
     parts.append(
         table(
             f"5. Store operations (median of {ops['repeats']}; in-process = the command's "
-            "work in a fresh process, command = `python -m localtelemetry ...` end to end)",
-            ("store docs", "operation", "in-process ms", "command ms", "command on empty ms"),
+            "work in a fresh process; command = `localtelemetry ...` whole process)",
+            (
+                "store docs",
+                "operation",
+                "in-process ms",
+                "command wall ms",
+                "command CPU ms",
+                "peak RSS MiB",
+                "command on empty ms",
+            ),
             rows,
         )
     )
