@@ -4,8 +4,8 @@ Each is applied in a fresh process before the app runs (``preload.py SPEC APP ..
 none is product code. If the product changed so that a patch no longer applies, it
 raises, and the attribution row says so instead of printing a figure.
 
-* ``typer-flag-direct``: build the ``--telemetry`` option with Typer's parameter
-  factory instead of a throw-away Typer app and ``get_command`` (``_integration``).
+* ``typer-flag``: not a fix: builds the ``--telemetry`` option as ``install()`` does
+  (``_integration._typer_flag_param``), to count what building it costs.
 * ``gc-off``: no cyclic garbage collection in the whole process (to count what the
   collections a recorded run triggers cost: compared with and without it).
 * ``gc-pause``: the collector paused while localtelemetry starts and finishes a run
@@ -26,25 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _typer_flag_direct() -> None:
-    import typer
-    import typer.main
-    from typer.models import ParamMeta
-
+def _typer_flag() -> None:
     from localtelemetry import _integration as integration
     from localtelemetry._telemetry import FLAG
 
-    def direct() -> Any:
-        if not integration._TYPER_FLAG:
-            option = typer.Option(False, FLAG, help=integration.FLAG_HELP)
-            param = typer.main._get_param(
-                ParamMeta(name="telemetry", default=option, annotation=bool)
-            )
-            param.expose_value = False
-            integration._TYPER_FLAG.append(param)
-        return integration._TYPER_FLAG[0]
-
-    integration._typer_flag_param = direct
+    integration._typer_flag_param(FLAG)
 
 
 def _gc_off() -> None:
@@ -100,7 +86,7 @@ def _gc_count() -> None:
 
 
 PROTOTYPES: dict[str, Callable[[], None]] = {
-    "typer-flag-direct": _typer_flag_direct,
+    "typer-flag": _typer_flag,
     "gc-off": _gc_off,
     "gc-pause": _gc_pause,
     "scrub-warm": _scrub_warm,

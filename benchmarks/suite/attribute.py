@@ -153,21 +153,12 @@ def items() -> list[Item]:
                 )
             )
         else:
-            flag = "localtelemetry._integration:_typer_flag_param"
             out += [
                 Item(
                     disabled,
-                    "building --telemetry through a throw-away Typer app",
+                    "building the --telemetry Typer option",
                     "_integration.py (_typer_flag_param)",
-                    ((f"{h}:plain[{flag}]", f"{h}:plain[localtelemetry._integration]"),),
-                ),
-                Item(
-                    disabled,
-                    "of which saved by building the parameter directly (prototype "
-                    "typer-flag-direct)",
-                    "_integration.py",
-                    ((f"{h}:plain[{flag}]", f"{h}:plain[@typer-flag-direct,{flag}]"),),
-                    sub=True,
+                    ((f"{h}:plain[@typer-flag]", f"{h}:plain[localtelemetry._integration]"),),
                 ),
             ]
         out.append(_gc_cost(h, disabled, "installed", "plain"))
