@@ -29,7 +29,6 @@ from ._bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
     MANIFEST_NAME,
-    MAX_DEPTH,
     README_NAME,
     README_TEXT,
     document_entry_name,
@@ -39,6 +38,7 @@ from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, seria
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
 from ._fastschema import is_valid_document
 from ._ids import lowest_id
+from ._limits import MAX_DEPTH
 from ._listing import read_document_bytes
 from ._location import KINDS
 from ._outfile import check_target, new_file

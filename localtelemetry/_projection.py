@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._bundle import MAX_DEPTH
 from ._fastschema import follow_pointer
 from ._hashing import HASH_PATTERN
+from ._limits import MAX_DEPTH
 from ._redact import Redactor
 from ._schemas import ENVELOPE, load_schema, nested_deeper_than
 from ._scrub import scrub

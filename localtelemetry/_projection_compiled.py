@@ -37,9 +37,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._bundle import MAX_DEPTH
 from ._fastschema import ANNOTATIONS, follow_pointer, node_check
 from ._hashing import HASH_PATTERN
+from ._limits import MAX_DEPTH
 from ._projection import FIXED, Rewriter
 from ._schemas import (
     CREATED_AT_PATTERN,

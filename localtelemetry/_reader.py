@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import BundleError, DocumentError, UsageError
+from ._limits import ID_PATTERN
 from ._location import DOCUMENT_NAME_RE, KINDS
 
 #: Bundles whose documents add up to at most this many bytes are verified in one pass
@@ -35,7 +36,7 @@ from ._location import DOCUMENT_NAME_RE, KINDS
 #: first and then read a second time, so memory stays bounded either way.
 ATOMIC_BUFFER_BYTES = 8 * 1024 * 1024
 
-_EXTRACTED_NAME_RE = re.compile(r"^([0-9a-hjkmnp-tv-z]{26})\.json$")
+_EXTRACTED_NAME_RE = re.compile(rf"^({ID_PATTERN})\.json\Z")
 
 #: Called with (where, why) for each input left out when skipping is allowed.
 SkipHandler = Callable[[str, str], None]

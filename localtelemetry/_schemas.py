@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _limits
 from ._exceptions import UsageError
 from ._limits import MAX_DEPTH
 from ._location import KINDS
@@ -32,7 +33,7 @@ ENVELOPE = "envelope"
 END = r"(?![\s\S])"
 #: Two patterns of schema/src/envelope.schema.json that code relies on too (export
 #: leaves values that match them unscrubbed); tests/test_schema_contract.py checks them.
-ID_PATTERN = r"^[0-9a-hjkmnp-tv-z]{26}" + END
+ID_PATTERN = "^" + _limits.ID_PATTERN + END
 CREATED_AT_PATTERN = (
     r"^(?:(?:19[7-9][0-9]|20[0-9][0-9])-"  # 1970 to 2099
     r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # months of 31 days

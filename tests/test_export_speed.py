@@ -270,7 +270,7 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
                 expected = None
             got = read(name)
             if expected is None and got is not None:  # the walk refuses these, not the reader
-                from localtelemetry._bundle import MAX_DEPTH
+                from localtelemetry._limits import MAX_DEPTH
                 from localtelemetry._schemas import nested_deeper_than
 
                 assert nested_deeper_than(got, MAX_DEPTH), name

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from localtelemetry._bundle import MAX_DEPTH
 from localtelemetry._exceptions import UsageError
 from localtelemetry._hashing import Hasher
+from localtelemetry._limits import MAX_DEPTH
 from localtelemetry._listing import load_document
 from localtelemetry._location import StoreLocation
 from localtelemetry._projection import Rewriter
