@@ -4,10 +4,9 @@ deterministic zip the user can read, check and attach to a bug report.
 The pipeline streams one document at a time (memory stays flat as the store grows):
 read with a size bound, project onto the schema, scrub every string again, remove the
 known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
-every hash with a fresh per-bundle key, validate, re-map ids and coarsen times
-(``_relabel``), write. The middle steps are one walk compiled from the schemas
-(``_projection_compiled``), which also certifies what it writes valid; only documents
-it cannot certify are validated again (``_fastschema``, then jsonschema). The bundle is
+every hash with a fresh per-bundle key (the middle steps are one walk compiled from the
+schemas: ``_projection``), validate (``_schemas``), re-map ids and coarsen times
+(``_relabel``), write. The bundle is
 written to a temporary name (0600) and renamed into place, so an interrupted export
 leaves no partial zip at the target name.
 """
@@ -36,14 +35,12 @@ from ._bundle import (
 )
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
-from ._fastschema import is_valid_document
 from ._ids import lowest_id
 from ._limits import MAX_DEPTH
 from ._listing import read_document_bytes
 from ._location import KINDS
 from ._outfile import check_target, new_file
-from ._projection import Rewriter, free_text_fields, values_at
-from ._projection_compiled import CompiledRewriter, TooDeepError
+from ._projection import Rewriter, TooDeepError, free_text_fields, values_at
 from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
 from ._relabel import MIDNIGHT, Relabel, day_of
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
@@ -156,18 +153,13 @@ class _Keys:
         self._key = store_key or os.urandom(32)
         self.key_id = Hasher(self._key).key_id
         self._hasher = Hasher(self._key)
-        self._cache: dict[str, str] = {}
 
     def rekey(self, stored: str) -> str:
+        """A stored hash as the bundle holds it (the walk keeps results per value)."""
         if self.keep:
             return stored
-        cached = self._cache.get(stored)
-        if cached is None:
-            data = b"rekey\0" + stored.encode("ascii", "replace")
-            cached = self._blake3(data, key=self._key).hexdigest(length=16)
-            if len(self._cache) < 1_000_000:
-                self._cache[stored] = cached
-        return cached
+        data = b"rekey\0" + stored.encode("ascii", "replace")
+        return str(self._blake3(data, key=self._key).hexdigest(length=16))
 
     def path_hash(self, text: str) -> str:
         return self._hasher.path_hash(text)
@@ -209,7 +201,7 @@ def prepare(
     redaction: Redaction | None = None,
 ) -> tuple[Rewriter, Iterator[Prepared]]:
     redaction = redaction or Redaction()
-    rewriter = CompiledRewriter(
+    rewriter = Rewriter(
         rekey=keys.rekey,
         key_id=keys.key_id,
         hash_new_text=keys.path_hash,
@@ -258,7 +250,7 @@ def prepare(
         hashing = stored.get("hashing")
         stored_key_id = hashing.get("key_id") if isinstance(hashing, dict) else None
         try:
-            document, certified = rewriter.rewrite(stored)
+            document = rewriter.rewrite(stored)
         except TooDeepError:
             report.skip(name, "unreadable")
             return None
@@ -267,10 +259,7 @@ def prepare(
             return None
         if keys.keep and isinstance(stored_key_id, str):
             document["hashing"]["key_id"] = stored_key_id
-            certified = certified and rewriter.key_id_ok(stored_key_id)
-        # The walk certifies most documents valid; for the rest, the fast check says
-        # "valid" only when it is sure, else jsonschema decides.
-        if not certified and not is_valid_document(document) and validation_errors(document):
+        if validation_errors(document):
             report.skip(name, "invalid")
             return None
         if relabel is not None:  # valid values in (validated above), valid values out

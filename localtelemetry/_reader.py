@@ -192,16 +192,6 @@ def make_document(data: Mapping[str, Any], raw: bytes, source: str) -> Document:
     )
 
 
-def document_errors(document: object) -> list[str]:
-    """Schema errors of a document; empty when valid. Fast for valid documents."""
-    from ._fastschema import is_valid_document
-    from ._schemas import validation_errors
-
-    if is_valid_document(document):
-        return []
-    return validation_errors(document)
-
-
 def read_bundle(path: str | os.PathLike[str], *, atomic: bool = True) -> Iterator[Document]:
     """The documents of a bundle, verified like ``inspect`` does. Raises ``BundleError``.
 
@@ -252,13 +242,14 @@ def read_document_file(
     kind and id matching the file name when given). Raises ``DocumentError``."""
     from ._bundle import parse_json
     from ._listing import read_document_bytes
+    from ._schemas import validation_errors
 
     try:
         raw = read_document_bytes(path)
         data = parse_json(raw, path.name)
     except DocumentError as exc:  # BundleError included
         raise DocumentError(f"{path}: {_reason(str(exc), path.name)}") from None
-    errors = document_errors(data)
+    errors = validation_errors(data)
     if errors:
         raise DocumentError(f"{path}: does not match its schema: {errors[0]}")
     if (kind is not None and data["kind"] != kind) or (id_ is not None and data["id"] != id_):

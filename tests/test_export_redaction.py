@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -432,7 +433,32 @@ def test_the_schema_decides_what_is_free_text_and_what_is_made_by_localtelemetry
         assert sorted(".".join(p) for p in free_text_fields(kind)) == sorted(
             f"payload.{name}" for name in refs
         )
-    assert len(machine_made_nodes()) == len(MACHINE_MADE)
+    from localtelemetry._schemas import load_schema, resolve
+
+    # Each kind's schema has its own copy of the shared definitions: the nodes export
+    # never searches are found in every one (the hash definition where it is used).
+    for kind in ("cli-command", "build", "snapshot", "run-summary"):
+        schema = load_schema(kind)
+        for pointer in MACHINE_MADE:
+            if pointer == "/$defs/hash" and "hash" not in schema["$defs"]:
+                continue
+            assert id(resolve({"$ref": "#" + pointer}, schema)[0]) in machine_made_nodes()
+
+
+def test_values_localtelemetry_makes_are_never_searched_for_words(
+    base: Path, tmp_path: Path
+) -> None:
+    """Regression: the nodes export leaves alone were looked up in the envelope's schema
+    only, while documents are walked with their own kind's copy of those definitions, so
+    ``--redact 3.11`` took the Python version apart and every document was left out."""
+    record_runs(recording_app(), runs=1)
+    python = "{}.{}".format(*sys.version_info[:2])
+    bundle = tmp_path / "b.zip"
+    result = cli(["export", "--app", "privy", "-o", str(bundle), "--redact", python])
+    assert result.exit_code == 0, result.output
+    documents = [d for _, d in verified(bundle)]
+    assert documents
+    assert {d["environment"]["python"] for d in documents} == {platform.python_version()}
 
 
 def test_a_word_the_length_cap_would_cut_is_taken_out_whole(base: Path, tmp_path: Path) -> None:
