@@ -99,11 +99,11 @@ _SCALARS = frozenset({int, float, bool, type(None)})
 
 # Bounds of the memo (per node, and over all nodes): reached within the first few
 # hundred documents, so memory does not grow with the number of documents exported.
-_MEMO_ENTRIES = 1024  # per node
+_MEMO_ENTRIES = 256  # per node
 _OBJECT_ENTRIES = 256  # per object node whose values are all scalars
 _OBJECT_TRIES = 64  # misses more than hits by this many: the node's objects are not kept
 _MEMO_CHARS = 1024  # longer strings are not kept
-_MEMO_BUDGET = 4 << 20  # characters kept over all nodes
+_MEMO_BUDGET = 1 << 20  # characters kept over all nodes
 
 
 class TooDeepError(ValueError):

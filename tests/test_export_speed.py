@@ -316,3 +316,25 @@ def test_streamed_entry_in_a_file_opened_for_appending(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
         assert zf.read("manifest.json") == b"".join(chunks)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_selection_sorted_in_runs_gives_the_same_bundle(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    """Past SORT_RUN documents the names are sorted in runs on disk and merged (memory
+    stays flat): the bundle is the one sorting them all at once gives, byte for byte."""
+    from localtelemetry import _export
+    from localtelemetry._export import Selection, _select
+
+    store = _plant_store(base)
+    monkeypatch.setattr(os, "urandom", lambda n: bytes(range(n)))
+    whole = _bundle(store, tmp_path / "whole.zip", keep, None)
+    total, names = _select(store, Selection())
+    in_memory = list(names)
+    monkeypatch.setattr(_export, "SORT_RUN", 3)
+    monkeypatch.setattr(_export, "_RUN_BLOCK", 7)  # names split across blocks
+    total_in_runs, names = _select(store, Selection())
+    assert (total_in_runs, list(names)) == (total, in_memory)
+    assert total > 3 * 3 and in_memory == sorted(in_memory)
+    assert _bundle(store, tmp_path / "runs.zip", keep, None) == whole
