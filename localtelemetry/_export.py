@@ -495,7 +495,7 @@ def _manifest_chunks(manifest: dict[str, Any], files: IO[bytes]) -> Iterator[byt
             f'      "blake3": "{digest}",\n      "size": {int(size):d}\n    }}'
         )
         separator = ",\n"
-        if len(batch) >= 1000:
+        if len(batch) >= 100:  # about 15 KB: no large block for the allocator to keep
             yield "".join(batch).encode("utf-8")
             batch.clear()
     batch.append("\n  ]")

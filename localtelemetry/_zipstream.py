@@ -170,7 +170,7 @@ class ZipWriter:
         start = self._offset
         size = self._central_size
         self._central.seek(0)
-        shutil.copyfileobj(self._central, self._raw, 1 << 20)
+        shutil.copyfileobj(self._central, self._raw, SPOOL_BYTES)
         end = start + size
         count = self._count
         if count >= 0xFFFF or start >= ZIP32_LIMIT or size >= ZIP32_LIMIT:
