@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import Telemetry
+from localtelemetry import _known as known_module
 from localtelemetry import _redact as redact_module
 from localtelemetry._export import Redaction, Selection, export
 from localtelemetry._redact import MIN_WORD_LENGTH, Redactor, machine_values
@@ -73,12 +74,12 @@ def _redact_file(tmp_path: Path) -> Path:
 
 
 def _machine(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """This process as if it ran for LOGIN on HOST: the password database and uname say
-    so, the environment too."""
-    gecos = f"{REAL_NAME},Room 4,555-0100,,"
-    monkeypatch.setattr(redact_module, "_account", lambda: (LOGIN, gecos, HOME))
-    monkeypatch.setattr(redact_module, "_uname_host", lambda: HOST_SHORT)
-    monkeypatch.setattr(redact_module, "_hosts_aliases", lambda short: [HOST_FQDN])
+    """This process as if it ran for LOGIN on HOST: the operating system says so (the
+    password database, uname and the hosts file, as ``_known.system_identity`` reads
+    them), the environment too."""
+    system = {LOGIN: "user", REAL_NAME: "user", "Room 4": "user", "555-0100": "user"}
+    system.update({HOME: "directory", HOST_SHORT: "host", HOST_FQDN: "host"})
+    monkeypatch.setattr(known_module, "system_identity", lambda: system)
     return {"USER": LOGIN, "HOSTNAME": HOST_SHORT}
 
 
@@ -297,17 +298,25 @@ def test_redact_file_syntax(tmp_path: Path) -> None:
 
 
 def test_machine_values_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(
-        redact_module, "_account", lambda: ("root", "Jo Ann Sample,Room 7,,", "/root")
-    )
-    monkeypatch.setattr(redact_module, "_uname_host", lambda: "ci-box-7.corp.example")
-    monkeypatch.chdir(tmp_path)
-    values = machine_values({"USER": "runner", "HOME": "/home/qa-person", "USERDOMAIN": "ACME"})
+    # What the operating system says (the recorder's ``_known.system_identity``).
+    system = {
+        "Jo Ann Sample": "user",  # the real name of the account (GECOS)
+        "Room 7": "user",
+        "/root": "directory",
+        "ci-box-7.corp.example": "host",
+        "ci-box-7": "host",
+        "/srv/work/qa": "directory",
+    }
+    env = {"USER": "runner", "HOME": "/home/qa-person", "USERDOMAIN": "ACME"}
+    values = machine_values(env, system=system)
     assert {"Jo Ann Sample", "Sample", "Room 7", "ci-box-7.corp.example", "ci-box-7"} <= values
-    assert {"/home/qa-person", "ACME", str(tmp_path)} <= values
+    assert {"/home/qa-person", "\\home\\qa-person", "ACME", "/srv/work/qa"} <= values
     # Too short or too common to identify anyone: never redacted.
     assert not {"root", "runner", "/root", "Jo"} & values
     assert all(len(v) >= MIN_WORD_LENGTH for v in values)
+    # The operating system's own answer includes the working directory.
+    monkeypatch.chdir(tmp_path)
+    assert str(tmp_path) in machine_values({})
     # A short value only as a whole word; a longer one anywhere.
     text, counts = Redactor(machine=values).free_text("annual report by ann, Sample-Sampler")
     assert text == (
