@@ -167,10 +167,10 @@ def machine_values(
     directories, from the environment and the operating system; ``system`` replaces what
     the operating system says, for tests), with export's rules on top, because export
     matches them in every string and not only in messages: each word of a real name and
-    the short form of a host name count too; a path counts with either separator; left out are values shorter than
-    ``MIN_WORD_LENGTH``, values in ``COMMON_VALUES`` (``root``, ``runner``,
-    ``localhost``, ...) and paths with fewer than two components (``/``, ``/root``,
-    ``/tmp``, ``C:\\``), which identify no one.
+    the short form of a host name count too; a path counts with either separator; left
+    out are values shorter than ``MIN_WORD_LENGTH``, values in ``COMMON_VALUES``
+    (``root``, ``runner``, ``localhost``, ...) and paths with fewer than two components
+    (``/``, ``/root``, ``/tmp``, ``C:\\``), which identify no one.
     """
     from ._known import DIRECTORY, HOST, USER
     from ._known import machine_values as identity
