@@ -195,10 +195,10 @@ class ChdbClient:
         return [line for line in text.splitlines() if line]
 
     def rows(self, sql: str) -> list[list[Any]]:
-        import json
+        import orjson  # loaded already: ingest parses documents with it
 
         text = str(self.session.query(sql, "JSONCompactEachRow"))
-        return [json.loads(line) for line in text.splitlines() if line]
+        return [orjson.loads(line) for line in text.splitlines() if line]
 
     def insert_json(self, table: str, columns: Sequence[str], data: bytes) -> None:
         self.session.query(
