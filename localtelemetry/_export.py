@@ -152,8 +152,8 @@ class _Keys:
             with contextlib.suppress(KeyFileError, OSError):
                 store_key = read_key(store.location.key_path)
         self._key = store_key or os.urandom(32)
-        self.key_id = Hasher(self._key).key_id
         self._hasher = Hasher(self._key)
+        self.key_id = self._hasher.key_id
 
     def rekey(self, stored: str) -> str:
         """A stored hash as the bundle holds it (the walk keeps results per value)."""
