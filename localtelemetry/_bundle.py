@@ -25,12 +25,12 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ._exceptions import BundleError, UsageError
 from ._limits import (
+    ID_PATTERN,
     MANIFEST_BASE_BYTES,
     MANIFEST_BYTES_PER_ENTRY,
     MAX_CENTRAL_RECORD_BYTES,
@@ -42,7 +42,6 @@ from ._limits import (
     MAX_TOTAL_BYTES,
     RATIO_FLOOR,
 )
-from ._limits import MAX_DEPTH as MAX_DEPTH  # others import it from here
 from ._location import KINDS
 
 BUNDLE_FORMAT = "localtelemetry-bundle"
@@ -51,7 +50,7 @@ MANIFEST_NAME = "manifest.json"
 README_NAME = "README.txt"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
-_DOCUMENT_RE = re.compile(rf"^documents/({'|'.join(KINDS)})/([0-9a-hjkmnp-tv-z]{{26}})\.json\Z")
+_DOCUMENT_RE = re.compile(rf"^documents/({'|'.join(KINDS)})/({ID_PATTERN})\.json\Z")
 
 README_TEXT = """\
 localtelemetry diagnostics bundle
@@ -91,17 +90,6 @@ def zip_info(name: str) -> zipfile.ZipInfo:
 
 def document_entry_name(kind: str, id_: str) -> str:
     return f"documents/{kind}/{id_}.json"
-
-
-@dataclass
-class Verified:
-    """A bundle that passed every check."""
-
-    path: Path
-    manifest: dict[str, Any]
-    documents: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-    has_readme: bool = False
 
 
 def _check_name(name: str, seen: set[str]) -> None:

@@ -4,19 +4,19 @@ deterministic zip the user can read, check and attach to a bug report.
 The pipeline streams one document at a time (memory stays flat as the store grows):
 read with a size bound, project onto the schema, scrub every string again, remove the
 known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
-every hash with a fresh per-bundle key, validate, re-map ids and coarsen times
-(``_relabel``), write. The middle steps are one walk compiled from the schemas
-(``_projection_compiled``), which also certifies what it writes valid; only documents
-it cannot certify are validated again (``_fastschema``, then jsonschema). The bundle is
+every hash with a fresh per-bundle key (the middle steps are one walk compiled from the
+schemas: ``_projection``), validate (``_schemas``), re-map ids and coarsen times
+(``_relabel``), write. The bundle is
 written to a temporary name (0600) and renamed into place, so an interrupted export
 leaves no partial zip at the target name.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
+import heapq
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,7 +29,6 @@ from ._bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
     MANIFEST_NAME,
-    MAX_DEPTH,
     README_NAME,
     README_TEXT,
     document_entry_name,
@@ -37,19 +36,18 @@ from ._bundle import (
 )
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
 from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
-from ._fastschema import is_valid_document
 from ._ids import lowest_id
+from ._limits import MAX_DEPTH
 from ._listing import read_document_bytes
-from ._location import KINDS
+from ._location import KINDS, document_name
 from ._outfile import check_target, new_file
-from ._projection import Rewriter, free_text_fields, values_at
-from ._projection_compiled import CompiledRewriter, TooDeepError
+from ._projection import Rewriter, TooDeepError, free_text_fields, values_at
 from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
 from ._relabel import MIDNIGHT, Relabel, day_of
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
 from ._store import Store
 from ._version import __version__
-from ._zipstream import ZipWriter
+from ._zipstream import SPOOL_BYTES, ZipWriter
 
 MAX_SKIPPED_LISTED = 1000
 
@@ -154,20 +152,15 @@ class _Keys:
             with contextlib.suppress(KeyFileError, OSError):
                 store_key = read_key(store.location.key_path)
         self._key = store_key or os.urandom(32)
-        self.key_id = Hasher(self._key).key_id
         self._hasher = Hasher(self._key)
-        self._cache: dict[str, str] = {}
+        self.key_id = self._hasher.key_id
 
     def rekey(self, stored: str) -> str:
+        """A stored hash as the bundle holds it (the walk keeps results per value)."""
         if self.keep:
             return stored
-        cached = self._cache.get(stored)
-        if cached is None:
-            data = b"rekey\0" + stored.encode("ascii", "replace")
-            cached = self._blake3(data, key=self._key).hexdigest(length=16)
-            if len(self._cache) < 1_000_000:
-                self._cache[stored] = cached
-        return cached
+        data = b"rekey\0" + stored.encode("ascii", "replace")
+        return str(self._blake3(data, key=self._key).hexdigest(length=16))
 
     def path_hash(self, text: str) -> str:
         return self._hasher.path_hash(text)
@@ -180,24 +173,78 @@ class _Keys:
         return None if self.keep else Relabel(self._key)
 
 
-def _select(store: Store, selection: Selection) -> list[tuple[str, list[str]]]:
-    """(kind, sorted ids) in bundle order (entries are sorted by path:
-    documents/<kind>/<id>.json). Ids only: no object or stat per document."""
+#: Document names sorted in memory at once. A bigger selection is sorted in runs of this
+#: many, written one after the other to a temporary file and merged, so memory does not
+#: grow with the store (a run's names take about 90 KB; the merge reads each run in
+#: blocks of ``_RUN_BLOCK`` bytes).
+SORT_RUN = 1024
+_RUN_BLOCK = 4096
+
+
+def _select(store: Store, selection: Selection) -> tuple[int, Iterator[tuple[str, str]]]:
+    """How many documents are selected, and their (kind, id) in bundle order (entries
+    are sorted by path, documents/<kind>/<id>.json: the order of the stored names).
+    One pass over the directory; no object or stat per document."""
     try:
-        by_kind, _ = store.ids(kinds=frozenset(selection.kinds))
+        directory = store.existing_directory()
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    cutoff = None
-    if selection.since is not None:
-        cutoff = lowest_id(int(selection.since.timestamp() * 1000))  # ids sort by time
-    selected = []
-    for kind in sorted(by_kind):
-        ids = sorted(by_kind[kind])
-        if cutoff is not None:
-            ids = ids[bisect.bisect_left(ids, cutoff) :]
-        if ids:
-            selected.append((kind, ids))
-    return selected
+    if directory is None:
+        return 0, iter(())
+    kinds = frozenset(selection.kinds)
+    cutoff = "" if selection.since is None else lowest_id(int(selection.since.timestamp() * 1000))
+    runs: IO[bytes] | None = None
+    bounds = [0]  # where each run starts in ``runs``, then where the last one ends
+    names: list[str] = []
+    total = 0
+    with os.scandir(directory) as it:
+        for entry in it:
+            parsed = document_name(entry.name)
+            if parsed is None or parsed[0] not in kinds or parsed[1] < cutoff:  # ids sort by time
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            names.append(entry.name)
+            total += 1
+            if len(names) >= SORT_RUN:
+                runs = runs or tempfile.TemporaryFile()  # noqa: SIM115 - closed in _merged
+                bounds.append(bounds[-1] + runs.write(_run(names)))
+                names.clear()
+    if runs is None:
+        names.sort()
+        return total, (document_name(name) or ("", "") for name in names)
+    if names:
+        bounds.append(bounds[-1] + runs.write(_run(names)))
+    return total, _merged(runs, bounds)
+
+
+def _run(names: list[str]) -> bytes:
+    return "".join(name + "\n" for name in sorted(names)).encode("ascii")
+
+
+def _merged(runs: IO[bytes], bounds: list[int]) -> Iterator[tuple[str, str]]:
+    """The names of all runs in order (each run is sorted)."""
+
+    def lines(start: int, end: int) -> Iterator[bytes]:
+        rest = b""
+        while start < end:
+            runs.seek(start)  # the runs are read in turn: each keeps its own place
+            block = runs.read(min(_RUN_BLOCK, end - start))
+            if not block:
+                raise OperationFailed("a temporary file of the export was cut short")
+            start += len(block)
+            *whole, rest = (rest + block).split(b"\n")
+            yield from whole
+
+    try:
+        merged = heapq.merge(*(lines(a, b) for a, b in itertools.pairwise(bounds)))
+        for line in merged:
+            yield document_name(line.decode("ascii")) or ("", "")
+    finally:
+        runs.close()
 
 
 def prepare(
@@ -209,7 +256,7 @@ def prepare(
     redaction: Redaction | None = None,
 ) -> tuple[Rewriter, Iterator[Prepared]]:
     redaction = redaction or Redaction()
-    rewriter = CompiledRewriter(
+    rewriter = Rewriter(
         rekey=keys.rekey,
         key_id=keys.key_id,
         hash_new_text=keys.path_hash,
@@ -218,25 +265,20 @@ def prepare(
         messages=redaction.messages,
     )
     relabel = keys.relabel()
-    run_ids = relabel.runs if relabel is not None else {}  # its memo, read without a call
     report.list_skipped = relabel is None
-    selected = _select(store, selection)
+    total, selected = _select(store, selection)
     directory = store.directory
     run_ref = selection.run.lower() if selection.run else None
 
     def documents() -> Iterator[Prepared]:
-        total = sum(len(ids) for _, ids in selected)
-        done = 0
         with _Reader(directory, store.check_directory) as read:
-            for kind, ids in selected:
-                for id_ in ids:
-                    done += 1
-                    if progress is not None:
-                        progress(done, total)
-                    name = f"{kind}-{id_}.json"
-                    prepared = prepare_one(read(name), kind, id_, name)
-                    if prepared is not None:
-                        yield prepared
+            for done, (kind, id_) in enumerate(selected, 1):
+                if progress is not None:
+                    progress(done, total)
+                name = f"{kind}-{id_}.json"
+                prepared = prepare_one(read(name), kind, id_, name)
+                if prepared is not None:
+                    yield prepared
 
     def prepare_one(
         stored: dict[str, Any] | None, kind: str, id_: str, name: str
@@ -258,7 +300,7 @@ def prepare(
         hashing = stored.get("hashing")
         stored_key_id = hashing.get("key_id") if isinstance(hashing, dict) else None
         try:
-            document, certified = rewriter.rewrite(stored)
+            document = rewriter.rewrite(stored)
         except TooDeepError:
             report.skip(name, "unreadable")
             return None
@@ -267,16 +309,12 @@ def prepare(
             return None
         if keys.keep and isinstance(stored_key_id, str):
             document["hashing"]["key_id"] = stored_key_id
-            certified = certified and rewriter.key_id_ok(stored_key_id)
-        # The walk certifies most documents valid; for the rest, the fast check says
-        # "valid" only when it is sure, else jsonschema decides.
-        if not certified and not is_valid_document(document) and validation_errors(document):
+        if validation_errors(document):
             report.skip(name, "invalid")
             return None
         if relabel is not None:  # valid values in (validated above), valid values out
             id_ = document["id"] = relabel.document_id(kind, id_)
-            run_id = document["run_id"]
-            document["run_id"] = run_ids.get(run_id) or relabel.run_id(run_id)
+            document["run_id"] = relabel.run_id(document["run_id"])
             document["created_at"] = document["created_at"][:10] + MIDNIGHT
         else:  # the manifest's time: the newest document's (the bundle depends on nothing else)
             created = str(document.get("created_at"))
@@ -457,7 +495,7 @@ def _manifest_chunks(manifest: dict[str, Any], files: IO[bytes]) -> Iterator[byt
             f'      "blake3": "{digest}",\n      "size": {int(size):d}\n    }}'
         )
         separator = ",\n"
-        if len(batch) >= 1000:
+        if len(batch) >= 100:  # about 15 KB: no large block for the allocator to keep
             yield "".join(batch).encode("utf-8")
             batch.clear()
     batch.append("\n  ]")
@@ -486,13 +524,13 @@ def export(
     rewriter, documents = prepare(store, selection, keys, report, progress, redaction)
     with (
         new_file(target, force=force, mode=0o600, doing="exporting", buffering=1 << 18) as raw,
-        tempfile.SpooledTemporaryFile(max_size=1 << 20) as files,
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as files,
         ZipWriter(raw) as zf,
     ):
         readme = README_TEXT.encode("utf-8")
         zf.writestr(zip_info(README_NAME), readme)
         # The manifest lists every file: the list waits in a spooled file (on disk past
-        # a megabyte), not in a list of dicts (40 MB at 100,000 documents).
+        # SPOOL_BYTES), not in a list of dicts (40 MB at 100,000 documents).
         files.write(_file_line(README_NAME, readme))
         count = 0
         lines: list[bytes] = []
@@ -501,7 +539,7 @@ def export(
             zf.write_document(name, item.data)
             lines.append(_file_line(name, item.data))
             count += 1
-            if len(lines) >= 1000:
+            if len(lines) >= 256:
                 files.write(b"".join(lines))
                 lines.clear()
         files.write(b"".join(lines))

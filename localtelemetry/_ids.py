@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import threading
 
+from ._limits import ID_PATTERN as ID_PATTERN  # defined once, with the other limits
+
 ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
 _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
-ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 _LOWEST_RANDOM = bytes(10)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ._exceptions import OperationFailed, UsageError
 from ._ingest_tables import _DUCKDB, Table, clickhouse_ddl, duckdb_ddl
+from ._limits import ID_PATTERN
 
 
 class Sink(Protocol):
@@ -194,10 +195,10 @@ class ChdbClient:
         return [line for line in text.splitlines() if line]
 
     def rows(self, sql: str) -> list[list[Any]]:
-        import json
+        import orjson  # loaded already: ingest parses documents with it
 
         text = str(self.session.query(sql, "JSONCompactEachRow"))
-        return [json.loads(line) for line in text.splitlines() if line]
+        return [orjson.loads(line) for line in text.splitlines() if line]
 
     def insert_json(self, table: str, columns: Sequence[str], data: bytes) -> None:
         self.session.query(
@@ -221,7 +222,7 @@ class ClickHouseSink:
             self.client.command(statement)
 
     def existing(self, table: str, ids: Sequence[str]) -> set[str]:
-        # Ids were validated against ^[0-9a-hjkmnp-tv-z]{26}$: safe to quote inline. In
+        # Ids match ID_PATTERN (checked here again): safe to quote inline. In
         # chunks, to stay well under the server's max_query_size.
         valid = [i for i in ids if _ID_RE.match(i)]
         found: set[str] = set()
@@ -263,7 +264,7 @@ class ClickHouseSink:
         return type(exc).__module__.split(".")[0] in ("clickhouse_connect", "chdb", "_chdb")
 
 
-_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
+_ID_RE = re.compile(rf"^{ID_PATTERN}\Z")
 
 
 def _line(exc: BaseException) -> str:

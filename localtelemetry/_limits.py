@@ -27,6 +27,10 @@ MAX_DEPTH = 32
 #: Size of one document, in the store or in a bundle.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
+#: A document or run id: 26 characters of Crockford's base32, lower case (``_ids``).
+#: Written without anchors, to be embedded in the patterns of file and entry names.
+ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
+
 # -- bundles ---------------------------------------------------------------------------
 
 #: Entries in a bundle's zip (documents, README.txt and manifest.json).

@@ -73,7 +73,7 @@ def add_maintainer_commands(app: typer.Typer) -> None:
             typer.Option(
                 "--jobs",
                 "-j",
-                help="Worker processes that verify bundles (0: one per CPU, at most 4).",
+                help="Worker processes that verify bundles (0: the default, one process).",
             ),
         ] = 0,
         force: Annotated[

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import BundleError, DocumentError, UsageError
+from ._limits import ID_PATTERN
 from ._location import DOCUMENT_NAME_RE, KINDS
 
 #: Bundles whose documents add up to at most this many bytes are verified in one pass
@@ -35,7 +36,7 @@ from ._location import DOCUMENT_NAME_RE, KINDS
 #: first and then read a second time, so memory stays bounded either way.
 ATOMIC_BUFFER_BYTES = 8 * 1024 * 1024
 
-_EXTRACTED_NAME_RE = re.compile(r"^([0-9a-hjkmnp-tv-z]{26})\.json$")
+_EXTRACTED_NAME_RE = re.compile(rf"^({ID_PATTERN})\.json\Z")
 
 #: Called with (where, why) for each input left out when skipping is allowed.
 SkipHandler = Callable[[str, str], None]
@@ -191,16 +192,6 @@ def make_document(data: Mapping[str, Any], raw: bytes, source: str) -> Document:
     )
 
 
-def document_errors(document: object) -> list[str]:
-    """Schema errors of a document; empty when valid. Fast for valid documents."""
-    from ._fastschema import is_valid_document
-    from ._schemas import validation_errors
-
-    if is_valid_document(document):
-        return []
-    return validation_errors(document)
-
-
 def read_bundle(path: str | os.PathLike[str], *, atomic: bool = True) -> Iterator[Document]:
     """The documents of a bundle, verified like ``inspect`` does. Raises ``BundleError``.
 
@@ -251,13 +242,14 @@ def read_document_file(
     kind and id matching the file name when given). Raises ``DocumentError``."""
     from ._bundle import parse_json
     from ._listing import read_document_bytes
+    from ._schemas import validation_errors
 
     try:
         raw = read_document_bytes(path)
         data = parse_json(raw, path.name)
     except DocumentError as exc:  # BundleError included
         raise DocumentError(f"{path}: {_reason(str(exc), path.name)}") from None
-    errors = document_errors(data)
+    errors = validation_errors(data)
     if errors:
         raise DocumentError(f"{path}: does not match its schema: {errors[0]}")
     if (kind is not None and data["kind"] != kind) or (id_ is not None and data["id"] != id_):

@@ -32,9 +32,7 @@ or holds a bad entry is refused with the file name and line number.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -159,89 +157,39 @@ def read_redact_file(path: Path) -> tuple[list[str], list[str]]:
     return parse_redact_file(text, str(path))
 
 
-def _uname_host() -> str | None:
-    uname = getattr(os, "uname", None)
-    if uname is None:
-        return None
-    try:
-        return str(uname().nodename)
-    except OSError:  # pragma: no cover - uname does not fail on the platforms we know
-        return None
+def machine_values(
+    environ: Mapping[str, str], *, system: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """What identifies this machine and its user, to redact from every shared string.
 
-
-def _hosts_aliases(short: str, path: str = "/etc/hosts") -> list[str]:
-    """Fully qualified names of ``short`` listed in the hosts file (no DNS: no network)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(1 << 16)
-    except OSError:
-        return []
-    found: list[str] = []
-    prefix = short.lower() + "."
-    for line in data.decode("utf-8", "replace").splitlines():
-        names = line.split("#", 1)[0].split()[1:]
-        if any(n.lower() == short.lower() or n.lower().startswith(prefix) for n in names):
-            found.extend(n for n in names if n.lower().startswith(prefix))
-    return found
-
-
-def _account() -> tuple[str | None, str | None, str | None]:
-    """(login, GECOS field, home) of this process's user, where the system says."""
-    try:
-        import pwd
-
-        entry = pwd.getpwuid(os.getuid())
-    except (ImportError, KeyError, OSError, AttributeError):
-        return None, None, None
-    return entry.pw_name, entry.pw_gecos, entry.pw_dir
-
-
-def machine_values(environ: Mapping[str, str]) -> frozenset[str]:
-    """What identifies this machine and its user, to redact from every shared string:
-    the login name (``USER``, ``LOGNAME``, ``USERNAME`` and the password database), the
-    user's real name and the other GECOS fields, each word of the real name, the host
-    name short and fully qualified (``os.uname``, ``HOSTNAME``, ``COMPUTERNAME``, the
-    names the hosts file gives it; no DNS), the user's domain (``USERDOMAIN``), the home
-    directory and the working directory.
-
-    Left out, by rule: values shorter than ``MIN_WORD_LENGTH``, values in
-    ``COMMON_VALUES`` (``root``, ``runner``, ``localhost``, ...), and paths with fewer
-    than two components (``/``, ``/root``, ``/tmp``, ``C:\\``), which identify no one.
-
-    The recording layer gathers the same facts for its own known-value redaction; the
-    two may be merged into one function.
+    The values are the recorder's (``_known.machine_values``: the login, real name and
+    other account fields, host names, the user's domain, the home and working
+    directories, from the environment and the operating system; ``system`` replaces what
+    the operating system says, for tests), with export's rules on top, because export
+    matches them in every string and not only in messages: each word of a real name and
+    the short form of a host name count too; a path counts with either separator; left
+    out are values shorter than ``MIN_WORD_LENGTH``, values in ``COMMON_VALUES``
+    (``root``, ``runner``, ``localhost``, ...) and paths with fewer than two components
+    (``/``, ``/root``, ``/tmp``, ``C:\\``), which identify no one.
     """
-    names: list[str | None] = [environ.get(v) for v in ("USER", "LOGNAME", "USERNAME")]
-    login, gecos, pw_home = _account()
-    names.append(login)
-    if gecos:
-        fields = [f.strip() for f in gecos.split(",")]
-        names.extend(fields)
-        if fields:
-            names.extend(fields[0].split())
-    hosts = [_uname_host(), environ.get("HOSTNAME"), environ.get("COMPUTERNAME")]
-    for host in list(hosts):
-        if host and "." in host.strip("."):
-            hosts.append(host.split(".", 1)[0])
-        elif host:
-            hosts.extend(_hosts_aliases(host.strip()))
-    names.extend(hosts)
-    names.append(environ.get("USERDOMAIN"))
-    paths: list[str | None] = [pw_home, environ.get("HOME"), environ.get("USERPROFILE")]
-    paths.append(environ.get("PWD"))
-    with contextlib.suppress(OSError):  # a deleted working directory
-        paths.append(os.getcwd())
+    from ._known import DIRECTORY, HOST, USER
+    from ._known import machine_values as identity
+
     found: set[str] = set()
-    for name in names:
-        value = (name or "").strip()
-        if len(value) >= MIN_WORD_LENGTH and value.lower() not in COMMON_VALUES:
-            found.add(value)
-    for path in paths:
-        value = (path or "").strip()
-        if len([p for p in re.split(r"[\\/]", value) if p and not p.endswith(":")]) < 2:
+    for value, kind in identity(environ, system=system).items():
+        if kind == DIRECTORY:
+            if len([p for p in re.split(r"[\\/]", value) if p and not p.endswith(":")]) < 2:
+                continue
+            value = value.rstrip("/\\")
+            found.update({value, value.replace("\\", "/"), value.replace("/", "\\")})
             continue
-        value = value.rstrip("/\\")
-        found.update({value, value.replace("\\", "/"), value.replace("/", "\\")})
+        if kind == USER:  # the words of a real name
+            names = (value, *value.split())
+        else:  # a host name, short too
+            names = (value, value.split(".", 1)[0]) if kind == HOST else (value,)
+        for name in names:
+            if len(name) >= MIN_WORD_LENGTH and name.lower() not in COMMON_VALUES:
+                found.add(name)
     return frozenset(found)
 
 

@@ -19,7 +19,7 @@ MIDNIGHT = "T00:00:00.000Z"  # the time of day of every created_at in a re-mappe
 #: Characters of a re-mapped document id that number it within its kind and day (32**5
 #: documents, far more than a bundle may hold), after the day.
 SEQUENCE_CHARS = 5
-RUN_MEMO = 4096
+RUN_MEMO = 256  # the documents of a run are a few; a small memo keeps memory flat
 _TAIL_CHARS = 16 - SEQUENCE_CHARS - 1
 _TAIL_MASK = (1 << 5 * _TAIL_CHARS) - 1
 _SEQUENCE_LIMIT = len(ID_CHARS) ** SEQUENCE_CHARS

@@ -6,7 +6,6 @@ Renderers that can print long lines take ``width`` (the terminal's columns, see
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -342,11 +341,13 @@ def free_text_lines(result: dict[str, Any]) -> list[str]:
     entries = result["free_text"]
     if not entries:
         return ["free text: none"]
+    import orjson  # loaded already: export parsed the documents with it
+
     lines = [f"free text that would be shared ({len(entries)} distinct strings, after redaction):"]
     heading = None
     for entry in entries:
         if (entry["kind"], entry["field"]) != heading:
             heading = (entry["kind"], entry["field"])
             lines.append(f"  {entry['kind']} {entry['field']}:")
-        lines.append(f"    {entry['count']:>5}x {json.dumps(entry['text'], ensure_ascii=False)}")
+        lines.append(f"    {entry['count']:>5}x {orjson.dumps(entry['text']).decode()}")
     return lines

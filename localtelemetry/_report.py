@@ -1,10 +1,12 @@
 """``localtelemetry report``: what many bundles and stores say, taken together.
 
-Reading is split from counting. Each document is first reduced to a small tuple of
+Reading is split from counting. Each document is first reduced to a small record of
 the facts the report uses (``fact_of``); an ``Aggregator`` then counts facts. Bundles,
 the expensive part (every digest and schema is checked), can be reduced in worker
-processes; their facts come back in input order and are counted in this process, so
-the result is the same whatever the number of workers. Memory grows only with the
+processes (``--jobs``, ``concurrent.futures``); their facts come back in input order and
+are counted in this process, so the result is the same whatever the number of workers.
+One process is the default: it measured faster than workers (docs/performance.md,
+"Libraries instead of hand-written code"). Memory grows only with the
 number of distinct documents (their ids, to count a document shared by two bundles
 once, and the durations behind the percentiles), never with the size of the inputs.
 
@@ -21,17 +23,13 @@ Definitions used throughout (and in the docs):
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import re
-import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._documents import BUCKET_NAMES
 from ._inspect import percentile
@@ -49,13 +47,62 @@ MAX_SKIPPED_LISTED = 100
 #: Use worker processes only when there are at least this many bundles.
 PARALLEL_THRESHOLD = 64
 
-Fact = tuple[Any, ...]
-# Fact layout: (kind, id, created_at, app, version, os, arch, context, *kind-specific)
 _CLI, _BUILD, _SNAPSHOT, _SUMMARY = "cli-command", "build", "snapshot", "run-summary"
 
 
+@dataclass(slots=True)
+class Fact:
+    """What the report counts of any document (picklable: it comes back from workers)."""
+
+    kind: str
+    id: str
+    created: str
+    app: str
+    version: str
+    os: str
+    arch: str
+    context: str
+
+
+@dataclass(slots=True)
+class CommandFact(Fact):
+    command: str
+    outcome: str
+    duration: float
+    bucket: str
+    error_kind: str | None
+
+
+class Phase(NamedTuple):
+    name: str
+    duration: float
+    status: str
+
+
+@dataclass(slots=True)
+class BuildFact(Fact):
+    name: str
+    status: str
+    duration: float
+    phases: tuple[Phase, ...]
+
+
+@dataclass(slots=True)
+class SnapshotFact(Fact):
+    name: str
+    counts: tuple[tuple[str, float], ...]
+
+
+@dataclass(slots=True)
+class SummaryFact(Fact):
+    outcome: str
+    duration: float
+    overhead: float
+    peak_rss: int | None
+
+
 def fact_of(document: Document) -> Fact:
-    """The few fields of a document that the report counts, as a picklable tuple."""
+    """The few fields of a document that the report counts."""
     env = document.environment
     head = (
         document.kind,
@@ -70,25 +117,33 @@ def fact_of(document: Document) -> Fact:
     p = document.payload
     if document.kind == _CLI:
         command = " ".join(p["command_path"])
-        return (
+        return CommandFact(
             *head,
-            command,
-            p["outcome"],
-            float(p["duration_ms"]),
-            p["duration_bucket"],
-            p["error_kind"],
+            command=command,
+            outcome=p["outcome"],
+            duration=float(p["duration_ms"]),
+            bucket=p["duration_bucket"],
+            error_kind=p["error_kind"],
         )
     if document.kind == _BUILD:
-        phases = tuple((ph["name"], float(ph["duration_ms"]), ph["status"]) for ph in p["phases"])
-        return (*head, p["name"], p["status"], float(p["duration_ms"]), phases)
+        phases = tuple(
+            Phase(ph["name"], float(ph["duration_ms"]), ph["status"]) for ph in p["phases"]
+        )
+        return BuildFact(
+            *head,
+            name=p["name"],
+            status=p["status"],
+            duration=float(p["duration_ms"]),
+            phases=phases,
+        )
     if document.kind == _SNAPSHOT:
-        return (*head, p["name"], tuple(sorted(p["counts"].items())))
-    return (
+        return SnapshotFact(*head, name=p["name"], counts=tuple(sorted(p["counts"].items())))
+    return SummaryFact(
         *head,
-        p["outcome"],
-        float(p["duration_ms"]),
-        float(p["recorder_overhead_ms"]),
-        p["peak_rss_kib"],
+        outcome=p["outcome"],
+        duration=float(p["duration_ms"]),
+        overhead=float(p["recorder_overhead_ms"]),
+        peak_rss=p["peak_rss_kib"],
     )
 
 
@@ -187,11 +242,11 @@ class Aggregator:
 
     def add(self, fact: Fact) -> bool:
         """Count one fact; False (and counted as a duplicate) if its id was seen."""
-        kind, id_, created, app, version, os_, arch, context = fact[:8]
-        if id_ in self.seen:
+        kind, created, app, version = fact.kind, fact.created, fact.app, fact.version
+        if fact.id in self.seen:
             self.duplicates += 1
             return False
-        self.seen.add(id_)
+        self.seen.add(fact.id)
         _bump(self.by_kind, kind)
         _bump(self.apps, app)
         if self.first is None or created < self.first:
@@ -209,46 +264,43 @@ class Aggregator:
         v[3] += 1
         v[4] = min(v[4], created)
         v[5] = max(v[5], created)
-        platform = self.platforms.setdefault((os_, arch), [0, 0, 0])
+        platform = self.platforms.setdefault((fact.os, fact.arch), [0, 0, 0])
         platform[2] += 1
-        ctx = self.contexts.setdefault(context, [0, 0, 0])
+        ctx = self.contexts.setdefault(fact.context, [0, 0, 0])
         ctx[2] += 1
-        if kind == _CLI:
-            self._command(fact, app, version, per_day, v, platform, ctx)
-        elif kind == _BUILD:
-            self._build(fact, app)
-        elif kind == _SNAPSHOT:
-            self._snapshot(fact, app, day)
-        else:
-            _outcome, duration, overhead, rss = fact[8:12]
+        if isinstance(fact, CommandFact):
+            self._command(fact, per_day, v, platform, ctx)
+        elif isinstance(fact, BuildFact):
+            self._build(fact)
+        elif isinstance(fact, SnapshotFact):
+            self._snapshot(fact, day)
+        elif isinstance(fact, SummaryFact):
             self.summaries += 1
-            _bump(self.summary_outcomes, _outcome)
-            self.summary_durations.append(duration)
-            self.overheads.append(overhead)
-            if rss is not None:
-                self.peak_rss.append(float(rss))
+            _bump(self.summary_outcomes, fact.outcome)
+            self.summary_durations.append(fact.duration)
+            self.overheads.append(fact.overhead)
+            if fact.peak_rss is not None:
+                self.peak_rss.append(float(fact.peak_rss))
         return True
 
     def _command(
         self,
-        fact: Fact,
-        app: str,
-        version: str,
+        fact: CommandFact,
         per_day: list[int],
         v: list[Any],
         platform: list[int],
         ctx: list[int],
     ) -> None:
-        command, outcome, duration, bucket, error_kind = fact[8:13]
+        app, command, outcome, error_kind = fact.app, fact.command, fact.outcome, fact.error_kind
         stats = self.commands.get((app, command))
         if stats is None:
             stats = self.commands[(app, command)] = _Command()
         stats.runs += 1
         _bump(stats.outcomes, outcome)
-        stats.durations.append(duration)
-        _bump(stats.buckets, bucket)
+        stats.durations.append(fact.duration)
+        _bump(stats.buckets, fact.bucket)
         failed = outcome == "failure"
-        by_version = stats.by_version.setdefault(version, [0, 0])
+        by_version = stats.by_version.setdefault(fact.version, [0, 0])
         by_version[0] += 1
         per_day[1] += 1
         v[0] += 1
@@ -271,16 +323,15 @@ class Aggregator:
             entry[0] += 1
             entry[1].add((app, command))
 
-    def _build(self, fact: Fact, app: str) -> None:
-        name, status, duration, phases = fact[8:12]
-        stats = self.builds.get((app, name))
+    def _build(self, fact: BuildFact) -> None:
+        stats = self.builds.get((fact.app, fact.name))
         if stats is None:
-            stats = self.builds[(app, name)] = _Build()
+            stats = self.builds[(fact.app, fact.name)] = _Build()
         stats.runs += 1
-        _bump(stats.statuses, status)
-        stats.durations.append(duration)
-        stats.total_ms += duration
-        for phase_name, phase_ms, phase_status in phases:
+        _bump(stats.statuses, fact.status)
+        stats.durations.append(fact.duration)
+        stats.total_ms += fact.duration
+        for phase_name, phase_ms, phase_status in fact.phases:
             phase = stats.phases.get(phase_name)
             if phase is None:
                 phase = stats.phases[phase_name] = _Phase()
@@ -290,11 +341,11 @@ class Aggregator:
             if phase_status == "failure":
                 phase.failures += 1
 
-    def _snapshot(self, fact: Fact, app: str, day: str) -> None:
-        name, counts = fact[8:10]
-        stats = self.snapshots.get((app, name))
+    def _snapshot(self, fact: SnapshotFact, day: str) -> None:
+        counts = fact.counts
+        stats = self.snapshots.get((fact.app, fact.name))
         if stats is None:
-            stats = self.snapshots[(app, name)] = _Snapshot()
+            stats = self.snapshots[(fact.app, fact.name)] = _Snapshot()
         stats.runs += 1
         slot = stats.days.get(day)
         if slot is None:
@@ -592,107 +643,40 @@ class Progress:
 
 
 def default_jobs() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-class _Workers:
-    """Worker processes that verify bundles: ``python -m localtelemetry._report``, fed
-    their share of the paths on stdin (bundle i goes to worker i mod n); each writes
-    one length-prefixed frame per bundle, in order, so reading the workers in turn
-    gives the results in input order. A full pipe stops a worker, which keeps memory
-    bounded. Plain subprocesses, not multiprocessing: nothing depends on how the
-    calling program's main module can be imported again."""
-
-    def __init__(self, bundles: list[str], count: int) -> None:
-        import subprocess
-        import tempfile
-
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p
-        )
-        self.count = count
-        self.total = len(bundles)
-        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self.procs: list[subprocess.Popen[bytes]] = []
-        try:
-            for _ in range(count):
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "localtelemetry._report"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=self.errors,
-                    env=env,
-                )
-                self.procs.append(proc)
-            for k, proc in enumerate(self.procs):
-                assert proc.stdin is not None
-                proc.stdin.write(json.dumps(bundles[k::count]).encode("utf-8"))
-                proc.stdin.close()
-        except BaseException:
-            self.close()
-            raise
-
-    def __iter__(self) -> Iterator[tuple[list[Fact], str | None]]:
-        for i in range(self.total):
-            stream = self.procs[i % self.count].stdout
-            assert stream is not None
-            head = stream.read(4)
-            data = stream.read(int.from_bytes(head, "big")) if len(head) == 4 else b""
-            if len(head) != 4 or not data:
-                raise self._failed()
-            yield pickle.loads(data)  # noqa: S301 - our own child process, our own data
-
-    def _failed(self) -> Exception:
-        from ._exceptions import OperationFailed
-
-        self.errors.seek(0)
-        lines = self.errors.read().decode("utf-8", "replace").strip().splitlines()
-        why = f": {lines[-1]}" if lines else ""
-        return OperationFailed(f"a worker process failed{why}; try again with --jobs 1")
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        self.errors.close()
-
-
-def _worker_main() -> None:
-    """A worker: bundle paths (JSON list) on stdin, one frame per bundle on stdout."""
-    paths = json.loads(sys.stdin.buffer.read())
-    out = sys.stdout.buffer
-    for path in paths:
-        data = pickle.dumps(bundle_facts(path), protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(len(data).to_bytes(4, "big") + data)
-    out.flush()
+    """One process: since schema validation takes microseconds (jsonschema-rs), worker
+    processes cost more to start and feed than they save (docs/performance.md)."""
+    return 1
 
 
 def iter_facts(
     sources: list[Source], *, skip_invalid: bool, jobs: int, progress: Progress
 ) -> Iterator[Fact]:
-    """Every source's facts, in order. Bundles go to ``jobs`` worker processes when
-    there are enough of them; an invalid input raises, or is skipped and listed."""
+    """Every source's facts, in order. With ``jobs`` > 1 and enough bundles, bundles are
+    verified in that many worker processes (``ProcessPoolExecutor``, started fresh
+    rather than forked: nothing of the calling program is copied into them); an invalid
+    input raises, or is skipped and listed."""
     from ._exceptions import BundleError
 
     on_skip = progress.skip if skip_invalid else None
     bundles = [str(s.path) for s in sources if s.kind == "bundle"]
-    workers = None
+    pool = None
     results: Iterator[tuple[list[Fact], str | None]]
     if jobs > 1 and len(bundles) >= PARALLEL_THRESHOLD:
-        workers = _Workers(bundles, min(jobs, len(bundles)))
-        results = iter(workers)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers = min(jobs, len(bundles))
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(
+            bundle_facts, bundles, chunksize=max(1, min(16, len(bundles) // workers))
+        )
     else:
         results = map(bundle_facts, bundles)
     try:
         for source in sources:
             progress.count(source)
             if source.kind == "bundle":
-                facts, error = next(results)
+                facts, error = _next(results)
                 if error is not None:
                     if on_skip is None:
                         raise BundleError(bundle_message(source.path, error))
@@ -702,8 +686,19 @@ def iter_facts(
                 for document in read_source(source, on_skip=on_skip):
                     yield fact_of(document)
     finally:
-        if workers is not None:
-            workers.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _next(results: Iterator[tuple[list[Fact], str | None]]) -> tuple[list[Fact], str | None]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return next(results)
+    except BrokenProcessPool as exc:
+        from ._exceptions import OperationFailed
+
+        raise OperationFailed(f"a worker process failed ({exc}); try again with --jobs 1") from None
 
 
 def build_report(
@@ -879,7 +874,3 @@ def render_text(result: dict[str, Any]) -> str:
         if src["skipped"] > len(src["skipped_listed"]):
             lines.append(f"  ... and {src['skipped'] - len(src['skipped_listed'])} more")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    _worker_main()

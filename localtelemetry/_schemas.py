@@ -1,9 +1,9 @@
 """The published JSON Schemas, and the one definition of a valid document.
 
 The canonical files are ``schema/*.schema.json`` at the top of the repository
-(generated from ``schema/src/`` by ``schema/generate.py``; each is self-contained); the
-wheel carries them as ``localtelemetry/_schema``. jsonschema is imported only when
-something is validated, never on the recording path.
+(generated from ``schema/src/`` by ``schema/generate.py``; each is self-contained: every
+``$ref`` is local, ``#/$defs/NAME``); the wheel carries them as ``localtelemetry/_schema``.
+Validators are imported only when something is validated, never on the recording path.
 
 A valid document (or manifest), for every reader (the store's commands, export,
 inspect, report, ingest): its bytes parse with ``parse_json_object`` (UTF-8, JSON, an
@@ -11,6 +11,11 @@ object, nested at most ``MAX_DEPTH`` levels, no key twice in any object), and th
 validates against its schema (``validation_errors``), which pins everything else:
 patterns that admit no trailing newline and only ASCII digits, real calendar dates,
 integers within +/- (2^53 - 1).
+
+Validation is jsonschema-rs (a few microseconds per document); only a value it finds
+invalid goes to jsonschema, whose messages users read (and whose verdict then stands).
+Walking a schema (``resolve``, ``explain_fields``; export's walk in ``_projection``)
+follows local references only.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _limits
 from ._exceptions import UsageError
 from ._limits import MAX_DEPTH
 from ._location import KINDS
@@ -32,7 +38,7 @@ ENVELOPE = "envelope"
 END = r"(?![\s\S])"
 #: Two patterns of schema/src/envelope.schema.json that code relies on too (export
 #: leaves values that match them unscrubbed); tests/test_schema_contract.py checks them.
-ID_PATTERN = r"^[0-9a-hjkmnp-tv-z]{26}" + END
+ID_PATTERN = "^" + _limits.ID_PATTERN + END
 CREATED_AT_PATTERN = (
     r"^(?:(?:19[7-9][0-9]|20[0-9][0-9])-"  # 1970 to 2099
     r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # months of 31 days
@@ -68,12 +74,33 @@ def all_schemas() -> dict[str, dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=1)
+def _fast_validators() -> dict[str, Any]:
+    import jsonschema_rs
+
+    # offline: the schemas are self-contained; nothing is ever fetched.
+    schemas = all_schemas()
+    return {
+        name: jsonschema_rs.Draft202012Validator(schemas[name], offline=True)
+        for name in (*KINDS, MANIFEST)
+    }
+
+
+@functools.lru_cache(maxsize=1)
 def _validators() -> dict[str, Any]:
     from jsonschema import Draft202012Validator
 
-    # Each schema file is self-contained: no registry, nothing to resolve elsewhere.
     schemas = all_schemas()
     return {name: Draft202012Validator(schemas[name]) for name in (*KINDS, MANIFEST)}
+
+
+def is_valid(name: str, value: object) -> bool:
+    """Whether ``value`` validates against schema ``name`` (a kind or ``manifest``), as
+    jsonschema-rs says; the fast check that ``validation_errors`` starts with."""
+    validator = _fast_validators().get(name)
+    try:
+        return validator is not None and bool(validator.is_valid(value))
+    except (ValueError, TypeError, OverflowError, RecursionError):  # not JSON-shaped
+        return False
 
 
 class InvalidJSON(ValueError):
@@ -186,10 +213,6 @@ def _too_deep(value: object) -> list[str]:
 
 def manifest_errors(manifest: object) -> list[str]:
     """Reasons a bundle manifest is invalid; empty when it is valid."""
-    from ._fastschema import is_valid
-
-    # The fast checker only ever answers "certainly valid"; jsonschema decides the rest
-    # and words the errors.
     if is_valid(MANIFEST, manifest):
         return []
     return _too_deep(manifest) or _errors(_validators()[MANIFEST], manifest)
@@ -216,8 +239,6 @@ def validation_errors(document: object) -> list[str]:
     kind = document.get("kind")
     if kind not in KINDS:
         return [f"unknown kind {kind!r}"]
-    from ._fastschema import is_valid
-
     if is_valid(str(kind), document):
         return []
     return _too_deep(document) or _errors(_validators()[str(kind)], document)
@@ -230,20 +251,29 @@ class Field:
     description: str
 
 
-def _resolve(node: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
-    """Follow $ref within the schema (each is self-contained: refs are "#/$defs/...")."""
-    seen = 0
-    while "$ref" in node and seen < 10:
-        _, _, pointer = node["$ref"].partition("#")
-        resolved: Any = local
-        for part in pointer.strip("/").split("/"):
-            resolved = resolved[part]
-        merged = dict(resolved)
-        if "description" in node:
-            merged["description"] = node["description"]
-        node = merged
-        seen += 1
-    return node
+def resolve(node: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Follow ``node``'s ``$ref`` (local, ``#/$defs/NAME``, in ``schema``) to the node it
+    names; that node and the last definition name seen (None without a ``$ref``)."""
+    name = None
+    for _ in range(10):  # refs to refs: ours are one deep
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            break
+        if not ref.startswith("#/"):
+            raise ValueError(f"reference {ref!r} is not local; the schemas are self-contained")
+        target: Any = schema
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node, name = target, ref.rsplit("/", 1)[-1]
+    return node, name
+
+
+def _described(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``node`` resolved, keeping a description given next to its ``$ref``."""
+    resolved = resolve(node, schema)[0]
+    if resolved is node or "description" not in node:
+        return resolved
+    return {**resolved, "description": node["description"]}
 
 
 def _type_of(node: dict[str, Any], local: dict[str, Any]) -> str:
@@ -252,12 +282,12 @@ def _type_of(node: dict[str, Any], local: dict[str, Any]) -> str:
     if "enum" in node:
         return "one of " + ", ".join(json.dumps(v) for v in node["enum"])
     if "anyOf" in node:
-        return " or ".join(_type_of(_resolve(n, local), local) for n in node["anyOf"])
+        return " or ".join(_type_of(_described(n, local), local) for n in node["anyOf"])
     kind = node.get("type", "any")
     if isinstance(kind, list):
         return " or ".join(kind)
     if kind == "array":
-        return "array of " + _type_of(_resolve(node.get("items", {}), local), local)
+        return "array of " + _type_of(_described(node.get("items", {}), local), local)
     if kind == "string" and "pattern" in node:
         return "string"
     return str(kind)
@@ -268,12 +298,12 @@ def explain_fields(kind: str) -> Iterator[Field]:
     schema = load_schema(kind)
 
     def walk(node: dict[str, Any], prefix: str) -> Iterator[Field]:
-        node = _resolve(node, schema)
-        items = _resolve(node.get("items", {}), schema) if node.get("type") == "array" else None
+        node = _described(node, schema)
+        items = _described(node.get("items", {}), schema) if node.get("type") == "array" else None
         if items is not None and items.get("type") == "object":
             node, prefix = items, prefix + "[]"
         for name, child in node.get("properties", {}).items():
-            resolved = _resolve(child, schema)
+            resolved = _described(child, schema)
             path = f"{prefix}.{name}" if prefix else name
             yield Field(path, _type_of(resolved, schema), resolved.get("description", ""))
             if resolved.get("type") in ("object", "array") or "properties" in resolved:

@@ -1,13 +1,15 @@
 """The bundle's zip, written as a stream (``telemetry export``).
 
-``zipfile`` spends most of its time per entry setting up a compressor (about 150 us for
-a 1.5 KB document, more than exporting one costs now); ``zlib.compress`` gives the same
-deflate stream for a fraction of that. Each entry's local header and data go out at
-once; the central directory (about 90 bytes per entry) waits in a spooled file (on disk
-past a megabyte, about 10,000 entries) and is written at the end, with ZIP64 end
-records when there are 65,535 entries or more. Entries take their name, time, mode and
-compression from ``_bundle.zip_info``. ``tests/test_export_speed.py`` reads the result
-back with ``zipfile``.
+Why not ``zipfile``'s writer (docs/performance.md, "Libraries instead of hand-written
+code"): it keeps a ``ZipInfo`` per entry until the central directory is written (about
+360 bytes per document: 36 MB more at 100,000, where export must stay under 64 MiB and
+grow by a few bytes per document), and sets up a compressor per entry (about twice the
+time per document). Here each entry's local header and data go out at once; the central
+directory (about 90 bytes per entry) waits in a spooled file (on disk past
+``SPOOL_BYTES``, about 700 entries) and is written at the end, with ZIP64 end records
+when there are 65,535 entries or more. Entries take their name, time, mode and
+compression from ``_bundle.zip_info`` (``zipfile``'s own ``ZipInfo``), and
+``tests/test_export_speed.py`` reads the result back with ``zipfile``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from ._bundle import zip_info
 from ._exceptions import OperationFailed
 
 ZIP32_LIMIT = 0xFFFFFFFF
+#: Held in memory before a spooled file goes to disk: reached within the first thousand
+#: entries, so memory does not grow with the bundle.
+SPOOL_BYTES = 64 * 1024
 
 # compress type, DOS time, DOS date, create_system, external attributes
 _Fields = tuple[int, int, int, int, int]
 _LOCAL = struct.Struct("<4sHHHHHLLLHH")
 _CENTRAL = struct.Struct("<4sHHHHHHLLLHHHHHLL")
-_RECORDS_BATCH = 4096
+_RECORDS_BATCH = 256
 
 
 def _fields(info: zipfile.ZipInfo) -> _Fields:
@@ -47,33 +52,10 @@ def _encoded(filename: str) -> tuple[bytes, int]:
         return filename.encode("utf-8"), 0x800
 
 
-_heap_steady = False
-
-
-def _steady_heap() -> None:
-    """Keep glibc's malloc from shrinking and growing its heap around every compression.
-
-    ``zlib.compress`` allocates about 256 KiB of state and frees it on return. With
-    glibc's default thresholds (blocks of 128 KiB or more come from mmap; free memory
-    over 128 KiB at the top of the heap goes back to the system), each call may move
-    the end of the heap back and forth (``brk`` calls, fresh zero-filled pages to fault
-    in): compressing a 1.5 KB document then takes about 90 us instead of 30 on the
-    benchmark machine, in some processes and not others. Freeing a block that came
-    from mmap raises both thresholds to its size (mallopt(3), M_MMAP_THRESHOLD), so one
-    4 MiB buffer, allocated (zeroed by the kernel, never touched) and freed once per
-    process, is enough. Elsewhere it is a short-lived allocation and nothing more.
-    """
-    global _heap_steady
-    if not _heap_steady:
-        _heap_steady = True
-        bytes(4 << 20)
-
-
 class ZipWriter:
     """A zip written to ``raw`` as a stream; close (or leave the ``with``) to finish it."""
 
     def __init__(self, raw: BinaryIO) -> None:
-        _steady_heap()
         self._raw = raw
         # writestream patches a header in place: not where writes always go to the end.
         self._patchable = raw.seekable() and "a" not in str(getattr(raw, "mode", ""))
@@ -81,7 +63,7 @@ class ZipWriter:
         self._count = 0
         self._central_size = 0
         self._records: list[bytes] = []
-        self._central = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
+        self._central = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
         self._document = _fields(zip_info("documents/entry.json"))
 
     def __enter__(self) -> ZipWriter:
@@ -188,7 +170,7 @@ class ZipWriter:
         start = self._offset
         size = self._central_size
         self._central.seek(0)
-        shutil.copyfileobj(self._central, self._raw, 1 << 20)
+        shutil.copyfileobj(self._central, self._raw, SPOOL_BYTES)
         end = start + size
         count = self._count
         if count >= 0xFFFF or start >= ZIP32_LIMIT or size >= ZIP32_LIMIT:

@@ -175,7 +175,7 @@ def documents_for(run: Run, rng: random.Random, *, validate: bool = True) -> lis
         )
         documents.append(doc)
     if validate:
-        from localtelemetry._reader import document_errors
+        from localtelemetry._schemas import validation_errors as document_errors
 
         for document in documents:
             errors = document_errors(document)

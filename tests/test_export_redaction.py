@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import Telemetry
+from localtelemetry import _known as known_module
 from localtelemetry import _redact as redact_module
 from localtelemetry._export import Redaction, Selection, export
 from localtelemetry._redact import MIN_WORD_LENGTH, Redactor, machine_values
@@ -72,12 +74,12 @@ def _redact_file(tmp_path: Path) -> Path:
 
 
 def _machine(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """This process as if it ran for LOGIN on HOST: the password database and uname say
-    so, the environment too."""
-    gecos = f"{REAL_NAME},Room 4,555-0100,,"
-    monkeypatch.setattr(redact_module, "_account", lambda: (LOGIN, gecos, HOME))
-    monkeypatch.setattr(redact_module, "_uname_host", lambda: HOST_SHORT)
-    monkeypatch.setattr(redact_module, "_hosts_aliases", lambda short: [HOST_FQDN])
+    """This process as if it ran for LOGIN on HOST: the operating system says so (the
+    password database, uname and the hosts file, as ``_known.system_identity`` reads
+    them), the environment too."""
+    system = {LOGIN: "user", REAL_NAME: "user", "Room 4": "user", "555-0100": "user"}
+    system.update({HOME: "directory", HOST_SHORT: "host", HOST_FQDN: "host"})
+    monkeypatch.setattr(known_module, "system_identity", lambda: system)
     return {"USER": LOGIN, "HOSTNAME": HOST_SHORT}
 
 
@@ -296,17 +298,25 @@ def test_redact_file_syntax(tmp_path: Path) -> None:
 
 
 def test_machine_values_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(
-        redact_module, "_account", lambda: ("root", "Jo Ann Sample,Room 7,,", "/root")
-    )
-    monkeypatch.setattr(redact_module, "_uname_host", lambda: "ci-box-7.corp.example")
-    monkeypatch.chdir(tmp_path)
-    values = machine_values({"USER": "runner", "HOME": "/home/qa-person", "USERDOMAIN": "ACME"})
+    # What the operating system says (the recorder's ``_known.system_identity``).
+    system = {
+        "Jo Ann Sample": "user",  # the real name of the account (GECOS)
+        "Room 7": "user",
+        "/root": "directory",
+        "ci-box-7.corp.example": "host",
+        "ci-box-7": "host",
+        "/srv/work/qa": "directory",
+    }
+    env = {"USER": "runner", "HOME": "/home/qa-person", "USERDOMAIN": "ACME"}
+    values = machine_values(env, system=system)
     assert {"Jo Ann Sample", "Sample", "Room 7", "ci-box-7.corp.example", "ci-box-7"} <= values
-    assert {"/home/qa-person", "ACME", str(tmp_path)} <= values
+    assert {"/home/qa-person", "\\home\\qa-person", "ACME", "/srv/work/qa"} <= values
     # Too short or too common to identify anyone: never redacted.
     assert not {"root", "runner", "/root", "Jo"} & values
     assert all(len(v) >= MIN_WORD_LENGTH for v in values)
+    # The operating system's own answer includes the working directory.
+    monkeypatch.chdir(tmp_path)
+    assert str(tmp_path) in machine_values({})
     # A short value only as a whole word; a longer one anywhere.
     text, counts = Redactor(machine=values).free_text("annual report by ann, Sample-Sampler")
     assert text == (
@@ -432,7 +442,32 @@ def test_the_schema_decides_what_is_free_text_and_what_is_made_by_localtelemetry
         assert sorted(".".join(p) for p in free_text_fields(kind)) == sorted(
             f"payload.{name}" for name in refs
         )
-    assert len(machine_made_nodes()) == len(MACHINE_MADE)
+    from localtelemetry._schemas import load_schema, resolve
+
+    # Each kind's schema has its own copy of the shared definitions: the nodes export
+    # never searches are found in every one (the hash definition where it is used).
+    for kind in ("cli-command", "build", "snapshot", "run-summary"):
+        schema = load_schema(kind)
+        for pointer in MACHINE_MADE:
+            if pointer == "/$defs/hash" and "hash" not in schema["$defs"]:
+                continue
+            assert id(resolve({"$ref": "#" + pointer}, schema)[0]) in machine_made_nodes()
+
+
+def test_values_localtelemetry_makes_are_never_searched_for_words(
+    base: Path, tmp_path: Path
+) -> None:
+    """Regression: the nodes export leaves alone were looked up in the envelope's schema
+    only, while documents are walked with their own kind's copy of those definitions, so
+    ``--redact 3.11`` took the Python version apart and every document was left out."""
+    record_runs(recording_app(), runs=1)
+    python = "{}.{}".format(*sys.version_info[:2])
+    bundle = tmp_path / "b.zip"
+    result = cli(["export", "--app", "privy", "-o", str(bundle), "--redact", python])
+    assert result.exit_code == 0, result.output
+    documents = [d for _, d in verified(bundle)]
+    assert documents
+    assert {d["environment"]["python"] for d in documents} == {platform.python_version()}
 
 
 def test_a_word_the_length_cap_would_cut_is_taken_out_whole(base: Path, tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
 """Issue 4: export's speed-ups change nothing in what a bundle holds.
 
-The compiled rewriter must give the same documents and the same redaction report as
-the plain one (``tests/test_projection_compiled.py`` checks it on generated documents
-too); export with its own reader and the walk's certificates must give the same bundle,
-byte for byte, as with the store's reader, the plain rewriter and validation of every
-document; the streaming zip writer must give a zip that zipfile reads back, ZIP64
-included.
+The walk (compiled per node, results kept per value) must give the same documents and
+the same redaction report as a plain interpreter of the schemas
+(``tests/test_projection_walk.py`` checks it on generated documents too); export with
+its own reader must give the same bundle, byte for byte, as with the store's reader and
+the interpreter; the streaming zip writer must give a zip that zipfile reads back,
+ZIP64 included.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 import pytest
+from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
 from localtelemetry._bundle import zip_info
@@ -26,7 +27,6 @@ from localtelemetry._export import _Keys, _Reader
 from localtelemetry._listing import load_document
 from localtelemetry._location import StoreLocation
 from localtelemetry._projection import Rewriter
-from localtelemetry._projection_compiled import CompiledRewriter
 from localtelemetry._store import Store
 from localtelemetry._zipstream import ZipWriter
 
@@ -58,7 +58,7 @@ def _documents(base: Path) -> list[dict[str, Any]]:
     return stored + varied
 
 
-def _rewriters(store: Store) -> tuple[Rewriter, Rewriter]:
+def _rewriters(store: Store) -> tuple[Interpreted, Rewriter]:
     keys = _Keys(store, False)
     args: dict[str, Any] = {
         "rekey": keys.rekey,
@@ -66,15 +66,15 @@ def _rewriters(store: Store) -> tuple[Rewriter, Rewriter]:
         "hash_new_text": keys.path_hash,
         "hash_name": keys.value_hash,
     }
-    return Rewriter(**args), CompiledRewriter(**args)
+    return Interpreted(**args), Rewriter(**args)
 
 
-def test_compiled_rewriter_gives_the_same_documents_and_report(base: Path) -> None:
+def test_the_walk_gives_the_documents_and_report_of_the_interpreter(base: Path) -> None:
     documents = _documents(base)
     plain, compiled = _rewriters(Store(StoreLocation("hostapp", base=base)))
     for _ in range(3):  # later rounds are memo hits
         for document in documents:
-            assert compiled.document(copy.deepcopy(document)) == plain.document(
+            assert compiled.rewrite(copy.deepcopy(document)) == plain.document(
                 copy.deepcopy(document)
             )
     assert plain.substitutions and plain.fields_dropped and plain.names_hashed
@@ -86,10 +86,10 @@ def test_compiled_rewriter_gives_the_same_documents_and_report(base: Path) -> No
 def test_memoized_objects_are_not_shared_between_documents(base: Path) -> None:
     documents = _documents(base)
     _, compiled = _rewriters(Store(StoreLocation("hostapp", base=base)))
-    first = compiled.document(copy.deepcopy(documents[0]))
+    first = compiled.rewrite(copy.deepcopy(documents[0]))
     first["hashing"]["key_id"] = "changed"
     first["environment"]["os"] = "changed"
-    second = compiled.document(copy.deepcopy(documents[0]))
+    second = compiled.rewrite(copy.deepcopy(documents[0]))
     assert second["hashing"]["key_id"] != "changed" and second["environment"]["os"] != "changed"
 
 
@@ -220,7 +220,7 @@ def test_export_gives_the_bundle_of_the_interpreted_pipeline(
     base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool, run: str | None
 ) -> None:
     """The same bundle, byte for byte, as with the store's reader (which refuses documents
-    nested too deep), the interpreting rewriter and validation of every document."""
+    nested too deep) and the interpreter of the schemas."""
     import os
 
     from localtelemetry import _export
@@ -233,12 +233,9 @@ def test_export_gives_the_bundle_of_the_interpreted_pipeline(
     monkeypatch.setattr(os, "urandom", lambda n: bytes(range(n)))
     fast = _bundle(store, tmp_path / "fast.zip", keep, run)
 
-    class Interpreted(Rewriter):
-        def rewrite(self, document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-            return self.document(document), False
-
-        def key_id_ok(self, value: str) -> bool:
-            return False
+    class Plain(Interpreted):
+        def rewrite(self, document: dict[str, Any]) -> dict[str, Any]:
+            return self.document(document)
 
     def read(self: _Reader, name: str) -> dict[str, Any] | None:
         try:
@@ -246,7 +243,7 @@ def test_export_gives_the_bundle_of_the_interpreted_pipeline(
         except (DocumentError, OSError):
             return None
 
-    monkeypatch.setattr(_export, "CompiledRewriter", Interpreted)
+    monkeypatch.setattr(_export, "Rewriter", Plain)
     monkeypatch.setattr(_Reader, "read", read)
     reference = _bundle(store, tmp_path / "reference.zip", keep, run)
     assert fast == reference
@@ -270,7 +267,7 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
                 expected = None
             got = read(name)
             if expected is None and got is not None:  # the walk refuses these, not the reader
-                from localtelemetry._bundle import MAX_DEPTH
+                from localtelemetry._limits import MAX_DEPTH
                 from localtelemetry._schemas import nested_deeper_than
 
                 assert nested_deeper_than(got, MAX_DEPTH), name
@@ -319,3 +316,25 @@ def test_streamed_entry_in_a_file_opened_for_appending(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
         assert zf.read("manifest.json") == b"".join(chunks)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_selection_sorted_in_runs_gives_the_same_bundle(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    """Past SORT_RUN documents the names are sorted in runs on disk and merged (memory
+    stays flat): the bundle is the one sorting them all at once gives, byte for byte."""
+    from localtelemetry import _export
+    from localtelemetry._export import Selection, _select
+
+    store = _plant_store(base)
+    monkeypatch.setattr(os, "urandom", lambda n: bytes(range(n)))
+    whole = _bundle(store, tmp_path / "whole.zip", keep, None)
+    total, names = _select(store, Selection())
+    in_memory = list(names)
+    monkeypatch.setattr(_export, "SORT_RUN", 3)
+    monkeypatch.setattr(_export, "_RUN_BLOCK", 7)  # names split across blocks
+    total_in_runs, names = _select(store, Selection())
+    assert (total_in_runs, list(names)) == (total, in_memory)
+    assert total > 3 * 3 and in_memory == sorted(in_memory)
+    assert _bundle(store, tmp_path / "runs.zip", keep, None) == whole
