@@ -18,12 +18,18 @@ import ntpath
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import blake3
 
 from ._exceptions import KeyFileError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    #: Key files are named by text on the recording path (no pathlib) and by ``Path``
+    #: in the management commands.
+    PathLike = str | os.PathLike[str]
 
 KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
@@ -107,7 +113,7 @@ def home_directory(environ: Mapping[str, str]) -> str | None:
     return environ.get("HOME") or environ.get("USERPROFILE") or None
 
 
-def _check_key_stat(st: os.stat_result, path: Path) -> None:
+def _check_key_stat(st: os.stat_result, path: PathLike) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise KeyFileError(f"key file {path} is not a regular file; remove it or run reset-key")
     if st.st_size != KEY_BYTES:
@@ -117,7 +123,7 @@ def _check_key_stat(st: os.stat_result, path: Path) -> None:
         )
 
 
-def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
+def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
     """The key, None if there is none yet. Symlinks and wrong sizes are refused.
 
     With ``on_repair`` (a recorded run), a key other users may read (group or other
@@ -160,7 +166,7 @@ def _loose(mode: int) -> bool:
     return os.name == "posix" and bool(stat.S_IMODE(mode) & 0o077)
 
 
-def key_permissions(path: Path) -> tuple[str, bool] | None:
+def key_permissions(path: PathLike) -> tuple[str, bool] | None:
     """The key file's mode (``"0600"``) and whether other users may read or change it;
     None when there is no key file."""
     try:
@@ -170,9 +176,9 @@ def key_permissions(path: Path) -> tuple[str, bool] | None:
     return f"{stat.S_IMODE(st.st_mode):04o}", _loose(st.st_mode)
 
 
-def _write_new_key_file(directory: Path) -> Path:
+def _write_new_key_file(directory: str) -> str:
     """A new key, whole, in a 0600 temp file (removed again if anything fails)."""
-    tmp = directory / f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial"
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
     try:
         try:
@@ -191,7 +197,7 @@ def _write_new_key_file(directory: Path) -> Path:
     return tmp
 
 
-def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = None) -> bytes:
+def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None = None) -> bytes:
     """Read the key, creating it first if needed (``on_repair``: see ``read_key``).
 
     Creation is race-free: the key is written whole to a temp file and hard-linked into
@@ -201,7 +207,7 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
     existing = read_key(path, on_repair=on_repair)
     if existing is not None:
         return existing
-    tmp = _write_new_key_file(path.parent)
+    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
     try:
         try:
             os.link(tmp, path)
@@ -210,7 +216,7 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
         except (AttributeError, NotImplementedError, PermissionError):
             # No hard links here (some file systems): fall back to an exclusive rename.
             with contextlib.suppress(FileExistsError):
-                if not path.exists():
+                if not os.path.exists(path):
                     os.replace(tmp, path)
     finally:
         # The key is in place (or another process's is): a temp file that cannot be
@@ -223,7 +229,7 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
     return key
 
 
-def replace_key(path: Path) -> bytes:
+def replace_key(path: PathLike) -> bytes:
     """Make a new key, atomically replacing any old (or corrupt) one.
 
     Whatever is in the key's place is replaced by name: a symlink's target, a FIFO's
@@ -238,7 +244,7 @@ def replace_key(path: Path) -> bytes:
         raise KeyFileError(
             f"key file {path} is a directory; move it away, then run reset-key again"
         )
-    tmp = _write_new_key_file(path.parent)
+    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
     try:
         os.replace(tmp, path)  # a rename: it replaces a symlink, never follows it
     except BaseException:

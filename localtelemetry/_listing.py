@@ -88,7 +88,9 @@ class Scan:
         self.temps: list[tuple[str, str]] = []  # (name, path)
 
 
-def scan(directory: Path, kinds: frozenset[str] | None, *, sizes: bool, temps: bool) -> Scan:
+def scan(
+    directory: str | os.PathLike[str], kinds: frozenset[str] | None, *, sizes: bool, temps: bool
+) -> Scan:
     """One scandir pass. Documents must be regular files: with ``sizes`` that is
     checked with lstat (which also gives the size), else from the directory entry's
     type (no system call on Linux)."""

@@ -30,6 +30,7 @@ from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
 from ._limits import MAX_SAFE_INTEGER
+from ._location import KEY_FILE_NAME
 from ._store import Store
 
 if TYPE_CHECKING:
@@ -162,8 +163,8 @@ class Run:
     def safe(self) -> SafeValues:
         """Hashing needs the key, which needs the store: both are created on first use."""
         if self._safe is None:
-            self.store.ensure_directory()
-            key = load_or_create_key(self.store.location.key_path, self.warn)
+            directory = self.store.ensure_dirname()
+            key = load_or_create_key(os.path.join(directory, KEY_FILE_NAME), self.warn)
             hasher = Hasher(key, home=home_directory(self.environ))
             safe = SafeValues(hasher, messages=self.messages)
             self._version = safe.version(self.app_version)
@@ -209,7 +210,7 @@ class Run:
                 key_id=safe.hasher.key_id,
                 payload=build_payload(safe),
             )
-            self.store.write_bytes(kind, doc_id, encode_document(document), journal=True)
+            self.store.write_document(kind, doc_id, encode_document(document), journal=True)
         except KeyboardInterrupt:
             self.failed_writes += 1
             if not self.finishing:

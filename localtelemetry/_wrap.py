@@ -247,12 +247,11 @@ def hashed_app_name(program: str) -> str:
     store name per program that says nothing about it. The key is that of the store
     ``NAMING_STORE`` (created on first use, like any store's key)."""
     from ._hashing import Hasher, load_or_create_key
-    from ._location import StoreLocation
+    from ._location import KEY_FILE_NAME, StoreLocation
     from ._store import Store
 
     store = Store(StoreLocation(NAMING_STORE))
-    store.ensure_directory()
-    key = load_or_create_key(store.location.key_path)
+    key = load_or_create_key(os.path.join(store.ensure_dirname(), KEY_FILE_NAME))
     return "run-" + Hasher(key).path_hash(os.path.realpath(program))[:16]
 
 
