@@ -201,7 +201,9 @@ class Store:
             self._dirty = True
             return -1
         try:
-            fd = os.open(os.path.join(directory, JOURNAL_NAME), os.O_WRONLY | os.O_APPEND | NOFOLLOW)
+            fd = os.open(
+                os.path.join(directory, JOURNAL_NAME), os.O_WRONLY | os.O_APPEND | NOFOLLOW
+            )
         except OSError:
             self._dirty = True
             return -1
