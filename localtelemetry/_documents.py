@@ -7,15 +7,17 @@ is scrubbed, and names that are not plain identifiers are hashed too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
 from ._hashing import ALGORITHM, Hasher
 from ._limits import FIRST_YEAR, LAST_YEAR, MAX_SAFE_INTEGER
 from ._version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
     from ._known import Redactor
 
 SCHEMA_IDS = {

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ntpath
 import os
 import posixpath
 import stat
 
 import blake3
 
-from ._exceptions import KeyFileError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from types import ModuleType
+
+    from ._exceptions import KeyFileError
 
     #: Key files are named by text on the recording path (no pathlib) and by ``Path``
     #: in the management commands.
@@ -46,6 +46,24 @@ _BINARY = getattr(os, "O_BINARY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
+def _key_file_error(message: str) -> KeyFileError:
+    # The exceptions module loads only when one is raised: a recorded run that goes
+    # well never needs it (issue 14: its ten classes cost about 0.3 ms to create).
+    from ._exceptions import KeyFileError
+
+    return KeyFileError(message)
+
+
+def _path_module(windows: bool) -> ModuleType:
+    """ntpath for Windows paths (tests hash them on any system), else posixpath: ntpath
+    is imported only when needed (a Click host does not import it otherwise)."""
+    if windows:
+        import ntpath
+
+        return ntpath
+    return posixpath
+
+
 def is_extension(text: str) -> bool:
     """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
     return 2 <= len(text) <= 11 and text[0] == "." and not text[1:].strip(_EXTENSION_CHARS)
@@ -58,7 +76,7 @@ class Hasher:
 
     def __init__(self, key: bytes, *, home: str | None = None, windows: bool | None = None):
         if len(key) != KEY_BYTES:
-            raise KeyFileError(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
+            raise _key_file_error(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
         self._key = key
         self._windows = os.name == "nt" if windows is None else windows
         self._home = self._normalize(home) if home else None
@@ -80,6 +98,8 @@ class Hasher:
 
     def _normalize(self, path: str) -> str:
         if self._windows:
+            import ntpath  # only for Windows paths (tests hash them on any system)
+
             return ntpath.normcase(ntpath.normpath(path))
         return posixpath.normpath(path) if path else path
 
@@ -91,7 +111,7 @@ class Hasher:
         """Hash + extension + absolute/under-home flags. Never the name."""
         text = os.fspath(path)
         normalized = self._normalize(text)
-        module = ntpath if self._windows else posixpath
+        module = _path_module(self._windows)
         is_absolute = module.isabs(normalized)
         under_home = False
         if self._home:
@@ -115,9 +135,9 @@ def home_directory(environ: Mapping[str, str]) -> str | None:
 
 def _check_key_stat(st: os.stat_result, path: PathLike) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise KeyFileError(f"key file {path} is not a regular file; remove it or run reset-key")
+        raise _key_file_error(f"key file {path} is not a regular file; remove it or run reset-key")
     if st.st_size != KEY_BYTES:
-        raise KeyFileError(
+        raise _key_file_error(
             f"key file {path} is corrupt ({st.st_size} bytes, expected {KEY_BYTES}); "
             "run 'telemetry reset-key' to make a new one"
         )
@@ -136,8 +156,8 @@ def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) 
         return None
     except OSError as exc:
         if os.path.islink(path):
-            raise KeyFileError(f"key file {path} is a symlink; refusing to follow it") from None
-        raise KeyFileError(f"key file {path} cannot be read ({exc.strerror})") from None
+            raise _key_file_error(f"key file {path} is a symlink; refusing to follow it") from None
+        raise _key_file_error(f"key file {path} cannot be read ({exc.strerror})") from None
     try:
         st = os.fstat(fd)
         _check_key_stat(st, path)
@@ -146,7 +166,7 @@ def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) 
             try:
                 os.fchmod(fd, 0o600)
             except OSError as exc:
-                raise KeyFileError(
+                raise _key_file_error(
                     f"key file {path} is readable by other users (mode "
                     f"{stat.S_IMODE(st.st_mode):04o}) and cannot be made 0600 ({exc.strerror})"
                 ) from None
@@ -158,7 +178,7 @@ def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) 
     finally:
         os.close(fd)
     if len(data) != KEY_BYTES:
-        raise KeyFileError(f"key file {path} is corrupt; run 'telemetry reset-key'")
+        raise _key_file_error(f"key file {path} is corrupt; run 'telemetry reset-key'")
     return data
 
 
@@ -225,7 +245,7 @@ def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None =
             os.unlink(tmp)
     key = read_key(path)
     if key is None:
-        raise KeyFileError(f"key file {path} vanished while being created")
+        raise _key_file_error(f"key file {path} vanished while being created")
     return key
 
 
@@ -241,7 +261,7 @@ def replace_key(path: PathLike) -> bytes:
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise KeyFileError(
+        raise _key_file_error(
             f"key file {path} is a directory; move it away, then run reset-key again"
         )
     tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))

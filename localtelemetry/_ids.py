@@ -6,8 +6,8 @@ file names alone, without opening or stat-ing them.
 
 from __future__ import annotations
 
+import _thread  # threading's lock, without importing threading (for `localtelemetry run`)
 import os
-import threading
 
 ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
 _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
@@ -15,7 +15,7 @@ ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 _LOWEST_RANDOM = bytes(10)
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _last = [-1, 0]  # the last (ms, random part) this process handed out
 
 

@@ -12,10 +12,6 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
 
 from ._documents import (
     MAX_ENTRIES,
@@ -33,7 +29,13 @@ from ._limits import MAX_SAFE_INTEGER
 from ._location import KEY_FILE_NAME
 from ._store import Store
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from types import TracebackType
+    from typing import IO, Any
+
     from ._known import Redactor
 
 OUTCOMES = ("success", "failure", "interrupted")

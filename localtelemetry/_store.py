@@ -17,7 +17,6 @@ import os
 import stat
 import sys
 
-from ._exceptions import UnsafeStoreError
 from ._location import (
     BINARY,
     JOURNAL_NAME,
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from ._exceptions import UnsafeStoreError
     from ._listing import DocumentEntry
 
 STATE_MAGIC = "localtelemetry-retention"
@@ -53,6 +53,12 @@ _JOURNAL_SUPPORTED = (
     and hasattr(os, "pread")
     and memoryview(bytes(_RECORD_BYTES)).cast("I").itemsize == _RECORD_BYTES
 )
+
+
+def _unsafe(message: str) -> UnsafeStoreError:
+    from ._exceptions import UnsafeStoreError  # loaded only when a store is refused
+
+    return UnsafeStoreError(message)
 
 
 def _state_line(*fields: int) -> bytes:
@@ -98,15 +104,13 @@ class Store:
     def check_directory(self, st: os.stat_result, path: str | os.PathLike[str]) -> None:
         """Refuse a store that is a symlink, not a directory, foreign or open to others."""
         if stat.S_ISLNK(st.st_mode):
-            raise UnsafeStoreError(f"store {path} is a symlink; refusing to follow it")
+            raise _unsafe(f"store {path} is a symlink; refusing to follow it")
         if not stat.S_ISDIR(st.st_mode):
-            raise UnsafeStoreError(f"store {path} exists but is not a directory")
+            raise _unsafe(f"store {path} exists but is not a directory")
         if self._getuid is not None and st.st_uid != self._getuid():
-            raise UnsafeStoreError(f"store {path} belongs to another user (uid {st.st_uid})")
+            raise _unsafe(f"store {path} belongs to another user (uid {st.st_uid})")
         if os.name == "posix" and st.st_mode & 0o022:
-            raise UnsafeStoreError(
-                f"store {path} is writable by other users; run 'chmod 700 {path}'"
-            )
+            raise _unsafe(f"store {path} is writable by other users; run 'chmod 700 {path}'")
 
     def existing_directory(self) -> Path | None:
         """The store directory if it exists and is safe; None if it does not exist."""

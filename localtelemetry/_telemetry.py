@@ -9,7 +9,6 @@ calls ``telemetry.build()`` in a run that does not record should not pay for a m
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -309,11 +308,12 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        # A broken stderr must not hurt the host either.
-        with contextlib.suppress(Exception):
+        try:
             stream = self._stderr if self._stderr is not None else sys.stderr
             stream.write(f"{self.app_name}: telemetry: {message}\n")
             stream.flush()
+        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
+            pass
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"
