@@ -81,9 +81,7 @@ def _probe(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, set[st
         ["run", "--telemetry", "--format=json", "-o", "result.json", "--", "false"],
     ],
 )
-def test_run_imports_neither_typer_nor_click(
-    args: list[str], base: Path, tmp_path: Path
-) -> None:
+def test_run_imports_neither_typer_nor_click(args: list[str], base: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     if "--telemetry" in args:  # a store in use: the first run's full retention pass is done
