@@ -217,22 +217,64 @@ _PATH = (
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
 
-# Small helper patterns, compiled on first use like the rules.
-_HELPERS = {
-    "control": _CONTROL,
-    "marker": _MARKER,
-    "marker_split": f"({_MARKER})",
-    "split_sep": r"[\\/]+",
-    "ext": r"[^.]\.([A-Za-z0-9]{1,8})\Z",
-}
-_helpers: dict[str, re.Pattern[str]] = {}
+# The small helpers below are string code, not patterns: compiling the five patterns
+# they replace (_CONTROL, _MARKER, ...) cost the first failing message of a run about
+# 0.5 ms (issue 14). tests/test_fast_paths.py checks each against its pattern.
+_MARKER_KIND = "abcdefghijklmnopqrstuvwxyz0123456789"
+_EXT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_control_table: dict[int, str] | None = None
 
 
-def _helper(name: str) -> re.Pattern[str]:
-    pattern = _helpers.get(name)
-    if pattern is None:
-        pattern = _helpers[name] = re.compile(_HELPERS[name])
-    return pattern
+def _replace_control(text: str) -> str:
+    """``_CONTROL`` characters replaced by spaces."""
+    global _control_table
+    if _control_table is None:
+        codes = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
+        _control_table = dict.fromkeys(codes, " ")
+    return text.translate(_control_table)
+
+
+def _is_marker(candidate: str) -> bool:
+    """Whether ``candidate`` is all of a ``_MARKER``."""
+    if candidate.startswith("<redacted:") and candidate.endswith(">"):
+        kind = candidate[10:-1]
+        return (
+            bool(kind)
+            and not kind.strip(_MARKER_KIND + "-")
+            and ("--" not in kind and kind[0] != "-" and kind[-1] != "-")
+        )
+    if candidate.startswith("<path:") and candidate.endswith(">"):
+        digest, dot, ext = candidate[6:-1].partition(".")
+        if not digest or digest.strip(_HEX_DIGITS):
+            return False
+        return not dot or (0 < len(ext) <= 8 and not ext.strip(_MARKER_KIND))
+    return False
+
+
+def _marker_at(text: str, start: int) -> int:
+    """The end of the marker that starts at ``start``, or -1 (``_MARKER``'s match)."""
+    if not text.startswith(("<redacted:", "<path:"), start):
+        return -1
+    end = text.find(">", start) + 1
+    return end if end and _is_marker(text[start:end]) else -1
+
+
+def _split_markers(text: str) -> list[str]:
+    """``re.split(f"({_MARKER})", text)``: free text at even places, markers at odd."""
+    parts: list[str] = []
+    done = 0
+    start = text.find("<")
+    while start >= 0:
+        end = _marker_at(text, start)
+        if end < 0:
+            start = text.find("<", start + 1)
+            continue
+        parts.append(text[done:start])
+        parts.append(text[start:end])
+        done = end
+        start = text.find("<", end)
+    parts.append(text[done:])
+    return parts
 
 
 def _is_home(p: str) -> bool:
@@ -267,15 +309,19 @@ def _has_letter(text: str) -> bool:
 
 
 def _extension(last: str) -> str:
-    if "." not in last:
+    """``.ext`` (lower case) when ``last`` ends in ``[^.]\\.([A-Za-z0-9]{1,8})``."""
+    dot = last.rfind(".")
+    if dot < 1 or last[dot - 1] == ".":
         return ""
-    m = _helper("ext").search(last)
-    return "." + m.group(1).lower() if m else ""
+    ext = last[dot + 1 :]
+    if not 0 < len(ext) <= 8 or ext.strip(_EXT_CHARS):
+        return ""
+    return "." + ext.lower()
 
 
 def _path_kind(p: str) -> tuple[str, str] | None:
     """(``"home-path"`` or ``"path"``, extension), or None if ``p`` is not taken for a path."""
-    comps = [comp for comp in _helper("split_sep").split(p) if comp]
+    comps = [comp for comp in p.replace("\\", "/").split("/") if comp]
     if not comps:
         return None
     first = p[0]
@@ -457,7 +503,7 @@ def _pass(
     stages that passed their pre-filters: only those can match in the next pass, whose
     free text consists of parts of this pass's free text."""
     if "<" in text:
-        parts = _helper("marker_split").split(text)  # free text at even, markers at odd
+        parts = _split_markers(text)  # free text at even, markers at odd
         free = "\0".join(parts[::2])  # "\0": no hint spans a marker
     else:
         parts = [text]
@@ -499,10 +545,8 @@ def _truncate(text: str, max_length: int) -> str:
         return _TRUNCATED[: min(1, max_length)]
     cut = max_length - len(_TRUNCATED)
     start = text.rfind("<", 0, cut)
-    if start >= 0:
-        m = _helper("marker").match(text, start)
-        if m is not None and m.end() > cut:
-            cut = start
+    if start >= 0 and _marker_at(text, start) > cut:
+        cut = start
     return text[:cut] + _TRUNCATED
 
 
@@ -518,9 +562,7 @@ def scrub(
     if max_length is not None and max_length < 0:
         raise ValueError("max_length must not be negative")
     if not text.isprintable():
-        control = _helper("control")
-        if control.search(text):
-            text = control.sub(" ", text)
+        text = _replace_control(text)
     counts: dict[str, int] = {}
     stages = _stages or _get_stages()
     for _ in range(_MAX_PASSES):
