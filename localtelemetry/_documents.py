@@ -207,6 +207,9 @@ class SafeValues:
         self.hasher = hasher
         self.messages = messages  # False: free text is never stored (Telemetry(messages=False))
         self.redactions: dict[str, int] = {}
+        # The scrubber's results by (text, limit): a failing run scrubs its message for
+        # the build and the cli-command document; the counts are replayed on a hit.
+        self._scrubbed: dict[tuple[str, int], tuple[str, dict[str, int]]] = {}
 
     def _count(self, kind: str, n: int = 1) -> None:
         self.redactions[kind] = self.redactions.get(kind, 0) + n
@@ -263,12 +266,15 @@ class SafeValues:
             text, counts = redactor.redact(text, self.path_token)
             for kind, n in counts.items():
                 self._count(kind, n)
-        from ._scrub import scrub
+        cached = self._scrubbed.get((text, limit))
+        if cached is None:
+            from ._scrub import scrub
 
-        result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
-        for kind, n in result.counts.items():
+            result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
+            cached = self._scrubbed[text, limit] = (result.text, dict(result.counts))
+        for kind, n in cached[1].items():
             self._count(kind, n)
-        return result.text
+        return cached[0]
 
     def path_token(self, value: str) -> str:
         """A path in free text becomes the same hash token its descriptor carries."""

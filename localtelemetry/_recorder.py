@@ -121,6 +121,7 @@ class Run:
         # first message is scrubbed, unless given (tests, embedding).
         self.identity = identity
         self._machine: dict[str, str] | None = None
+        self._redactor: tuple[object, Redactor] | None = None
         self.store = store
         self.environ = environ
         self.now = now
@@ -180,12 +181,20 @@ class Run:
 
         if self._machine is None:
             self._machine = machine_values(self.environ, system=self.identity)
+        own = (*self.declared, *self.command.path, *exclude)
+        # A failing run scrubs its message for the build and again for the cli-command
+        # document: the second gets the same redactor when nothing new was seen.
+        key = (frozenset(self.sensitive), frozenset(self.api_values), frozenset(own))
+        if self._redactor is not None and self._redactor[0] == key:
+            return self._redactor[1]
         pairs = [
             *self._machine.items(),
             *((v, ARGUMENT) for v in sorted(self.sensitive)),
             *((v, VALUE) for v in sorted(self.api_values)),
         ]
-        return Redactor(pairs, exclude=(*self.declared, *self.command.path, *exclude))
+        redactor = Redactor(pairs, exclude=own)
+        self._redactor = (key, redactor)
+        return redactor
 
     def environment(self) -> dict[str, object]:
         if self._environment is None:
