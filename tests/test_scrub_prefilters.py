@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from localtelemetry import _scrub
-
 from test_scrub import BENIGN, POSITIVE, SECRETS
 from test_scrub_families import BENIGN_FAMILIES, FAMILIES, NEW_SECRETS
+
+from localtelemetry import _scrub
 
 STAGES = range(len(_scrub._get_filters()))
 
@@ -35,6 +34,13 @@ CORPUS = sorted(
     | {text for _, text, _ in FAMILIES}
     | set(BENIGN)
     | set(BENIGN_FAMILIES)
+    | {  # the shapes the pre-filters look for, at their edges
+        "hook " + "a1b2c3d4" * 4 + "-" + "0a1b2c3d" + "-" + "e4f5a6b7",
+        "signing key " + "abcdefgh" * 4 + "-" + "0a1b2c3d" + "-" + "e4f5a6b7 and more",
+        "from 10.20.30.40 and 8.8.8.8",
+        "ssn 078-05-1120.",
+        "call (415) 555-0199 or 415.555.0199 or 415 555 0199",
+    }
 )
 
 
@@ -48,7 +54,7 @@ DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=5)
 SHAPED = st.lists(
     st.one_of(
         DIGITS,
-        st.sampled_from(list(".-() :/+\n\t,;'\"=_") + ["key-", "00", "0", "1-", "(0"]),
+        st.sampled_from([*".-() :/+\n\t,;'\"=_", "key-", "00", "0", "1-", "(0"]),
         st.text(alphabet="abcdefgh0123456789", min_size=8, max_size=34),
         st.text(alphabet="abcxyzAB", max_size=4),
     ),
