@@ -184,8 +184,9 @@ class ScrubResult(tuple):  # type: ignore[type-arg]
 PATH_KINDS: frozenset[str] = frozenset({"url", "home-path", "path"})
 """Kinds counted by the path stage, which emits ``<path:...>`` tokens instead of markers."""
 
-RULE_KINDS: frozenset[str] = frozenset(spec.kind for spec in SPECS) | PATH_KINDS
-"""Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS."""
+RULE_KINDS: frozenset[str]
+"""Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS.
+Made on first access (``__getattr__``): a failing run does not need it."""
 
 RULES: tuple[Rule, ...]
 """The rules in the order they run (most specific first). Compiled on first access, so
@@ -402,27 +403,34 @@ _filters: tuple[_Filter, ...] | None = None
 _made: list[_Stage | None] = []
 
 
-def _stage_specs() -> list[tuple[Spec, int]]:
-    return [
-        *((spec, _REDACT) for spec in SPECS),
-        (Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE),
-        (Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE),
-    ]
+_extra: tuple[tuple[Spec, int], ...] | None = None
+
+
+def _extra_specs() -> tuple[tuple[Spec, int], ...]:
+    """The two stages after the rules: URLs, then paths."""
+    global _extra
+    if _extra is None:
+        _extra = (
+            (Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE),
+            (Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE),
+        )
+    return _extra
 
 
 def _get_filters() -> tuple[_Filter, ...]:
     global _filters
     if _filters is None:
-        specs = _stage_specs()
+        specs = [*SPECS, *(spec for spec, _ in _extra_specs())]
         _made.extend([None] * (len(specs) - len(_made)))
-        _filters = tuple((s.hints, s.cased, s.min_digits, s.pre) for s, _ in specs)
+        _filters = tuple([(s.hints, s.cased, s.min_digits, s.pre) for s in specs])
     return _filters
 
 
 def _stage(index: int) -> _Stage:
     stage = _made[index]
     if stage is None:
-        spec, mode = _stage_specs()[index] if index >= len(SPECS) else (SPECS[index], _REDACT)
+        rules = len(SPECS)
+        spec, mode = (SPECS[index], _REDACT) if index < rules else _extra_specs()[index - rules]
         stage = _made[index] = _Stage(spec, mode)
     return stage
 
@@ -434,6 +442,10 @@ def _get_stages() -> tuple[_Stage, ...]:
 
 def __getattr__(name: str) -> object:
     """``RULES`` is compiled on first access (PEP 562), keeping the import cheap."""
+    if name == "RULE_KINDS":
+        kinds = frozenset([spec.kind for spec in SPECS]) | PATH_KINDS
+        globals()["RULE_KINDS"] = kinds
+        return kinds
     if name == "RULES":
         rules = tuple(
             Rule(stage.kind, stage.compiled(), spec.description, spec.group, spec.validate)
