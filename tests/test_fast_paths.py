@@ -160,3 +160,21 @@ def test_pure_path_spells_paths_as_pathlib_does(parts: list[str]) -> None:
 def test_string_alphabets_are_what_they_say() -> None:
     assert set(_scrub._EXT_CHARS) == set(string.ascii_letters + string.digits)
     assert sorted(_scrub._MARKER_KIND) == sorted(string.ascii_lowercase + string.digits)
+
+
+# -- list: the newest documents selected, not sorted --------------------------------------
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["build", "snapshot", "cli-command"]),
+        st.lists(st.text(alphabet="0123abc", min_size=1, max_size=4), unique=True, max_size=12),
+    ),
+    st.integers(min_value=0, max_value=15),
+)
+@SETTINGS
+def test_newest_first_is_the_full_sort(by_kind: dict[str, list[str]], wanted: int) -> None:
+    from localtelemetry._commands import _newest_first
+
+    everything = sorted(((i, k) for k, ids in by_kind.items() for i in ids), reverse=True)
+    assert list(_newest_first(by_kind, wanted)) == everything
