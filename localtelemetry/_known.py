@@ -38,10 +38,12 @@ never pays for it, nor for reading the machine's identity (``machine_values``).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "ANYWHERE_LENGTH",
@@ -236,6 +238,8 @@ class Redactor:
 
     @staticmethod
     def _compile(present: list[str]) -> re.Pattern[str]:
+        import re  # only non-ASCII text needs a pattern (`localtelemetry run` has no re)
+
         alternatives: dict[str, None] = {}
         for value in sorted(present, key=len, reverse=True):
             before, after = _boundaries(value)
@@ -401,8 +405,10 @@ def system_identity(*, read: Callable[[str], str] = _read_small) -> dict[str, st
     if uname is not None:
         for name in _host_names(uname().nodename, read):
             values.setdefault(name, HOST)
-    with contextlib.suppress(OSError):  # the working directory was removed
+    try:  # noqa: SIM105 - contextlib costs `localtelemetry run --telemetry` 3 ms
         values.setdefault(os.getcwd(), DIRECTORY)
+    except OSError:  # the working directory was removed
+        pass
     return values
 
 
