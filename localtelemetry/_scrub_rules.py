@@ -591,24 +591,14 @@ _LONG_SECRET_OPTIONS = (
 )
 
 
-def _spec(
-    kind: str,
-    pattern: str,
-    description: str,
-    *,
-    hints: tuple[str, ...] = (),
-    cased: tuple[str, ...] = (),
-    min_digits: int = 0,
-    pre: Callable[[str], bool] | None = None,
-    group: str | int = 0,
-    validate: Validator | None = None,
-) -> Spec:
-    return Spec(kind, pattern, description, group, validate, hints, cased, min_digits, pre)
+#: The table's constructor for rules found by shape and context (keyword arguments after
+#: the description; ``Spec`` itself, so each rule costs the import one call).
+_spec = Spec
 
 
 def _token(kind: str, pattern: str, description: str, *hints: str, **kw: object) -> Spec:
     """A vendor token found by its documented prefix; ``hints`` are the lower-cased prefixes."""
-    return _spec(kind, pattern, description, hints=hints, **kw)  # type: ignore[arg-type]
+    return Spec(kind, pattern, description, hints=hints, **kw)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- table
