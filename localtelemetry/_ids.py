@@ -11,7 +11,6 @@ import os
 
 ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
 _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
-_CHAR_OF = {format(i, "05b"): c for i, c in enumerate(ID_CHARS)}
 ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 _LOWEST_RANDOM = bytes(10)
 
@@ -50,9 +49,12 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
             else:
                 rnd = int.from_bytes(os.urandom(10), "big")
             _last[0], _last[1] = ms, rnd
-    # 130 bits, 5 at a time from the top (two always-zero bits lead the 48-bit time).
-    bits = format((ms << 80) | rnd, "0130b")
-    return "".join([_CHAR_OF[bits[i : i + 5]] for i in range(0, 130, 5)])
+    value = (ms << 80) | rnd
+    chars = []
+    for _ in range(26):
+        chars.append(ID_CHARS[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
 
 
 def id_time_ms(id_: str) -> int:

@@ -14,28 +14,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import _known, _scrub
-from localtelemetry._ids import ID_CHARS, new_id
 from localtelemetry._location import pure_path
 
 SETTINGS = settings(max_examples=400, deadline=None)
-
-
-def _old_new_id(ms: int, rnd: bytes) -> str:
-    """The loop ``new_id`` used before (26 shifts)."""
-    value = (min(max(ms, 0), (1 << 48) - 1) << 80) | int.from_bytes(rnd[:10], "big")
-    chars = []
-    for _ in range(26):
-        chars.append(ID_CHARS[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-@given(st.integers(min_value=-5, max_value=2**49), st.binary(min_size=10, max_size=10))
-@SETTINGS
-@example(0, bytes(10))
-@example(2**48 - 1, b"\xff" * 10)
-def test_new_id_encodes_as_before(ms: int, rnd: bytes) -> None:
-    assert new_id(ms, random_bytes=rnd) == _old_new_id(ms, rnd)
 
 
 # -- the scrubber's helpers ------------------------------------------------------------
