@@ -1,4 +1,26 @@
-from ._cli import main
+"""``localtelemetry`` (the console script) and ``python -m localtelemetry``.
 
-if __name__ == "__main__":  # not when a worker process imports it again
+``run`` goes straight to the wrapper when its command line is plain (``_runcmd``): no
+Typer, Click, pydantic or management commands are imported for it (issue 14). Every
+other command, and ``run --help`` or a ``run`` command line with a mistake in it, goes
+to the Typer CLI (``_cli``).
+"""
+
+import sys
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["run"]:
+        from ._runcmd import fast_run
+
+        code = fast_run(args[1:])
+        if code is not None:
+            sys.exit(code)
+    from ._cli import main as cli_main
+
+    cli_main()
+
+
+if __name__ == "__main__":  # not when a report worker process imports it again
     main()

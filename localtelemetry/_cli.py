@@ -24,7 +24,6 @@ from ._cliout import (
     OLD_FORMAT_WORDS,
     OUTPUT_VERSION,
     Output,
-    error_envelope,
     file_option,
     old_output_spelling,
     wants_json,
@@ -33,7 +32,7 @@ from ._cliout import emit as _emit
 from ._cliout import fail as _fail
 from ._cliout import guard as _guard
 from ._cliout import width as _width
-from ._exceptions import LocalTelemetryError, UsageError
+from ._exceptions import UsageError
 from ._location import KINDS
 from ._store import Store
 from ._telemetry import FLAG
@@ -459,10 +458,6 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
         from typer.core import TyperCommand
 
         run_meta_key = "localtelemetry.run.command"
-        run_usage = (
-            "localtelemetry run [--telemetry] [--app NAME] [--format json] [-o FILE] "
-            "-- CMD [ARGS...]"
-        )
 
         class RunCommand(TyperCommand):
             """Splits the command line at the first ``--`` before the parser sees it:
@@ -532,46 +527,18 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             program's, 128+N if signal N ended it, 127/126 if it cannot be found or
             run. Argument values are recorded only as keyed hashes or path descriptors.
             """
-            from ._wrap import run_command
+            from ._runcmd import RunOptions, execute
 
-            command = ctx.meta.get(run_meta_key)
-            code = 0
-            written: list[Path] = []
-
-            def body() -> None:
-                nonlocal code
-                if command is None:
-                    raise UsageError(f"put '--' before the command to run: {run_usage}")
-                if not command:
-                    raise UsageError(f"no command after '--': {run_usage}")
-                target = output_file(output)
-                if target is not None:
-                    from ._outfile import check_target
-
-                    check_target(target, force=force, option="-o")
-                started = datetime.now(timezone.utc)
-                code = run_command(
-                    command,
-                    telemetry=telemetry,
-                    app_name=app_name,
-                    keep_words=keep_word or (),
-                    observers=[lambda path, data: written.append(path)],
-                )
-                if fmt is Output.json or target is not None:
-                    result = _run_result(command, app_name, code, written, started)
-                    _deliver_run_result(fmt, result, target, force)
-
-            try:
-                body()
-            except LocalTelemetryError as exc:
-                sys.stderr.write(f"error: {exc}\n")
-                if fmt is Output.json:
-                    sys.stderr.write(error_envelope("run", str(exc), exc.exit_code))
-                raise typer.Exit(exc.exit_code) from None
-            except OSError as exc:  # the -o file could not be written: the program ran
-                where = f" ({exc.filename})" if exc.filename else ""
-                sys.stderr.write(f"error: {exc.strerror or exc}{where}\n")
-            raise typer.Exit(code)
+            options = RunOptions(
+                ctx.meta.get(run_meta_key),
+                telemetry=telemetry,
+                app_name=app_name,
+                keep_word=keep_word,
+                fmt=fmt.value,
+                output=output,
+                force=force,
+            )
+            raise typer.Exit(execute(options))
 
         @app.command()
         def demo(
@@ -595,71 +562,6 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
             _guard(fmt, "demo", body)
 
     return app
-
-
-def _run_result(
-    command: list[str],
-    app_name: str | None,
-    code: int,
-    written: list[Path],
-    started: datetime,
-) -> dict[str, Any]:
-    """What ``run --format json`` reports: the exit code and what was recorded."""
-    from ._location import document_name
-    from ._wrap import default_app_name
-
-    documents = []
-    run_id = None
-    recorded_app = None  # a program not found on PATH records under run-<hash>
-    for path in written:
-        named = document_name(path.name)
-        if named is None:
-            continue
-        documents.append({"kind": named[0], "id": named[1], "file": str(path)})
-        if run_id is None:
-            try:
-                first = json.loads(path.read_bytes())
-                run_id = first.get("run_id")
-                recorded_app = first.get("app", {}).get("name")
-            except (OSError, ValueError, AttributeError):
-                run_id = None
-    elapsed = datetime.now(timezone.utc) - started
-    return {
-        "exit_code": code,
-        "app": app_name or recorded_app or default_app_name(command[0]),
-        "recorded": bool(documents),
-        "run_id": run_id,
-        "documents": documents,
-        "store": str(written[0].parent) if written else None,
-        "duration_ms": round(elapsed.total_seconds() * 1000, 3),
-    }
-
-
-def _run_text(result: dict[str, Any]) -> str:
-    if not result["recorded"]:
-        return f"exit code {result['exit_code']}; nothing recorded"
-    count = _render.plural(len(result["documents"]), "document")
-    return (
-        f"exit code {result['exit_code']}; recorded {count} of run {result['run_id']} "
-        f"in {result['store']}"
-    )
-
-
-def _deliver_run_result(
-    fmt: Output, result: dict[str, Any], target: Path | None, force: bool
-) -> None:
-    """To the -o file, or (JSON only) to stderr: stdout belongs to the program."""
-    from ._cliout import render
-
-    text = render(fmt, "run", result, _run_text(result))
-    if target is None:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        return
-    from ._outfile import new_file
-
-    with new_file(target, force=force, mode=0o644, doing="running") as fh:
-        fh.write(text.encode("utf-8"))
 
 
 def _progress_bar() -> Callable[[int, int], None] | None:
@@ -737,5 +639,14 @@ def run_mounted(
 
 
 def main() -> None:
-    """Console script entry point: ``localtelemetry``."""
-    _invoke(make_app(None), sys.argv[1:], "localtelemetry")
+    """The management CLI as the console script runs it (``__main__.main``). ``run``
+    goes to the wrapper without building the Typer app when its command line is plain
+    (``_runcmd``), as from the console script."""
+    args = sys.argv[1:]
+    if args[:1] == ["run"]:
+        from ._runcmd import fast_run
+
+        code = fast_run(args[1:])
+        if code is not None:
+            sys.exit(code)
+    _invoke(make_app(None), args, "localtelemetry")

@@ -21,8 +21,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
-import typer
-
 from ._exceptions import LocalTelemetryError
 
 OUTPUT_VERSION = 1
@@ -64,6 +62,8 @@ def error_envelope(command: str, message: str, code: int) -> str:
 
 
 def fail(output: Output, command: str, message: str, code: int) -> NoReturn:
+    import typer  # on use: `localtelemetry run` renders its result without Typer
+
     sys.stderr.write(f"error: {message}\n")
     if output is Output.json:
         sys.stdout.write(error_envelope(command, message, code))
@@ -72,6 +72,8 @@ def fail(output: Output, command: str, message: str, code: int) -> NoReturn:
 
 def file_option(help_text: str) -> Any:
     """``-o/--output FILE``: the one spelling of an output file, on every command."""
+    import typer
+
     return typer.Option("--output", "-o", metavar="FILE", help=help_text)
 
 

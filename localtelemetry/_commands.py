@@ -6,14 +6,13 @@ print. They raise ``UsageError`` (exit 2) or ``OperationFailed`` (exit 1).
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import heapq
 import itertools
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -250,21 +249,17 @@ def list_documents(
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     cutoff = lowest_id(int(since.timestamp() * 1000)) if since is not None else None
-    newest_first = []
     matching = 0
-    for kind_, ids in by_kind.items():
-        ids.sort()  # ids sort by creation time
-        if cutoff is not None:
-            del ids[: bisect.bisect_left(ids, cutoff)]
+    if cutoff is not None:
+        by_kind = {k: [i for i in ids if i >= cutoff] for k, ids in by_kind.items()}
+    for ids in by_kind.values():
         matching += len(ids)
-        newest_first.append(zip(reversed(ids), itertools.repeat(kind_)))
     directory = store.directory
     skipped = 0
     run_ref = run.lower() if run else None
     wanted = matching if limit is None or run_ref else limit
     rows: list[dict[str, Any]] = []
-    # Newest first across the kinds, built only as far as it is read.
-    for id_, kind_ in heapq.merge(*newest_first, reverse=True):
+    for id_, kind_ in _newest_first(by_kind, wanted):
         if len(rows) >= wanted:
             break
         entry = DocumentEntry(kind_, id_, directory / f"{kind_}-{id_}.json", -1)
@@ -282,6 +277,17 @@ def list_documents(
     if limit is not None:
         rows = rows[-limit:] if limit > 0 else []
     return {"documents": rows, "total": total, "shown": len(rows), "skipped_unreadable": skipped}
+
+
+def _newest_first(by_kind: dict[str, list[str]], wanted: int) -> Iterator[tuple[str, str]]:
+    """(id, kind) newest first across the kinds (ids sort by creation time), built only
+    as far as it is read. The first ``wanted`` are selected, not sorted: sorting every
+    kind's ids cost ``list`` at 100,000 documents three times as much (issue 14). Should
+    unreadable documents make the reader go further, the rest comes from a full sort."""
+    top = [zip(heapq.nlargest(wanted, ids), itertools.repeat(k)) for k, ids in by_kind.items()]
+    yield from itertools.islice(heapq.merge(*top, reverse=True), wanted)
+    everything = [zip(sorted(ids, reverse=True), itertools.repeat(k)) for k, ids in by_kind.items()]
+    yield from itertools.islice(heapq.merge(*everything, reverse=True), wanted, None)
 
 
 def _row(entry: DocumentEntry, document: Mapping[str, Any], run_id: object) -> dict[str, Any]:

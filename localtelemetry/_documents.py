@@ -7,15 +7,17 @@ is scrubbed, and names that are not plain identifiers are hashed too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
 from ._hashing import ALGORITHM, Hasher
 from ._limits import FIRST_YEAR, LAST_YEAR, MAX_SAFE_INTEGER
 from ._version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
     from ._known import Redactor
 
 SCHEMA_IDS = {
@@ -205,6 +207,9 @@ class SafeValues:
         self.hasher = hasher
         self.messages = messages  # False: free text is never stored (Telemetry(messages=False))
         self.redactions: dict[str, int] = {}
+        # The scrubber's results by (text, limit): a failing run scrubs its message for
+        # the build and the cli-command document; the counts are replayed on a hit.
+        self._scrubbed: dict[tuple[str, int], tuple[str, dict[str, int]]] = {}
 
     def _count(self, kind: str, n: int = 1) -> None:
         self.redactions[kind] = self.redactions.get(kind, 0) + n
@@ -261,12 +266,15 @@ class SafeValues:
             text, counts = redactor.redact(text, self.path_token)
             for kind, n in counts.items():
                 self._count(kind, n)
-        from ._scrub import scrub
+        cached = self._scrubbed.get((text, limit))
+        if cached is None:
+            from ._scrub import scrub
 
-        result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
-        for kind, n in result.counts.items():
+            result = scrub(text, hash_path=self.hasher.path_hash, max_length=limit)
+            cached = self._scrubbed[text, limit] = (result.text, dict(result.counts))
+        for kind, n in cached[1].items():
             self._count(kind, n)
-        return result.text
+        return cached[0]
 
     def path_token(self, value: str) -> str:
         """A path in free text becomes the same hash token its descriptor carries."""
@@ -353,11 +361,19 @@ def json_string(text: str) -> str:
     return '"' + text.translate(_ESCAPES) + '"'
 
 
+#: Encoded keys: documents use a few dozen key names, run after run.
+_KEYS: dict[str, str] = {}
+#: Values written without a call: None, booleans (``True == 1`` but ``True is not 1``).
+_LITERALS = {id(None): "null", id(True): "true", id(False): "false"}
+
+
 def _encode(value: object, indent: str, out: list[str]) -> None:
     """Append ``value`` as JSON; ``indent`` is the newline and indentation before it.
 
     Exact types are dispatched first (the documents hold nothing else); subclasses such
-    as str enums take ``_encode_subclass``, which encodes them as their base type."""
+    as str enums take ``_encode_subclass``, which encodes them as their base type. The
+    members of a dict or list that are strings, None or booleans are written in the
+    loop itself (a call each cost the recording path a third of its encoding time)."""
     t = type(value)
     if t is str:
         out.append(json_string(value))  # type: ignore[arg-type]
@@ -367,15 +383,27 @@ def _encode(value: object, indent: str, out: list[str]) -> None:
             return
         inner = indent + "  "
         separator = "{" + inner
+        keys = _KEYS
         for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
+            if type(key) is str:
+                encoded = keys.get(key)
+                if encoded is None:
+                    encoded = json_string(key) + ": "
+                    if len(keys) < 1024:
+                        keys[key] = encoded
+            else:
                 if not isinstance(key, str):
                     raise TypeError(f"dict keys must be strings, not {type(key).__name__}")
-                key = str.__str__(key)  # its own methods (isprintable, ...) are not trusted
+                # its own methods (isprintable, ...) are not trusted
+                encoded = json_string(str.__str__(key)) + ": "
             out.append(separator)
-            out.append(json_string(key))
-            out.append(": ")
-            _encode(item, inner, out)
+            out.append(encoded)
+            if type(item) is str:
+                out.append(json_string(item))
+            elif id(item) in _LITERALS:
+                out.append(_LITERALS[id(item)])
+            else:
+                _encode(item, inner, out)
             separator = "," + inner
         out.append(indent + "}")
     elif t is list or t is tuple:
@@ -386,7 +414,10 @@ def _encode(value: object, indent: str, out: list[str]) -> None:
         separator = "[" + inner
         for item in value:  # type: ignore[attr-defined]
             out.append(separator)
-            _encode(item, inner, out)
+            if type(item) is str:
+                out.append(json_string(item))
+            else:
+                _encode(item, inner, out)
             separator = "," + inner
         out.append(indent + "]")
     elif value is None:

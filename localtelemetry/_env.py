@@ -8,9 +8,11 @@ name), so no variable's content can reach a document.
 from __future__ import annotations
 
 import os
-import platform
 import sys
-from collections.abc import Callable, Mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on"})
 
@@ -122,7 +124,16 @@ def os_name() -> str:
 
 
 def arch_name() -> str:
-    return _ARCH_NAMES.get(platform.machine().lower(), "other")
+    # platform costs `localtelemetry run --telemetry` 7 ms to import; os.uname() is
+    # what platform.machine() reads on POSIX.
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        machine = uname().machine
+    else:
+        import platform
+
+        machine = platform.machine()
+    return _ARCH_NAMES.get(machine.lower(), "other")
 
 
 def python_version() -> str:

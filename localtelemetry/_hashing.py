@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ntpath
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import blake3
 
-from ._exceptions import KeyFileError
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from types import ModuleType
+
+    from ._exceptions import KeyFileError
+
+    #: Key files are named by text on the recording path (no pathlib) and by ``Path``
+    #: in the management commands.
+    PathLike = str | os.PathLike[str]
 
 KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
@@ -40,6 +46,24 @@ _BINARY = getattr(os, "O_BINARY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
+def _key_file_error(message: str) -> KeyFileError:
+    # The exceptions module loads only when one is raised: a recorded run that goes
+    # well never needs it (issue 14: its ten classes cost about 0.3 ms to create).
+    from ._exceptions import KeyFileError
+
+    return KeyFileError(message)
+
+
+def _path_module(windows: bool) -> ModuleType:
+    """ntpath for Windows paths (tests hash them on any system), else posixpath: ntpath
+    is imported only when needed (a Click host does not import it otherwise)."""
+    if windows:
+        import ntpath
+
+        return ntpath
+    return posixpath
+
+
 def is_extension(text: str) -> bool:
     """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
     return 2 <= len(text) <= 11 and text[0] == "." and not text[1:].strip(_EXTENSION_CHARS)
@@ -52,7 +76,7 @@ class Hasher:
 
     def __init__(self, key: bytes, *, home: str | None = None, windows: bool | None = None):
         if len(key) != KEY_BYTES:
-            raise KeyFileError(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
+            raise _key_file_error(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
         self._key = key
         self._windows = os.name == "nt" if windows is None else windows
         self._home = self._normalize(home) if home else None
@@ -74,6 +98,8 @@ class Hasher:
 
     def _normalize(self, path: str) -> str:
         if self._windows:
+            import ntpath  # only for Windows paths (tests hash them on any system)
+
             return ntpath.normcase(ntpath.normpath(path))
         return posixpath.normpath(path) if path else path
 
@@ -85,7 +111,7 @@ class Hasher:
         """Hash + extension + absolute/under-home flags. Never the name."""
         text = os.fspath(path)
         normalized = self._normalize(text)
-        module = ntpath if self._windows else posixpath
+        module = _path_module(self._windows)
         is_absolute = module.isabs(normalized)
         under_home = False
         if self._home:
@@ -107,17 +133,17 @@ def home_directory(environ: Mapping[str, str]) -> str | None:
     return environ.get("HOME") or environ.get("USERPROFILE") or None
 
 
-def _check_key_stat(st: os.stat_result, path: Path) -> None:
+def _check_key_stat(st: os.stat_result, path: PathLike) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise KeyFileError(f"key file {path} is not a regular file; remove it or run reset-key")
+        raise _key_file_error(f"key file {path} is not a regular file; remove it or run reset-key")
     if st.st_size != KEY_BYTES:
-        raise KeyFileError(
+        raise _key_file_error(
             f"key file {path} is corrupt ({st.st_size} bytes, expected {KEY_BYTES}); "
             "run 'telemetry reset-key' to make a new one"
         )
 
 
-def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
+def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
     """The key, None if there is none yet. Symlinks and wrong sizes are refused.
 
     With ``on_repair`` (a recorded run), a key other users may read (group or other
@@ -130,8 +156,8 @@ def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> b
         return None
     except OSError as exc:
         if os.path.islink(path):
-            raise KeyFileError(f"key file {path} is a symlink; refusing to follow it") from None
-        raise KeyFileError(f"key file {path} cannot be read ({exc.strerror})") from None
+            raise _key_file_error(f"key file {path} is a symlink; refusing to follow it") from None
+        raise _key_file_error(f"key file {path} cannot be read ({exc.strerror})") from None
     try:
         st = os.fstat(fd)
         _check_key_stat(st, path)
@@ -140,7 +166,7 @@ def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> b
             try:
                 os.fchmod(fd, 0o600)
             except OSError as exc:
-                raise KeyFileError(
+                raise _key_file_error(
                     f"key file {path} is readable by other users (mode "
                     f"{stat.S_IMODE(st.st_mode):04o}) and cannot be made 0600 ({exc.strerror})"
                 ) from None
@@ -152,7 +178,7 @@ def read_key(path: Path, *, on_repair: Callable[[str], None] | None = None) -> b
     finally:
         os.close(fd)
     if len(data) != KEY_BYTES:
-        raise KeyFileError(f"key file {path} is corrupt; run 'telemetry reset-key'")
+        raise _key_file_error(f"key file {path} is corrupt; run 'telemetry reset-key'")
     return data
 
 
@@ -160,7 +186,7 @@ def _loose(mode: int) -> bool:
     return os.name == "posix" and bool(stat.S_IMODE(mode) & 0o077)
 
 
-def key_permissions(path: Path) -> tuple[str, bool] | None:
+def key_permissions(path: PathLike) -> tuple[str, bool] | None:
     """The key file's mode (``"0600"``) and whether other users may read or change it;
     None when there is no key file."""
     try:
@@ -170,9 +196,9 @@ def key_permissions(path: Path) -> tuple[str, bool] | None:
     return f"{stat.S_IMODE(st.st_mode):04o}", _loose(st.st_mode)
 
 
-def _write_new_key_file(directory: Path) -> Path:
+def _write_new_key_file(directory: str) -> str:
     """A new key, whole, in a 0600 temp file (removed again if anything fails)."""
-    tmp = directory / f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial"
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
     try:
         try:
@@ -191,7 +217,7 @@ def _write_new_key_file(directory: Path) -> Path:
     return tmp
 
 
-def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = None) -> bytes:
+def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None = None) -> bytes:
     """Read the key, creating it first if needed (``on_repair``: see ``read_key``).
 
     Creation is race-free: the key is written whole to a temp file and hard-linked into
@@ -201,7 +227,7 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
     existing = read_key(path, on_repair=on_repair)
     if existing is not None:
         return existing
-    tmp = _write_new_key_file(path.parent)
+    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
     try:
         try:
             os.link(tmp, path)
@@ -210,7 +236,7 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
         except (AttributeError, NotImplementedError, PermissionError):
             # No hard links here (some file systems): fall back to an exclusive rename.
             with contextlib.suppress(FileExistsError):
-                if not path.exists():
+                if not os.path.exists(path):
                     os.replace(tmp, path)
     finally:
         # The key is in place (or another process's is): a temp file that cannot be
@@ -219,11 +245,11 @@ def load_or_create_key(path: Path, on_repair: Callable[[str], None] | None = Non
             os.unlink(tmp)
     key = read_key(path)
     if key is None:
-        raise KeyFileError(f"key file {path} vanished while being created")
+        raise _key_file_error(f"key file {path} vanished while being created")
     return key
 
 
-def replace_key(path: Path) -> bytes:
+def replace_key(path: PathLike) -> bytes:
     """Make a new key, atomically replacing any old (or corrupt) one.
 
     Whatever is in the key's place is replaced by name: a symlink's target, a FIFO's
@@ -235,10 +261,10 @@ def replace_key(path: Path) -> bytes:
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise KeyFileError(
+        raise _key_file_error(
             f"key file {path} is a directory; move it away, then run reset-key again"
         )
-    tmp = _write_new_key_file(path.parent)
+    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
     try:
         os.replace(tmp, path)  # a rename: it replaces a symlink, never follows it
     except BaseException:

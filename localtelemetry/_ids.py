@@ -6,8 +6,8 @@ file names alone, without opening or stat-ing them.
 
 from __future__ import annotations
 
+import _thread  # threading's lock, without importing threading (for `localtelemetry run`)
 import os
-import threading
 
 from ._limits import ID_PATTERN as ID_PATTERN  # defined once, with the other limits
 
@@ -16,7 +16,7 @@ _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
 _LOWEST_RANDOM = bytes(10)
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _last = [-1, 0]  # the last (ms, random part) this process handed out
 
 

@@ -25,13 +25,15 @@ import contextlib
 import enum
 import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
-from ._exceptions import ConfigurationError
-from ._telemetry import split_flag
+from ._telemetry import configuration_error, split_flag
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ._exceptions import ConfigurationError
     from ._recorder import Run
     from ._telemetry import Telemetry
 
@@ -45,14 +47,14 @@ _RECORDED_SOURCES = {"COMMANDLINE": "commandline", "ENVIRONMENT": "environment",
 
 def install(telemetry: Telemetry, app: Any) -> None:
     if getattr(app, "_localtelemetry", None) is not None:
-        raise ConfigurationError("telemetry is already installed on this app")
+        raise configuration_error("telemetry is already installed on this app")
     if _is_typer(app):
         _check_typer_app(telemetry, app)
         _install_typer(telemetry, app)
     elif _is_click_command(app):
         _install_click(telemetry, app)
     else:
-        raise ConfigurationError(
+        raise configuration_error(
             "install() expects a typer.Typer app or a click Command/Group, "
             f"got {type(app).__name__}"
         )
@@ -112,7 +114,7 @@ def _click_core(cmd: Any) -> Any:
     for klass in type(cmd).__mro__:
         if klass.__name__ == "Command" and klass.__module__.endswith("core"):
             return sys.modules[klass.__module__]
-    raise ConfigurationError("cannot find the click Command class of this app")
+    raise configuration_error("cannot find the click Command class of this app")
 
 
 _TYPER_FLAGS: dict[str, Any] = {}
@@ -218,14 +220,14 @@ def _way_out(telemetry: Telemetry) -> str:
 
 
 def _flag_conflict(telemetry: Telemetry, where: str) -> ConfigurationError:
-    return ConfigurationError(
+    return configuration_error(
         f"{where} already has an option {telemetry.flag}, which localtelemetry would take "
         f"over; {_way_out(telemetry)}"
     )
 
 
 def _command_conflict(telemetry: Telemetry) -> ConfigurationError:
-    return ConfigurationError(
+    return configuration_error(
         f"the app already has a command {telemetry.command!r}, where localtelemetry mounts "
         f"its management commands; {_way_out(telemetry)}"
     )

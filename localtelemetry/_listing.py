@@ -12,8 +12,6 @@ import errno
 import operator
 import os
 import stat
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._exceptions import DocumentError
 from ._ids import ID_CHARS, id_time_ms
@@ -26,9 +24,13 @@ from ._location import (
     TEMP_PREFIX,
     document_name,
     name_regex,
+    pure_path,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._store import Store
 
 SORT_KEY = operator.attrgetter("id", "kind")
@@ -50,7 +52,7 @@ class DocumentEntry:
         self.id = id
         text = os.fspath(path)
         self._directory, self.name = os.path.split(text)
-        self._path: Path | None = path if isinstance(path, Path) else None
+        self._path: Path | None = None  # made on first use (pathlib loads only then)
         self.size = size
 
     @classmethod
@@ -67,6 +69,8 @@ class DocumentEntry:
     @property
     def path(self) -> Path:
         if self._path is None:
+            from pathlib import Path
+
             self._path = Path(self._directory, self.name)
         return self._path
 
@@ -88,7 +92,9 @@ class Scan:
         self.temps: list[tuple[str, str]] = []  # (name, path)
 
 
-def scan(directory: Path, kinds: frozenset[str] | None, *, sizes: bool, temps: bool) -> Scan:
+def scan(
+    directory: str | os.PathLike[str], kinds: frozenset[str] | None, *, sizes: bool, temps: bool
+) -> Scan:
     """One scandir pass. Documents must be regular files: with ``sizes`` that is
     checked with lstat (which also gives the size), else from the directory entry's
     type (no system call on Linux)."""
@@ -239,7 +245,7 @@ def foreign_files(store: Store) -> list[str]:
 def find(store: Store, ref: str) -> DocumentEntry:
     """A document by full id, unique id prefix (4+ chars) or file name."""
     ref = ref.strip()
-    named = document_name(Path(ref).name)
+    named = document_name(os.path.basename(pure_path(ref)))
     if named:
         ref = named[1]
     ref = ref.lower()

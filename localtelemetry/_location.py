@@ -1,21 +1,20 @@
 """Names and places: where an app's documents live, what their files are called, and
 the retention limits.
 
-Nothing here touches the disk: ``StoreLocation`` only computes paths. Every run of a
-host CLI imports this module, ``--telemetry`` or not, so it stays small; the I/O lives
-in ``_store`` (writing, the cheap retention check), ``_listing`` (reading the directory
-and documents) and ``_retention`` (pruning), which load only when needed.
+Nothing here touches the disk: ``StoreLocation`` only computes paths. A recording run
+imports this module (a run without ``--telemetry`` does not), so it stays small; the
+I/O lives in ``_store`` (writing, the cheap retention check), ``_listing`` (reading the
+directory and documents) and ``_retention`` (pruning), which load only when needed.
+Paths are computed as text: ``pathlib`` (with ``urllib.parse``, ``ipaddress``,
+``fnmatch`` and ``ntpath``, which it imports) costs a host that does not import it
+itself about 4 ms, so ``Path`` objects are made only when one is asked for.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._ids import ID_CHARS, ID_PATTERN
 from ._limits import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES  # the largest document read
@@ -32,6 +31,13 @@ OWN_FILES = frozenset({KEY_FILE_NAME, STATE_NAME, JOURNAL_NAME})
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
+
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Mapping
+    from pathlib import Path
 
 
 # Plain slotted classes, not dataclasses: creating a dataclass costs about a millisecond
@@ -87,7 +93,7 @@ class StoreLocation:
     def __init__(
         self,
         app_name: str,
-        base: Path | None = None,
+        base: str | os.PathLike[str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.app_name = app_name
@@ -95,11 +101,11 @@ class StoreLocation:
         self.environ = environ
 
     def __repr__(self) -> str:
-        return f"StoreLocation({self.app_name!r}, directory={str(self.directory)!r})"
+        return f"StoreLocation({self.app_name!r}, directory={self.dirname!r})"
 
     def __str__(self) -> str:
         """The store directory: ``print(telemetry.location)`` shows where documents go."""
-        return str(self.directory)
+        return self.dirname
 
     @property
     def relocated_by(self) -> str | None:
@@ -115,13 +121,25 @@ class StoreLocation:
         return value or None
 
     @property
-    def directory(self) -> Path:
+    def dirname(self) -> str:
+        """The store directory as text, spelled as ``str(directory)`` spells it."""
         if self.base is not None:
-            return Path(self.base) / self.app_name
+            return pure_path(os.fspath(self.base), self.app_name)
         env_base = self._env_base()
         if env_base:
-            return Path(env_base).expanduser() / self.app_name
-        return _user_state_path(self.app_name) / "telemetry"
+            return pure_path(os.path.expanduser(env_base), self.app_name)
+        return pure_path(_user_state_dir(self.app_name), "telemetry")
+
+    @property
+    def directory(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.dirname)
+
+    @property
+    def key_file(self) -> str:
+        """``key_path`` as text."""
+        return os.path.join(self.dirname, KEY_FILE_NAME)
 
     @property
     def key_path(self) -> Path:
@@ -131,17 +149,43 @@ class StoreLocation:
         return self.directory / f"{kind}-{id_}.json"
 
 
+def pure_path(*parts: str) -> str:
+    """``str(pathlib.Path(*parts))`` without importing pathlib (on POSIX): the parts
+    joined, then repeated separators and ``.`` components dropped (``..`` is kept)."""
+    if os.name != "posix":
+        from pathlib import Path
+
+        return str(Path(*parts))
+    joined = posixpath.join(*parts)
+    if not joined:
+        return "."
+    root = "/" if joined.startswith("/") else ""
+    if joined.startswith("//") and not joined.startswith("///"):
+        root = "//"  # POSIX leaves the meaning of exactly two leading slashes open
+    names = [name for name in joined.split("/") if name and name != "."]
+    return root + "/".join(names) or "."
+
+
 def stores_base(environ: Mapping[str, str] | None = None) -> Path:
     """The directory that holds every app's store, one sub-directory per app:
     ``LOCALTELEMETRY_DIR``, or else the platform's user state directory (where the
     store of app NAME is ``NAME/telemetry``, on Windows ``NAME/NAME/telemetry``)."""
+    from pathlib import Path
+
     probe = "localtelemetry-probe"
     parts = StoreLocation(probe, environ=environ).directory.parts
     return Path(*parts[: parts.index(probe)])
 
 
 def _user_state_path(app_name: str) -> Path:
-    """``platformdirs.user_state_path(app_name)``.
+    """``platformdirs.user_state_path(app_name)`` (``_user_state_dir``, as a Path)."""
+    from pathlib import Path
+
+    return Path(_user_state_dir(app_name))
+
+
+def _user_state_dir(app_name: str) -> str:
+    """``str(platformdirs.user_state_path(app_name))``.
 
     On Linux, when ``$XDG_STATE_HOME`` or ``$HOME`` is an absolute path, the answer is
     plain string work, done here: importing platformdirs costs a few milliseconds of
@@ -151,13 +195,13 @@ def _user_state_path(app_name: str) -> Path:
     if sys.platform.startswith("linux"):
         xdg = os.environ.get("XDG_STATE_HOME", "")
         if posixpath.isabs(xdg):
-            return Path(xdg, app_name)
+            return pure_path(xdg, app_name)
         home = os.environ.get("HOME", "")
         if not xdg.strip() and posixpath.isabs(home):
-            return Path(home, ".local", "state", app_name)
+            return pure_path(home, ".local", "state", app_name)
     import platformdirs
 
-    return Path(platformdirs.user_state_path(app_name))
+    return str(platformdirs.user_state_path(app_name))
 
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
@@ -168,6 +212,8 @@ def name_regex(name: str) -> re.Pattern[str]:
     imports this module, and compiling them cost each of its runs a third of a ms."""
     compiled = _COMPILED.get(name)
     if compiled is None:
+        import re
+
         pattern = DOCUMENT_NAME_PATTERN if name == "DOCUMENT_NAME_RE" else TEMP_NAME_PATTERN
         compiled = _COMPILED[name] = re.compile(pattern)
     return compiled

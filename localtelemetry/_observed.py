@@ -28,12 +28,12 @@ class ObservedStore(Store):
         super().__init__(location, limits=limits)
         self.observers = observers
 
-    def write_bytes(self, kind: str, id_: str, data: bytes, *, journal: bool = False) -> Path:
-        final = super().write_bytes(kind, id_, data, journal=journal)
+    def write_document(self, kind: str, id_: str, data: bytes, *, journal: bool = False) -> str:
+        final = super().write_document(kind, id_, data, journal=journal)
         for observer in self.observers:
             # An observer must not turn a written document into a failed write.
             with contextlib.suppress(Exception):
-                observer(final, data)
+                observer(Path(final), data)
         return final
 
 

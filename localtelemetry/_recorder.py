@@ -12,10 +12,6 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
 
 from ._documents import (
     MAX_ENTRIES,
@@ -30,9 +26,16 @@ from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
 from ._limits import MAX_SAFE_INTEGER
+from ._location import KEY_FILE_NAME
 from ._store import Store
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from types import TracebackType
+    from typing import IO, Any
+
     from ._known import Redactor
 
 OUTCOMES = ("success", "failure", "interrupted")
@@ -118,6 +121,7 @@ class Run:
         # first message is scrubbed, unless given (tests, embedding).
         self.identity = identity
         self._machine: dict[str, str] | None = None
+        self._redactor: tuple[object, Redactor] | None = None
         self.store = store
         self.environ = environ
         self.now = now
@@ -162,8 +166,8 @@ class Run:
     def safe(self) -> SafeValues:
         """Hashing needs the key, which needs the store: both are created on first use."""
         if self._safe is None:
-            self.store.ensure_directory()
-            key = load_or_create_key(self.store.location.key_path, self.warn)
+            directory = self.store.ensure_dirname()
+            key = load_or_create_key(os.path.join(directory, KEY_FILE_NAME), self.warn)
             hasher = Hasher(key, home=home_directory(self.environ))
             safe = SafeValues(hasher, messages=self.messages)
             self._version = safe.version(self.app_version)
@@ -177,12 +181,20 @@ class Run:
 
         if self._machine is None:
             self._machine = machine_values(self.environ, system=self.identity)
+        own = (*self.declared, *self.command.path, *exclude)
+        # A failing run scrubs its message for the build and again for the cli-command
+        # document: the second gets the same redactor when nothing new was seen.
+        key = (frozenset(self.sensitive), frozenset(self.api_values), frozenset(own))
+        if self._redactor is not None and self._redactor[0] == key:
+            return self._redactor[1]
         pairs = [
             *self._machine.items(),
             *((v, ARGUMENT) for v in sorted(self.sensitive)),
             *((v, VALUE) for v in sorted(self.api_values)),
         ]
-        return Redactor(pairs, exclude=(*self.declared, *self.command.path, *exclude))
+        redactor = Redactor(pairs, exclude=own)
+        self._redactor = (key, redactor)
+        return redactor
 
     def environment(self) -> dict[str, object]:
         if self._environment is None:
@@ -209,7 +221,7 @@ class Run:
                 key_id=safe.hasher.key_id,
                 payload=build_payload(safe),
             )
-            self.store.write_bytes(kind, doc_id, encode_document(document), journal=True)
+            self.store.write_document(kind, doc_id, encode_document(document), journal=True)
         except KeyboardInterrupt:
             self.failed_writes += 1
             if not self.finishing:

@@ -101,7 +101,7 @@ Decisions
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ._scrub_rules import _URL_REST, SPECS, Spec, Validator
 
@@ -184,8 +184,9 @@ class ScrubResult(tuple):  # type: ignore[type-arg]
 PATH_KINDS: frozenset[str] = frozenset({"url", "home-path", "path"})
 """Kinds counted by the path stage, which emits ``<path:...>`` tokens instead of markers."""
 
-RULE_KINDS: frozenset[str] = frozenset(spec.kind for spec in SPECS) | PATH_KINDS
-"""Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS."""
+RULE_KINDS: frozenset[str]
+"""Every kind that can appear in ``ScrubResult.counts``: the rules' kinds and PATH_KINDS.
+Made on first access (``__getattr__``): a failing run does not need it."""
 
 RULES: tuple[Rule, ...]
 """The rules in the order they run (most specific first). Compiled on first access, so
@@ -217,22 +218,64 @@ _PATH = (
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
 
-# Small helper patterns, compiled on first use like the rules.
-_HELPERS = {
-    "control": _CONTROL,
-    "marker": _MARKER,
-    "marker_split": f"({_MARKER})",
-    "split_sep": r"[\\/]+",
-    "ext": r"[^.]\.([A-Za-z0-9]{1,8})\Z",
-}
-_helpers: dict[str, re.Pattern[str]] = {}
+# The small helpers below are string code, not patterns: compiling the five patterns
+# they replace (_CONTROL, _MARKER, ...) cost the first failing message of a run about
+# 0.5 ms (issue 14). tests/test_fast_paths.py checks each against its pattern.
+_MARKER_KIND = "abcdefghijklmnopqrstuvwxyz0123456789"
+_EXT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_control_table: dict[int, str] | None = None
 
 
-def _helper(name: str) -> re.Pattern[str]:
-    pattern = _helpers.get(name)
-    if pattern is None:
-        pattern = _helpers[name] = re.compile(_HELPERS[name])
-    return pattern
+def _replace_control(text: str) -> str:
+    """``_CONTROL`` characters replaced by spaces."""
+    global _control_table
+    if _control_table is None:
+        codes = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
+        _control_table = dict.fromkeys(codes, " ")
+    return text.translate(_control_table)
+
+
+def _is_marker(candidate: str) -> bool:
+    """Whether ``candidate`` is all of a ``_MARKER``."""
+    if candidate.startswith("<redacted:") and candidate.endswith(">"):
+        kind = candidate[10:-1]
+        return (
+            bool(kind)
+            and not kind.strip(_MARKER_KIND + "-")
+            and ("--" not in kind and kind[0] != "-" and kind[-1] != "-")
+        )
+    if candidate.startswith("<path:") and candidate.endswith(">"):
+        digest, dot, ext = candidate[6:-1].partition(".")
+        if not digest or digest.strip(_HEX_DIGITS):
+            return False
+        return not dot or (0 < len(ext) <= 8 and not ext.strip(_MARKER_KIND))
+    return False
+
+
+def _marker_at(text: str, start: int) -> int:
+    """The end of the marker that starts at ``start``, or -1 (``_MARKER``'s match)."""
+    if not text.startswith(("<redacted:", "<path:"), start):
+        return -1
+    end = text.find(">", start) + 1
+    return end if end and _is_marker(text[start:end]) else -1
+
+
+def _split_markers(text: str) -> list[str]:
+    """``re.split(f"({_MARKER})", text)``: free text at even places, markers at odd."""
+    parts: list[str] = []
+    done = 0
+    start = text.find("<")
+    while start >= 0:
+        end = _marker_at(text, start)
+        if end < 0:
+            start = text.find("<", start + 1)
+            continue
+        parts.append(text[done:start])
+        parts.append(text[start:end])
+        done = end
+        start = text.find("<", end)
+    parts.append(text[done:])
+    return parts
 
 
 def _is_home(p: str) -> bool:
@@ -267,15 +310,19 @@ def _has_letter(text: str) -> bool:
 
 
 def _extension(last: str) -> str:
-    if "." not in last:
+    """``.ext`` (lower case) when ``last`` ends in ``[^.]\\.([A-Za-z0-9]{1,8})``."""
+    dot = last.rfind(".")
+    if dot < 1 or last[dot - 1] == ".":
         return ""
-    m = _helper("ext").search(last)
-    return "." + m.group(1).lower() if m else ""
+    ext = last[dot + 1 :]
+    if not 0 < len(ext) <= 8 or ext.strip(_EXT_CHARS):
+        return ""
+    return "." + ext.lower()
 
 
 def _path_kind(p: str) -> tuple[str, str] | None:
     """(``"home-path"`` or ``"path"``, extension), or None if ``p`` is not taken for a path."""
-    comps = [comp for comp in _helper("split_sep").split(p) if comp]
+    comps = [comp for comp in p.replace("\\", "/").split("/") if comp]
     if not comps:
         return None
     first = p[0]
@@ -348,22 +395,57 @@ class _Stage:
         return pattern
 
 
-_stages: tuple[_Stage, ...] | None = None
+#: Each stage's pre-filters, in the order the stages run: (hints, cased, min_digits, pre).
+_Filter = tuple[tuple[str, ...], tuple[str, ...], int, Callable[[str], bool] | None]
+_filters: tuple[_Filter, ...] | None = None
+#: The stages made so far, by position: a message makes only those whose pre-filters
+#: pass (making all of them cost every failing run about 0.1 ms).
+_made: list[_Stage | None] = []
+
+
+_extra: tuple[tuple[Spec, int], ...] | None = None
+
+
+def _extra_specs() -> tuple[tuple[Spec, int], ...]:
+    """The two stages after the rules: URLs, then paths."""
+    global _extra
+    if _extra is None:
+        _extra = (
+            (Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE),
+            (Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE),
+        )
+    return _extra
+
+
+def _get_filters() -> tuple[_Filter, ...]:
+    global _filters
+    if _filters is None:
+        specs = [*SPECS, *(spec for spec, _ in _extra_specs())]
+        _made.extend([None] * (len(specs) - len(_made)))
+        _filters = tuple([(s.hints, s.cased, s.min_digits, s.pre) for s in specs])
+    return _filters
+
+
+def _stage(index: int) -> _Stage:
+    stage = _made[index]
+    if stage is None:
+        rules = len(SPECS)
+        spec, mode = (SPECS[index], _REDACT) if index < rules else _extra_specs()[index - rules]
+        stage = _made[index] = _Stage(spec, mode)
+    return stage
 
 
 def _get_stages() -> tuple[_Stage, ...]:
-    """The stages in the order they run; building them compiles nothing."""
-    global _stages
-    if _stages is None:
-        stages = [_Stage(spec) for spec in SPECS]
-        stages.append(_Stage(Spec("url", _URL, "URLs", "value", hints=("://",)), _URL_MODE))
-        stages.append(_Stage(Spec("path", _PATH, "paths", hints=("/", "\\")), _PATH_MODE))
-        _stages = tuple(stages)
-    return _stages
+    """All the stages in the order they run; making them compiles nothing."""
+    return tuple(_stage(i) for i in range(len(_get_filters())))
 
 
 def __getattr__(name: str) -> object:
     """``RULES`` is compiled on first access (PEP 562), keeping the import cheap."""
+    if name == "RULE_KINDS":
+        kinds = frozenset([spec.kind for spec in SPECS]) | PATH_KINDS
+        globals()["RULE_KINDS"] = kinds
+        return kinds
     if name == "RULES":
         rules = tuple(
             Rule(stage.kind, stage.compiled(), spec.description, spec.group, spec.validate)
@@ -428,36 +510,17 @@ def _apply(
     return out
 
 
-def _passes(stage: _Stage, free: str, lower: str, digits: int) -> bool:
-    """Whether ``stage``'s pre-filters allow a match in ``free`` (``lower`` lower-cased)."""
-    if stage.hints:
-        for hint in stage.hints:
-            if hint in lower:
-                break
-        else:
-            return False
-    if stage.cased:
-        for hint in stage.cased:
-            if hint in free:
-                break
-        else:
-            return False
-    if digits < stage.min_digits:
-        return False
-    return stage.pre is None or stage.pre(lower)
-
-
 def _pass(
     text: str,
     hash_path: Callable[[str], str],
     counts: dict[str, int],
-    stages: tuple[_Stage, ...],
-) -> tuple[str | None, tuple[_Stage, ...]]:
-    """Run ``stages`` once. Returns the new text (None if nothing was replaced) and the
-    stages that passed their pre-filters: only those can match in the next pass, whose
-    free text consists of parts of this pass's free text."""
+    indices: Iterable[int],
+) -> tuple[str | None, list[int]]:
+    """Run the stages at ``indices`` once. Returns the new text (None if nothing was
+    replaced) and the stages that passed their pre-filters: only those can match in the
+    next pass, whose free text consists of parts of this pass's free text."""
     if "<" in text:
-        parts = _helper("marker_split").split(text)  # free text at even, markers at odd
+        parts = _split_markers(text)  # free text at even, markers at odd
         free = "\0".join(parts[::2])  # "\0": no hint spans a marker
     else:
         parts = [text]
@@ -467,11 +530,28 @@ def _pass(
     for d in _DIGITS:
         digits += lower.count(d)
     changed = False
-    active: list[_Stage] = []
-    for stage in stages:
-        if not _passes(stage, free, lower, digits):
+    active: list[int] = []
+    filters = _filters or _get_filters()
+    for index in indices:
+        # The pre-filters (see ``Spec``), checked in line: a call per stage and pass
+        # cost a failing run more than the checks themselves.
+        hints, cased, min_digits, pre = filters[index]
+        if hints:
+            for hint in hints:
+                if hint in lower:
+                    break
+            else:
+                continue
+        if cased:
+            for hint in cased:
+                if hint in free:
+                    break
+            else:
+                continue
+        if digits < min_digits or (pre is not None and not pre(lower)):
             continue
-        active.append(stage)
+        active.append(index)
+        stage = _made[index] or _stage(index)
         search = stage.compiled().search
         new_parts: list[str] | None = None
         for i in range(0, len(parts), 2):
@@ -489,7 +569,7 @@ def _pass(
         if new_parts is not None:
             parts = new_parts
             changed = True
-    return ("".join(parts) if changed else None), tuple(active)
+    return ("".join(parts) if changed else None), active
 
 
 def _truncate(text: str, max_length: int) -> str:
@@ -499,10 +579,8 @@ def _truncate(text: str, max_length: int) -> str:
         return _TRUNCATED[: min(1, max_length)]
     cut = max_length - len(_TRUNCATED)
     start = text.rfind("<", 0, cut)
-    if start >= 0:
-        m = _helper("marker").match(text, start)
-        if m is not None and m.end() > cut:
-            cut = start
+    if start >= 0 and _marker_at(text, start) > cut:
+        cut = start
     return text[:cut] + _TRUNCATED
 
 
@@ -518,13 +596,11 @@ def scrub(
     if max_length is not None and max_length < 0:
         raise ValueError("max_length must not be negative")
     if not text.isprintable():
-        control = _helper("control")
-        if control.search(text):
-            text = control.sub(" ", text)
+        text = _replace_control(text)
     counts: dict[str, int] = {}
-    stages = _stages or _get_stages()
+    indices: Iterable[int] = range(len(_filters or _get_filters()))
     for _ in range(_MAX_PASSES):
-        new, stages = _pass(text, hash_path, counts, stages)
+        new, indices = _pass(text, hash_path, counts, indices)
         if new is None:
             break
         text = new

@@ -6,7 +6,8 @@ written, writes each document atomically (0600 temp file, then rename), keeps th
 retention journal, and checks after each run whether the limits may be exceeded. Listing
 and reading (``_listing``) and pruning (``_retention``) load only when needed, so a
 recording run that stays within its limits imports neither. A file that is not ours by
-name is never deleted.
+name is never deleted. A recording run works with paths as text (``dirname``,
+``write_document``): ``pathlib`` is imported only when a ``Path`` is asked for.
 """
 
 from __future__ import annotations
@@ -15,11 +16,7 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ._exceptions import UnsafeStoreError
 from ._location import (
     BINARY,
     JOURNAL_NAME,
@@ -30,7 +27,12 @@ from ._location import (
     StoreLocation,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from ._exceptions import UnsafeStoreError
     from ._listing import DocumentEntry
 
 STATE_MAGIC = "localtelemetry-retention"
@@ -53,6 +55,12 @@ _JOURNAL_SUPPORTED = (
 )
 
 
+def _unsafe(message: str) -> UnsafeStoreError:
+    from ._exceptions import UnsafeStoreError  # loaded only when a store is refused
+
+    return UnsafeStoreError(message)
+
+
 def _state_line(*fields: int) -> bytes:
     return (" ".join([STATE_MAGIC, *map(str, fields)]) + "\n").encode("ascii")
 
@@ -71,37 +79,47 @@ class Store:
         self.limits = limits or Limits()
         # A seam for tests: who the store must belong to.
         self._getuid = getuid or getattr(os, "getuid", None)
-        self._directory: Path | None = None
+        self._dirname: str | None = None
         self._dir_mtime_ns = 0
         # Set when this process saw something the retention journal may not account
         # for (see ``apply_retention``): the next retention step then scans the store.
         self._dirty = False
 
     @property
+    def dirname(self) -> str:
+        """The store directory as text. Computed once per Store: a Store lives for one
+        run or one command."""
+        if self._dirname is None:
+            self._dirname = self.location.dirname
+        return self._dirname
+
+    @property
     def directory(self) -> Path:
-        # Computed once per Store: a Store lives for one run or one command.
-        if self._directory is None:
-            self._directory = self.location.directory
-        return self._directory
+        from pathlib import Path
+
+        return Path(self.dirname)
 
     # -- safety ---------------------------------------------------------------------
 
-    def check_directory(self, st: os.stat_result, path: Path) -> None:
+    def check_directory(self, st: os.stat_result, path: str | os.PathLike[str]) -> None:
         """Refuse a store that is a symlink, not a directory, foreign or open to others."""
         if stat.S_ISLNK(st.st_mode):
-            raise UnsafeStoreError(f"store {path} is a symlink; refusing to follow it")
+            raise _unsafe(f"store {path} is a symlink; refusing to follow it")
         if not stat.S_ISDIR(st.st_mode):
-            raise UnsafeStoreError(f"store {path} exists but is not a directory")
+            raise _unsafe(f"store {path} exists but is not a directory")
         if self._getuid is not None and st.st_uid != self._getuid():
-            raise UnsafeStoreError(f"store {path} belongs to another user (uid {st.st_uid})")
+            raise _unsafe(f"store {path} belongs to another user (uid {st.st_uid})")
         if os.name == "posix" and st.st_mode & 0o022:
-            raise UnsafeStoreError(
-                f"store {path} is writable by other users; run 'chmod 700 {path}'"
-            )
+            raise _unsafe(f"store {path} is writable by other users; run 'chmod 700 {path}'")
 
     def existing_directory(self) -> Path | None:
         """The store directory if it exists and is safe; None if it does not exist."""
-        path = self.directory
+        path = self.existing_dirname()
+        return None if path is None else self.directory
+
+    def existing_dirname(self) -> str | None:
+        """``existing_directory`` as text."""
+        path = self.dirname
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -111,12 +129,20 @@ class Store:
 
     def ensure_directory(self) -> Path:
         """Create the store (0700, parents too) if needed; verify it is safe."""
-        path = self.directory
+        self.ensure_dirname()
+        return self.directory
+
+    def ensure_dirname(self) -> str:
+        """``ensure_directory``, returning the directory as text."""
+        path = self.dirname
         try:
             st = os.lstat(path)
         except FileNotFoundError:
-            # Parents may be shared (LOCALTELEMETRY_DIR); only the store itself is 0700.
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Parents may be shared (LOCALTELEMETRY_DIR); only the store itself is 0700
+            # (makedirs gives the parents the default mode, as Path.mkdir does).
+            parent = os.path.dirname(path)
+            if parent:
+                os.makedirs(parent, mode=0o700, exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(path, 0o700)
             st = os.lstat(path)
@@ -127,7 +153,13 @@ class Store:
     # -- writing --------------------------------------------------------------------
 
     def write_bytes(self, kind: str, id_: str, data: bytes, *, journal: bool = False) -> Path:
-        """Atomically create ``<kind>-<id>.json`` with mode 0600.
+        """``write_document``, returning the document's path as a ``Path``."""
+        from pathlib import Path
+
+        return Path(self.write_document(kind, id_, data, journal=journal))
+
+    def write_document(self, kind: str, id_: str, data: bytes, *, journal: bool = False) -> str:
+        """Atomically create ``<kind>-<id>.json`` with mode 0600; returns its path.
 
         The bytes go to a uniquely named temp file first and are renamed into place, so
         a reader (or a process killed mid-write) never sees a partial document.
@@ -137,11 +169,13 @@ class Store:
         once it is in place, so ``apply_retention`` can tell without listing the store
         whether a limit may be exceeded or a writer died mid-write.
         """
-        directory = self.ensure_directory()
+        directory = self.ensure_dirname()
         jfd = self._journal_begin(directory) if journal else -1
         try:
-            final = directory / f"{kind}-{id_}.json"
-            tmp = directory / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
+            final = os.path.join(directory, f"{kind}-{id_}.json")
+            tmp = os.path.join(
+                directory, f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
+            )
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
             try:
                 try:
@@ -164,14 +198,16 @@ class Store:
                     os.close(jfd)
         return final
 
-    def _journal_begin(self, directory: Path) -> int:
+    def _journal_begin(self, directory: str) -> int:
         """Open the journal and note a write about to start; -1 if there is no journal
         (the retention step then scans the store, and creates it)."""
         if not _JOURNAL_SUPPORTED:
             self._dirty = True
             return -1
         try:
-            fd = os.open(directory / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | NOFOLLOW)
+            fd = os.open(
+                os.path.join(directory, JOURNAL_NAME), os.O_WRONLY | os.O_APPEND | NOFOLLOW
+            )
         except OSError:
             self._dirty = True
             return -1
@@ -266,7 +302,7 @@ class Store:
         below the limits (see ``_plan``), so a store at its limits is not listed on
         every run. Elsewhere than POSIX every run does the full pass.
         """
-        directory = self.existing_directory()
+        directory = self.existing_dirname()
         if directory is None:
             return 0
         if _JOURNAL_SUPPORTED and not self._dirty and self._within_limits(directory, now_ms):
@@ -277,9 +313,9 @@ class Store:
         limits = self.limits
         return limits.max_documents, limits.max_bytes, int(limits.max_age_days * 86_400_000)
 
-    def _read_state(self, directory: Path) -> list[int] | None:
+    def _read_state(self, directory: str | os.PathLike[str]) -> list[int] | None:
         try:
-            fd = os.open(directory / STATE_NAME, os.O_RDONLY | NOFOLLOW | BINARY)
+            fd = os.open(os.path.join(directory, STATE_NAME), os.O_RDONLY | NOFOLLOW | BINARY)
         except OSError:
             return None
         try:
@@ -296,7 +332,7 @@ class Store:
         except ValueError:
             return None
 
-    def _within_limits(self, directory: Path, now_ms: int) -> bool:
+    def _within_limits(self, directory: str, now_ms: int) -> bool:
         state = self._read_state(directory)
         if state is None:
             return False
@@ -309,7 +345,7 @@ class Store:
             return False
         try:
             dir_mtime = os.stat(directory).st_mtime_ns
-            fd = os.open(directory / JOURNAL_NAME, os.O_RDONLY | NOFOLLOW | BINARY)
+            fd = os.open(os.path.join(directory, JOURNAL_NAME), os.O_RDONLY | NOFOLLOW | BINARY)
         except OSError:
             return False
         try:
@@ -335,14 +371,16 @@ class Store:
         added = sum(records) - intents * _INTENT - checkpoints * _CHECKPOINT
         return documents + written <= max_docs and size + added <= max_bytes
 
-    def _full_retention(self, directory: Path, now_ms: int, now_s: float) -> int:
+    def _full_retention(self, directory: str, now_ms: int, now_s: float) -> int:
+        from pathlib import Path
+
         from ._listing import SORT_KEY, scan
         from ._retention import delete, plan, remove_stale, write_state
 
         jfd = -1
         if _JOURNAL_SUPPORTED:
             jfd = os.open(
-                directory / JOURNAL_NAME,
+                os.path.join(directory, JOURNAL_NAME),
                 os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | BINARY,
                 0o600,
             )
@@ -361,7 +399,7 @@ class Store:
                 max_docs, max_bytes, max_age = self._limit_fields()
                 expires = kept[0].created_ms + max_age if kept else -1
                 write_state(
-                    directory,
+                    Path(directory),
                     _state_line(
                         STATE_VERSION,
                         max_docs,

@@ -1,26 +1,29 @@
 """The object a CLI author creates: ``Telemetry("mycli", version="1.2.3")``.
 
-Importing this module and running without ``--telemetry`` stays cheap: the recording
-machinery (orjson, blake3, platformdirs) is imported only when a run records.
+Every run of the host imports this module, ``--telemetry`` or not, so it imports nothing
+but ``os`` and ``sys`` (issue 14): the exceptions, the store location and its limits,
+the environment checks and the recording machinery (blake3, the store) are imported
+only where they are needed. ``NullBuild`` lives here for the same reason: a host that
+calls ``telemetry.build()`` in a run that does not record should not pay for a module.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, TypeVar
 
-from ._env import is_true
-from ._exceptions import ConfigurationError
-from ._location import Limits, StoreLocation
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from ._noop import NullBuild
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from pathlib import Path
+    from typing import IO, TypeVar
+
+    from ._exceptions import ConfigurationError
+    from ._location import Limits, StoreLocation
     from ._recorder import BuildRecorder, Run
+
+    T = TypeVar("T")
 
 APP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$"
@@ -53,8 +56,6 @@ COMMAND = "telemetry"
 _RESERVED_FLAGS = frozenset({"--help", "--version", "--install-completion", "--show-completion"})
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
-T = TypeVar("T")
-
 
 def is_command_word(text: object) -> bool:
     """A lower-case word of letters, digits and inner dashes, 1-32 characters:
@@ -70,7 +71,16 @@ def is_command_word(text: object) -> bool:
 
 
 def _utc_now() -> datetime:
+    from datetime import datetime, timezone
+
     return datetime.now(timezone.utc)
+
+
+def configuration_error(message: str) -> ConfigurationError:
+    """A ``ConfigurationError``; the exceptions module loads only when one is raised."""
+    from ._exceptions import ConfigurationError
+
+    return ConfigurationError(message)
 
 
 def _text(value: object) -> str:
@@ -125,29 +135,30 @@ class Telemetry:
         identity: Mapping[str, str] | None = None,
     ) -> None:
         if not is_app_name(app_name):
-            raise ConfigurationError(
+            raise configuration_error(
                 f"app name {app_name!r} must be 1-64 letters, digits, '.', '_' or '-'"
             )
         if not is_version(version):
-            raise ConfigurationError(f"version {version!r} is not a plain version string")
+            raise configuration_error(f"version {version!r} is not a plain version string")
         if not (isinstance(flag, str) and flag[:2] == "--" and is_command_word(flag[2:])):
-            raise ConfigurationError(
+            raise configuration_error(
                 f"flag {flag!r} must be a long option: '--' and a lower-case word "
                 "(letters, digits, inner dashes), such as '--diagnostics'"
             )
         if flag in _RESERVED_FLAGS:
-            raise ConfigurationError(f"flag {flag!r} is click's own option; choose another")
+            raise configuration_error(f"flag {flag!r} is click's own option; choose another")
         if not is_command_word(command):
-            raise ConfigurationError(
+            raise configuration_error(
                 f"command {command!r} must be a lower-case word (letters, digits, inner "
                 "dashes), such as 'diagnostics'"
             )
         self.app_name = app_name
         self.version = version
-        self._directory = Path(directory) if directory is not None else None
+        # A path as text: pathlib is imported only when a path object is asked for.
+        self._directory = os.fspath(directory) if directory is not None else None
         self._environ = environ
         self._now = now or _utc_now
-        self.limits = limits or Limits()
+        self._limits = limits
         self._stderr = stderr
         self.flag = flag
         self.command = command
@@ -164,8 +175,23 @@ class Telemetry:
         return os.environ if self._environ is None else self._environ
 
     @property
+    def limits(self) -> Limits:
+        """The retention limits (``Limits()``, the defaults, unless given)."""
+        if self._limits is None:
+            from ._location import Limits
+
+            self._limits = Limits()
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = value
+
+    @property
     def location(self) -> StoreLocation:
         """Where this app's documents live (computing it creates nothing)."""
+        from ._location import StoreLocation
+
         return StoreLocation(self.app_name, self._directory, self.environ)
 
     @property
@@ -194,8 +220,6 @@ class Telemetry:
         """
         run = self._run
         if run is None or run.disabled_reason is not None:
-            from ._noop import NullBuild
-
             return NullBuild()
         from ._recorder import BuildRecorder
 
@@ -245,6 +269,7 @@ class Telemetry:
             self._say(f"{blocker}, so {self.flag} is ignored and nothing is recorded")
             return None
         try:
+            from ._env import is_true
             from ._recorder import Run
             from ._store import Store
 
@@ -283,11 +308,65 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        # A broken stderr must not hurt the host either.
-        with contextlib.suppress(Exception):
+        try:
             stream = self._stderr if self._stderr is not None else sys.stderr
             stream.write(f"{self.app_name}: telemetry: {message}\n")
             stream.flush()
+        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
+            pass
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"
+
+
+# -- what build() gives a run that does not record -------------------------------------
+
+
+class NullBuild:
+    """What ``telemetry.build()`` returns when this run does not record: does nothing."""
+
+    enabled = False
+    status: str | None = None
+
+    def __enter__(self) -> NullBuild:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def path(self, role: str, path: str | os.PathLike[str], *, output: bool = False) -> None:
+        return None
+
+    def output(self, role: str, path: str | os.PathLike[str]) -> None:
+        return None
+
+    def filter(self, name: str, value: object) -> None:
+        return None
+
+    def value(self, name: str, value: object) -> None:
+        return None
+
+    def count(self, name: str, n: int = 1) -> None:
+        return None
+
+    def cache_hit(self, n: int = 1) -> None:
+        return None
+
+    def cache_miss(self, n: int = 1) -> None:
+        return None
+
+    def warning(self, category: str, n: int = 1) -> None:
+        return None
+
+    def phase(self, name: str) -> NullPhase:
+        return NullPhase()
+
+
+class NullPhase:
+    """``with b.phase(...) as p`` gives an object in both kinds of run."""
+
+    def __enter__(self) -> NullPhase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None

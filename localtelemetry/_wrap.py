@@ -17,36 +17,47 @@ unless it is safe by construction: the program's name only when it was found on
 names and the subcommand only when they are plain lowercase words (``is_plain_word``)
 or words the user declared with ``--keep-word``; every value and every other word is a
 keyed hash or a path descriptor (see ``describe_arguments``).
+
+``localtelemetry run -- true`` is a whole process that a user waits for, so this module
+imports only what an unrecorded run needs (issue 14): no ``typing``, ``dataclasses``,
+``re``, ``contextlib`` or ``subprocess`` (the child is started with ``posix_spawnp``
+where there is one), and the C half of ``signal`` (the enum classes of ``signal.py``
+cost 4 ms to create). The recorder loads only after the child ended, when recording.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import signal
 import sys
 import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
-from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
 
 from ._exceptions import CommandError, UsageError
-from ._offswitch import off_reason
 from ._telemetry import is_app_name
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    import signal
+else:
+    try:  # signal without building its enum classes: handlers and numbers are plain ints
+        import _signal as signal
+    except ImportError:  # not CPython
+        import signal
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+    from types import FrameType
+    from typing import IO, Any
+
     from ._documents import SafeValues
     from ._recorder import Run
+
+    _Handler = Callable[[int, FrameType | None], Any] | int | None
 
 #: A program's version is unknown to the wrapper; this satisfies the app-version pattern
 #: and says so plainly.
 UNKNOWN_VERSION = "unknown"
-#: The same shape the cli-command schema allows for a flag.
-FLAG_NAME_RE = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-#: What ``--keep-word`` accepts: a word the schema can hold as a name and as a flag.
-KEEP_WORD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: The longest word ``--keep-word`` accepts.
+KEEP_WORD_MAX = 40
 #: The longest plain word kept in clear.
 PLAIN_WORD_MAX = 32
 #: Programs not found on PATH record into ``run-<hash>``; the key for that hash lives in
@@ -88,16 +99,31 @@ class ProgramNotExecutable(CommandError):
 # -- what the command line says, before hashing ---------------------------------------
 
 
-@dataclass
+def is_keep_word(word: str) -> bool:
+    """What ``--keep-word`` accepts: a word the schema can hold as a name and as a flag,
+    ``^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`` (checked without compiling a regex)."""
+    return 0 < len(word) <= KEEP_WORD_MAX and word[0] in _ALNUM and not word.strip(_ALNUM + "_-")
+
+
+def is_flag_name(name: str) -> bool:
+    """The shape the cli-command schema allows for a flag,
+    ``^--?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$``."""
+    body = name[2:] if name.startswith("--") else name[1:] if name.startswith("-") else ""
+    return 0 < len(body) <= 64 and body[0] in _ALNUM and not body.strip(_ALNUM + "_-")
+
+
 class Arguments:
     """The child's arguments, classified. Raw values live here only in memory."""
 
-    subcommand: str | None = None
-    flags: list[str] = field(default_factory=list)
-    #: (parameter name, "string" or "path", raw value) in command-line order.
-    values: list[tuple[str, str, str]] = field(default_factory=list)
-    #: Words the user declared with --keep-word: kept as they are.
-    keep: frozenset[str] = frozenset()
+    __slots__ = ("flags", "keep", "subcommand", "values")
+
+    def __init__(self, keep: frozenset[str] = frozenset()) -> None:
+        self.subcommand: str | None = None
+        self.flags: list[str] = []
+        #: (parameter name, "string" or "path", raw value) in command-line order.
+        self.values: list[tuple[str, str, str]] = []
+        #: Words the user declared with --keep-word: kept as they are.
+        self.keep = keep
 
 
 def is_plain_word(word: str, keep: Collection[str] = ()) -> bool:
@@ -125,7 +151,7 @@ def _is_kept_flag(name: str, keep: Collection[str]) -> bool:
     body = name.lstrip("-")
     if len(body) == 1:
         return body.isascii() and body.isalpha()
-    return FLAG_NAME_RE.match(name) is not None and is_plain_word(body, keep)
+    return is_flag_name(name) and is_plain_word(body, keep)
 
 
 def looks_like_path(value: str) -> bool:
@@ -223,9 +249,7 @@ def default_app_name(
     A program given as a path counts only when ``PATH`` finds that same file.
     None otherwise: a personal script's name may say more than it should."""
     if which is None:
-        import shutil
-
-        which = shutil.which
+        which = _which
     base = os.path.basename(program.rstrip("/" + os.sep))
     name = base[:-4] if os.name == "nt" and base.lower().endswith(".exe") else base
     if not is_app_name(name):
@@ -242,35 +266,82 @@ def default_app_name(
     return name
 
 
+def _which(name: str) -> str | None:
+    """``shutil.which(name)`` for a bare program name (importing shutil costs a recorded
+    `localtelemetry run` 6 ms): the first executable file of that name on ``PATH``, or
+    ``os.confstr("CS_PATH")`` when ``PATH`` is unset, as shutil does (the tests compare
+    the two). Elsewhere than POSIX, and for names with a directory, shutil decides."""
+    if os.name != "posix" or os.path.dirname(name):
+        import shutil
+
+        return shutil.which(name)
+    path = os.environ.get("PATH")
+    if path is None:
+        try:
+            path = os.confstr("CS_PATH")
+        except (AttributeError, ValueError):
+            path = os.defpath
+    if not path:
+        return None  # PATH='' finds nothing; PATH=':' looks in the current directory
+    seen = set()
+    for directory in path.split(os.pathsep):
+        if directory in seen:
+            continue
+        seen.add(directory)
+        candidate = os.path.join(directory, name)
+        if (
+            os.path.exists(candidate)
+            and os.access(candidate, os.F_OK | os.X_OK)
+            and not os.path.isdir(candidate)
+        ):
+            return candidate
+    return None
+
+
 def hashed_app_name(program: str) -> str:
     """``run-`` and 16 hex digits of a keyed hash of the program's real path: a stable
     store name per program that says nothing about it. The key is that of the store
     ``NAMING_STORE`` (created on first use, like any store's key)."""
     from ._hashing import Hasher, load_or_create_key
-    from ._location import StoreLocation
+    from ._location import KEY_FILE_NAME, StoreLocation
     from ._store import Store
 
     store = Store(StoreLocation(NAMING_STORE))
-    store.ensure_directory()
-    key = load_or_create_key(store.location.key_path)
+    key = load_or_create_key(os.path.join(store.ensure_dirname(), KEY_FILE_NAME))
     return "run-" + Hasher(key).path_hash(os.path.realpath(program))[:16]
 
 
 # -- running the child ----------------------------------------------------------------
 
 
-@dataclass
 class ChildResult:
-    exit_code: int
-    signal: int | None
-    wall_s: float
-    cpu_user_s: float
-    cpu_system_s: float
-    peak_rss_kib: int | None
-    interrupted_wrapper: bool
+    __slots__ = (
+        "cpu_system_s",
+        "cpu_user_s",
+        "exit_code",
+        "interrupted_wrapper",
+        "peak_rss_kib",
+        "signal",
+        "wall_s",
+    )
 
-
-_Handler = Callable[[int, FrameType | None], Any] | int | None
+    def __init__(
+        self,
+        exit_code: int,
+        signal: int | None,
+        wall_s: float,
+        cpu_user_s: float,
+        cpu_system_s: float,
+        peak_rss_kib: int | None,
+        interrupted_wrapper: bool,
+    ) -> None:
+        self.exit_code = exit_code
+        self.signal = signal
+        self.wall_s = wall_s
+        self.cpu_user_s = cpu_user_s
+        self.cpu_system_s = cpu_system_s
+        self.peak_rss_kib = peak_rss_kib
+        self.interrupted_wrapper = interrupted_wrapper
 
 
 class _Forwarder:
@@ -313,12 +384,16 @@ class _Forwarder:
 
     def restore(self) -> None:
         for signum, previous in self._previous.items():
-            with contextlib.suppress(OSError, ValueError, TypeError):
+            try:  # noqa: SIM105 - contextlib costs this path 3 ms to import
                 signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+            except (OSError, ValueError, TypeError):
+                pass
         self._previous.clear()
         if self._tty is not None:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - as above
                 os.close(self._tty)
+            except OSError:
+                pass
             self._tty = None
 
     def started(self, pid: int) -> None:
@@ -339,8 +414,10 @@ class _Forwarder:
 
     def _send(self, signum: int) -> None:
         if self.pid is not None and not self.reaped:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - as above
                 os.kill(self.pid, signum)
+            except OSError:
+                pass
 
     def _child_heard_terminal(self, pid: int) -> bool:
         if self._tty is None:
@@ -357,16 +434,35 @@ def _peak_kib(maxrss: int) -> int:
     return int(maxrss // 1024) if sys.platform == "darwin" else int(maxrss)
 
 
-def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult:
-    """Run ``command`` with the wrapper's own stdio and wait for it, forwarding signals."""
+#: Signals Python ignores for itself that a child must get with their default action,
+#: as ``subprocess.Popen(restore_signals=True)`` does.
+_RESTORED = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
+
+
+def _spawn(command: Sequence[str]) -> tuple[int, Any]:
+    """Start ``command`` with the wrapper's own stdio: its pid, and the ``Popen`` where
+    ``posix_spawnp`` is missing (Windows). ``posix_spawnp`` searches ``PATH`` and reports
+    a failed exec as ``subprocess`` does, for a fraction of importing it (10 ms).
+
+    Nothing is redirected: the child inherits stdin, stdout and stderr, unbuffered, and
+    every other inheritable descriptor (make's jobserver pipes, for one); our own are
+    non-inheritable already."""
+    spawnp = getattr(os, "posix_spawnp", None)
+    if spawnp is not None:
+        return spawnp(command[0], list(command), os.environ, setsigdef=_RESTORED), None
     import subprocess
 
+    proc = subprocess.Popen(list(command), close_fds=False)
+    return proc.pid, proc
+
+
+def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult:
+    """Run ``command`` with the wrapper's own stdio and wait for it, forwarding signals."""
     t0 = time.perf_counter()
     try:
-        # No stdin/stdout/stderr arguments: the child inherits ours, unbuffered.
-        # close_fds=False passes other inherited descriptors through too (make's
-        # jobserver pipes, for one); our own are non-inheritable already.
-        proc = subprocess.Popen(list(command), close_fds=False)
+        pid, proc = _spawn(command)
     except FileNotFoundError:
         raise ProgramNotFound(
             f"cannot run {command[0]!r}: no such program (check the name and PATH)"
@@ -379,7 +475,7 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
         raise ProgramNotExecutable(
             f"cannot run {command[0]!r}: {exc.strerror or type(exc).__name__}"
         ) from None
-    forwarder.started(proc.pid)
+    forwarder.started(pid)
     wait4 = getattr(os, "wait4", None)
     if wait4 is None:  # Windows: no rusage of a child
         code = proc.wait()
@@ -391,14 +487,16 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
     if waitid is not None:
         # Wait without reaping first, so a signal handled from here on can never be
         # forwarded to a recycled pid.
-        with contextlib.suppress(OSError):
-            waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        try:  # noqa: SIM105 - as above
+            waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except OSError:
+            pass
     forwarder.reaped = True
-    _, status, usage = wait4(proc.pid, 0)
+    _, status, usage = wait4(pid, 0)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    signum = -proc.returncode if proc.returncode < 0 else None
-    exit_code = 128 + signum if signum is not None else proc.returncode
+    returncode = os.waitstatus_to_exitcode(status)
+    signum = -returncode if returncode < 0 else None
+    exit_code = 128 + signum if signum is not None else returncode
     return ChildResult(
         exit_code=exit_code,
         signal=signum,
@@ -414,8 +512,10 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
 
 
 def signal_name(signum: int) -> str:
+    import signal as signal_module  # its enum of names: only a recorded run needs it
+
     try:
-        return signal.Signals(signum).name
+        return signal_module.Signals(signum).name
     except ValueError:
         return f"SIG{signum}"
 
@@ -496,15 +596,17 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
 
 
 def _say(stream: IO[str] | None, app_name: str, message: str) -> None:
-    with contextlib.suppress(Exception):
+    try:
         out = stream if stream is not None else sys.stderr
         out.write(f"{app_name}: telemetry: {message}\n")
         out.flush()
+    except Exception:  # noqa: S110 - a broken stderr must not hurt the run
+        pass
 
 
 def _check_keep_words(words: Sequence[str]) -> frozenset[str]:
     for word in words:
-        if not KEEP_WORD_RE.match(word):
+        if not is_keep_word(word):
             raise UsageError(
                 f"--keep-word {word!r}: a word to keep is 1-40 letters, digits, '_' or '-', "
                 "starting with a letter or digit (give it without leading dashes)"
@@ -537,6 +639,8 @@ def run_command(
     name = app_name
     if telemetry:
         name = name or default_app_name(command[0])
+        from ._offswitch import off_reason
+
         blocker = off_reason(os.environ)
         if blocker is not None:
             _say(

@@ -48,6 +48,7 @@ FUNCTIONS = (
     "link",
     "unlink",
     "mkdir",
+    "makedirs",
     "chmod",
     "fchmod",
     "stat",
@@ -58,7 +59,10 @@ FUNCTIONS = (
 )
 ERRNOS = ("ENOSPC", "EACCES", "EROFS", "EIO", "ENAMETOOLONG")
 #: os functions the recording path may call that do no file I/O.
-NOT_IO = {"getpid", "urandom", "kill", "times", "fspath", "getuid", "fsdecode", "strerror"}
+NOT_IO = {
+    *("getpid", "urandom", "kill", "times", "fspath", "getuid", "fsdecode", "strerror"),
+    "uname",
+}
 SCENARIOS = ("fresh", "existing", "steady")
 LIMITS = {"fresh": 6, "existing": 6, "steady": 1000}
 STDOUT = "worked /data/in.csv\n"

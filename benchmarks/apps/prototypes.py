@@ -10,8 +10,12 @@ raises, and the attribution row says so instead of printing a figure.
   collections a recorded run triggers cost: compared with and without it).
 * ``gc-pause``: the collector paused while localtelemetry starts and finishes a run
   (``Telemetry.begin_run``/``end_run``), restored after.
-* ``scrub-warm``: the scrubber imported and used once on a message, before the app
-  runs (what a recorded failing run pays for it).
+* ``scrub-warm``: the known-value redactor and the scrubber imported and the scrubber
+  used once on what the redactor leaves of the failing run's message (its path is a
+  value of the command line: a path token, and an e-mail address), before the app runs.
+* ``empty-package`` / ``empty-modules``: not a fix: a package of empty modules (made by
+  the benchmark, named by ``BENCH_EMPTY_MODULES``) imported without / with its
+  modules, to count what the import system costs per module.
 * ``gc-shift-N``: not a fix: N small objects kept alive before the app starts, which
   moves where the collector's allocation counter stands when localtelemetry runs
   (whether a run's allocations trigger a collection depends on it).
@@ -58,12 +62,31 @@ def _gc_pause() -> None:
 
 
 def _scrub_warm() -> None:
-    from localtelemetry import _scrub
+    from localtelemetry import _known, _scrub  # noqa: F401 - imported as a failing run does
 
     _scrub.scrub(
-        "/home/someone/notes/a.md links to missing note 'x' (owner alice@example.com)",
+        "<path:0123456789abcdef0123456789abcdef.md> links to missing note 'missing-note' "
+        "(owner alice.smith@example.com)",
         hash_path=lambda path: "0123456789abcdef",
     )
+
+
+def _empty_package() -> list[str]:
+    import importlib
+    import os
+    import sys
+
+    where, package, count = os.environ["BENCH_EMPTY_MODULES"].split(os.pathsep)
+    sys.path.append(where)  # last: the app's own imports search no further than before
+    importlib.import_module(package)
+    return [f"{package}.m{i}" for i in range(int(count))]
+
+
+def _empty_modules() -> None:
+    import importlib
+
+    for name in _empty_package():
+        importlib.import_module(name)
 
 
 def _gc_count() -> None:
@@ -85,11 +108,13 @@ def _gc_count() -> None:
     atexit.register(write)
 
 
-PROTOTYPES: dict[str, Callable[[], None]] = {
+PROTOTYPES: dict[str, Callable[[], object]] = {
     "typer-flag": _typer_flag,
     "gc-off": _gc_off,
     "gc-pause": _gc_pause,
     "scrub-warm": _scrub_warm,
+    "empty-package": _empty_package,
+    "empty-modules": _empty_modules,
     "gc-count": _gc_count,
 }
 

@@ -6,8 +6,9 @@ Three tools, each answering its own question:
   one item loaded or patched before it starts (a module, or a prototype of a fix from
   ``apps/prototypes.py``), once without; the difference of the instruction counts is
   what that item costs in that host (or what the fix saves). Both runs go through the
-  same wrapper, so its own cost cancels out. ms as in the cost table: the host's plain
-  app's CPU time per instruction.
+  same wrapper, so its own cost cancels out, and both run with the collector off: the
+  collections a row triggers are an item of their own, averaged over allocation-counter
+  phases. ms as in the cost table: the host's plain app's CPU time per instruction.
 * ``python -X importtime``: which modules a path imports and what each takes.
 * cProfile: which of localtelemetry's functions a recorded run spends its time in, and
   ``gc.callbacks``: how many collections of each generation a run triggers.
@@ -16,10 +17,12 @@ Three tools, each answering its own question:
 from __future__ import annotations
 
 import json
+import os
 import pstats
 import shutil
+import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +31,21 @@ from .common import BENCH, PYTHON, child_env, run_timed, table
 from .costs import HOSTS, Variant, localtelemetry_command, make_notes, time_rounds
 
 PRELOAD = BENCH / "apps" / "preload.py"
-CLICK_STDLIB = "pathlib,urllib.parse,ipaddress,ntpath,fnmatch"
-RUN_WITHOUT_TYPER = (
-    "import sys\n"
-    "from localtelemetry._wrap import run_command\n"
-    "sys.exit(run_command(sys.argv[1:], telemetry=False, app_name=None))\n"
-)
+RUN_MODULES = "import localtelemetry._runcmd, localtelemetry._wrap"
+TYPER_CLI = "from localtelemetry._cli import make_app; make_app(None)"
+#: Modules a recorded run loads (``_recorder`` brings the rest: _documents, _hashing,
+#: blake3, _store, _location, _ids, _limits, _version, _env).
+RECORDING = "localtelemetry._offswitch,localtelemetry._recorder"
+SCRUBBING = "localtelemetry._known,localtelemetry._scrub"
+EMPTY_MODULES = 10
 
 
 @dataclass(frozen=True)
 class Item:
     """The sum of ``a`` minus ``b`` over ``pairs``, times ``scale`` (a mean over several
     pairs has ``scale`` 1/n). ``whole`` marks a row's total; ``sub`` an item that is part
-    of the item above it (left out of the row's remainder)."""
+    of the item above it (left out of the row's remainder); ``reference`` a figure to
+    compare with, not part of the row."""
 
     row: str
     what: str
@@ -49,6 +54,11 @@ class Item:
     scale: float = 1.0
     whole: bool = False
     sub: bool = False
+    #: Not part of the row: a reference figure (left out of the remainder too).
+    reference: bool = False
+    #: The pairs set the collector themselves (the collection items); every other
+    #: item is counted with the collector off on both sides (see ``_collector_off``).
+    collector: bool = False
 
 
 #: Allocation-counter phases for the collector experiments: a collection of the young
@@ -62,11 +72,9 @@ def command_for(name: str, good: Path, bad: Path) -> list[str]:
     lt = localtelemetry_command()
     fixed = {
         "run:python": [PYTHON, "-c", "pass"],
-        "run:import-typer": [PYTHON, "-c", "import typer"],
-        "run:import-cli": [PYTHON, "-c", "import localtelemetry._cli"],
-        "run:import-typer-pydantic": [PYTHON, "-c", "import typer, pydantic"],
         "run:run": [*lt, "run", "--", "true"],
-        "run:without-typer": [PYTHON, "-c", RUN_WITHOUT_TYPER, "true"],
+        "run:import-run-modules": [PYTHON, "-c", RUN_MODULES],
+        "run:typer-cli": [PYTHON, "-c", TYPER_CLI],
     }
     if name in fixed:
         return fixed[name]
@@ -105,6 +113,7 @@ def _gc_cost(h: str, row: str, a: str, b: str) -> Item:
         pairs,
         scale=1 / n,
         sub=True,
+        collector=True,
     )
 
 
@@ -119,7 +128,25 @@ def _gc_pause(h: str, row: str) -> Item:
         pairs,
         scale=1 / n,
         sub=True,
+        collector=True,
     )
+
+
+def _collector_off(it: Item) -> Item:
+    """``it`` counted with the collector off in both runs. Whether a run's allocations
+    trigger a collection depends on where the host's allocation counter stands, which
+    any change moves (up to 2M instructions either way in the Typer host); what the
+    collections cost is its own item, averaged over counter phases."""
+    if it.collector:
+        return it
+
+    def off(name: str) -> str:
+        if "[" not in name:
+            return name  # run:... rows: whole commands
+        head, spec = name[:-1].split("[", 1)
+        return f"{head}[{_with(spec, '@gc-off')}]"
+
+    return replace(it, pairs=tuple((off(a), off(b)) for a, b in it.pairs))
 
 
 def items() -> list[Item]:
@@ -129,44 +156,39 @@ def items() -> list[Item]:
         out += [
             Item(
                 disabled,
-                "whole row (through the preload wrapper)",
+                "whole row (through the preload wrapper, collector off)",
                 "",
                 ((f"{h}:installed[-]", f"{h}:plain[-]"),),
                 whole=True,
             ),
             Item(
                 disabled,
-                "importing localtelemetry (the package and what it imports)",
-                "__init__.py, _telemetry.py, _location.py, _env.py, _ids.py, _exceptions.py",
+                "importing localtelemetry (the package: __init__ and _telemetry)",
+                "__init__.py, _telemetry.py",
                 ((f"{h}:plain[localtelemetry]", f"{h}:plain[-]"),),
             ),
+            Item(
+                disabled,
+                "importing _integration (install() and the recording hooks)",
+                "_integration.py",
+                ((f"{h}:plain[localtelemetry._integration]", f"{h}:plain[localtelemetry]"),),
+            ),
         ]
-        if h == "click":
+        if h == "typer":
             out.append(
-                Item(
-                    disabled,
-                    "of which stdlib modules Click does not import: pathlib, urllib.parse, "
-                    "ipaddress, ntpath, fnmatch",
-                    "_location.py, _telemetry.py (from pathlib import Path)",
-                    ((f"{h}:plain[{CLICK_STDLIB}]", f"{h}:plain[-]"),),
-                    sub=True,
-                )
-            )
-        else:
-            out += [
                 Item(
                     disabled,
                     "building the --telemetry Typer option",
                     "_integration.py (_typer_flag_param)",
                     ((f"{h}:plain[@typer-flag]", f"{h}:plain[localtelemetry._integration]"),),
-                ),
-            ]
+                )
+            )
         out.append(_gc_cost(h, disabled, "installed", "plain"))
         recorded = f"{h}: recorded - plain"
         out += [
             Item(
                 recorded,
-                "whole row (through the preload wrapper)",
+                "whole row (through the preload wrapper, collector off)",
                 "",
                 ((f"{h}:recorded[-]", f"{h}:plain[-]"),),
                 whole=True,
@@ -179,10 +201,10 @@ def items() -> list[Item]:
             ),
             Item(
                 recorded,
-                "importing the recording modules (_recorder, _store, _documents, _hashing) "
-                "and blake3",
-                "_recorder.py and what it imports",
-                ((f"{h}:installed[localtelemetry._recorder]", f"{h}:installed[-]"),),
+                "importing the recording modules: _offswitch, _env, _recorder, _documents, "
+                "_hashing, _store, _location, _ids, _limits, _version, and blake3",
+                "_telemetry.begin_run",
+                ((f"{h}:installed[{RECORDING}]", f"{h}:installed[-]"),),
             ),
             Item(
                 recorded,
@@ -191,6 +213,14 @@ def items() -> list[Item]:
                 ((f"{h}:installed[blake3]", f"{h}:installed[-]"),),
                 sub=True,
             ),
+            Item(
+                recorded,
+                f"(reference) importing {EMPTY_MODULES} empty modules of one package: what "
+                "the import system costs per module, whatever the module holds",
+                "",
+                ((f"{h}:installed[@empty-modules]", f"{h}:installed[@empty-package]"),),
+                reference=True,
+            ),
             _gc_cost(h, recorded, "recorded", "installed"),
             _gc_pause(h, recorded),
         ]
@@ -198,25 +228,32 @@ def items() -> list[Item]:
         out += [
             Item(
                 failed,
-                "whole row (through the preload wrapper)",
+                "whole row (through the preload wrapper, collector off)",
                 "",
                 ((f"{h}:recorded-fail[-]", f"{h}:installed-fail[-]"),),
                 whole=True,
             ),
             Item(
                 failed,
-                "importing the scrubber, compiling its rules, scrubbing one message",
-                "_scrub.py",
-                ((f"{h}:installed-fail[@scrub-warm]", f"{h}:installed-fail[-]"),),
+                "importing the recording modules and blake3 (as above)",
+                "_telemetry.begin_run",
+                ((f"{h}:installed-fail[{RECORDING}]", f"{h}:installed-fail[-]"),),
             ),
             Item(
                 failed,
-                "importing the recording modules and blake3 (as above)",
-                "_recorder.py and what it imports",
+                "importing the known-value redactor and the scrubber",
+                "_known.py, _scrub.py, _scrub_rules.py",
+                ((f"{h}:installed-fail[{SCRUBBING}]", f"{h}:installed-fail[-]"),),
+            ),
+            Item(
+                failed,
+                "scrubbing what the redactor leaves of the row's message (a path token and "
+                "an e-mail address): pre-filters, compiling the e-mail rule",
+                "_scrub.py",
                 (
                     (
-                        f"{h}:installed-fail[localtelemetry._recorder]",
-                        f"{h}:installed-fail[-]",
+                        f"{h}:installed-fail[@scrub-warm]",
+                        f"{h}:installed-fail[{SCRUBBING}]",
                     ),
                 ),
             ),
@@ -226,40 +263,20 @@ def items() -> list[Item]:
         Item(run, "whole row", "", (("run:run", "run:python"),), whole=True),
         Item(
             run,
-            "importing typer",
-            "_cli.py (import typer at the top)",
-            (("run:import-typer", "run:python"),),
+            "importing what the run path needs: localtelemetry, _runcmd, _wrap, _exceptions",
+            "__main__.py, _runcmd.py, _wrap.py",
+            (("run:import-run-modules", "run:python"),),
         ),
         Item(
             run,
-            "importing localtelemetry._cli beyond typer (the management commands' modules)",
-            "_cli.py, _commands.py, _render.py, _store.py",
-            (("run:import-cli", "run:import-typer"),),
-        ),
-        Item(
-            run,
-            "importing pydantic (Typer converts parsed option values with it)",
-            "typer (through _cli.py)",
-            (("run:import-typer-pydantic", "run:import-typer"),),
-        ),
-        Item(
-            run,
-            "what a run path without Typer or the management commands saves (prototype: "
-            "_wrap.run_command called directly)",
-            "_cli.py main(): dispatch 'run' before building the Typer app",
-            (("run:run", "run:without-typer"),),
-            sub=True,
-        ),
-        Item(
-            run,
-            "what that run path still costs over python -c pass (typing, pathlib, "
-            "dataclasses, subprocess, ...)",
-            "_wrap.py, _telemetry.py, _location.py, _env.py imports",
-            (("run:without-typer", "run:python"),),
-            sub=True,
+            "(reference) what the Typer CLI would cost it (importing typer and its click, "
+            "building the management app); `run` reaches it only for --help and mistakes",
+            "_cli.py",
+            (("run:typer-cli", "run:python"),),
+            reference=True,
         ),
     ]
-    return out
+    return [_collector_off(it) for it in out]
 
 
 # -- -X importtime, cProfile, gc.callbacks ----------------------------------------------
@@ -336,7 +353,7 @@ def _rows(wanted: list[Item], counts: dict[str, int], ns: dict[str, float]) -> l
 
     def add(it: Item, diff: float | None) -> None:
         row: dict[str, Any] = {"row": it.row, "what": it.what, "where": it.where}
-        row.update(whole=it.whole, sub=it.sub)
+        row.update(whole=it.whole, sub=it.sub or it.reference)
         if diff is not None:
             host = it.row.split(":")[0]
             row["instructions"] = diff
@@ -353,7 +370,7 @@ def _rows(wanted: list[Item], counts: dict[str, int], ns: dict[str, float]) -> l
         for it in group:
             add(it, value(it))
         whole = [value(it) for it in group if it.whole]
-        parts = [value(it) for it in group if not it.whole and not it.sub]
+        parts = [value(it) for it in group if not (it.whole or it.sub or it.reference)]
         if whole and whole[0] is not None and all(p is not None for p in parts):
             rest = whole[0] - sum(p for p in parts if p is not None)
             add(
@@ -363,13 +380,24 @@ def _rows(wanted: list[Item], counts: dict[str, int], ns: dict[str, float]) -> l
     return rows
 
 
+def _empty_modules(work: Path) -> str:
+    """A package of empty modules, compiled (``empty-modules`` prototype)."""
+    package = work / "empty" / "lt_bench_empty"
+    package.mkdir(parents=True)
+    for name in ["__init__", *(f"m{i}" for i in range(EMPTY_MODULES))]:
+        (package / f"{name}.py").write_text("")
+    compile_env = {k: v for k, v in child_env(work).items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(package)], env=compile_env, check=True)
+    return os.pathsep.join([str(package.parent), package.name, str(EMPTY_MODULES)])
+
+
 def run(*, smoke: bool, install_valgrind: bool, workers: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="lt-bench-attribute-"))
     try:
         home = work / "home"
         home.mkdir()
         good, bad = make_notes(work)
-        env = child_env(home)
+        env = child_env(home, BENCH_EMPTY_MODULES=_empty_modules(work))
         wanted = items()
         names = sorted({n for it in wanted for pair in it.pairs for n in pair})
         cmds = {n: command_for(n, good, bad) for n in names}
