@@ -87,3 +87,37 @@ def store_documents(store: Path) -> list[dict[str, object]]:
 @pytest.fixture
 def home(isolated_home: Path) -> Iterator[Path]:
     return isolated_home
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel ``pip`` builds from this checkout, once per session: tests of what
+    ships check it, not the source tree (which has everything, shipped or not)."""
+    import importlib.util
+
+    out = tmp_path_factory.mktemp("wheel")
+    # With hatchling at hand, build offline; else pip fetches it, as an install does.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation, "-w", str(out), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    wheels = list(out.glob("localtelemetry-*.whl"))
+    assert proc.returncode == 0 and len(wheels) == 1, proc.stdout + proc.stderr
+    return wheels[0]
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(built_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built wheel unpacked as an installation would lay it out (a directory to put
+    first on PYTHONPATH, in place of the checkout)."""
+    import zipfile
+
+    target = tmp_path_factory.mktemp("site")
+    with zipfile.ZipFile(built_wheel) as wheel:
+        wheel.extractall(target)
+    return target
