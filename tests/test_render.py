@@ -315,3 +315,18 @@ def test_validate_names_each_invalid_file_and_counts(base: Path, tmp_path: Path)
     )
     assert (result["checked"], result["valid"], result["invalid"]) == (2, 1, 1)
     assert f"INVALID {bad}" in text.stdout and str(good) not in text.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: _report.render_text writes 'runs: 1 commands' (no plural() there)",
+)
+def test_report_text_counts_one_run_in_the_singular(base: Path, tmp_path: Path) -> None:
+    assert CliRunner().invoke(hostapp.app, ["--telemetry", "ok"]).exit_code == 0
+    bundle = tmp_path / "b.zip"
+    app = make_app(None)
+    exported = CliRunner().invoke(app, ["export", "--app", "hostapp", "-o", str(bundle)])
+    assert exported.exit_code == 0, exported.output
+    text = CliRunner().invoke(app, ["report", str(bundle)]).stdout
+    assert re.search(r"^read:\s+1 bundle$", text, re.M)
+    assert re.search(r"^runs:\s+1 command, 0 failed", text, re.M)
