@@ -51,7 +51,9 @@ def _read_only(directory: Path) -> Iterator[None]:
     chattr = shutil.which("chattr")
     if chattr is None:
         pytest.skip("running as root, and there is no chattr to make a directory immutable")
-    made = subprocess.run([chattr, "+i", str(directory)], capture_output=True, check=False)
+    made = subprocess.run(
+        [chattr, "+i", str(directory)], capture_output=True, text=True, check=False
+    )
     if made.returncode:
         pytest.skip(f"running as root, and chattr +i failed: {made.stderr.strip()}")
     try:
