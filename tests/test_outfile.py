@@ -152,10 +152,12 @@ _WRITER = """
 import sys
 from pathlib import Path
 from localtelemetry._outfile import new_file
+import time
 with new_file(Path(sys.argv[1]), force=False, mode=0o600, doing="exporting") as fh:
-    while True:
+    for _ in range(1024):  # 64 MB, then wait to be killed
         fh.write(b"x" * 65536)
         fh.flush()
+    time.sleep(600)
 """
 
 

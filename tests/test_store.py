@@ -196,11 +196,9 @@ from localtelemetry import StoreLocation
 from localtelemetry._ids import new_id
 from localtelemetry._store import Store
 store = Store(StoreLocation("app", base=sys.argv[1]))
-n = 0
-while True:
+for n in range(40):  # bounded: a few hundred MB at most if no kill comes
     head = b'{"n": %d, "pad": "' % n
     store.write_bytes("build", new_id(1780000000000 + n), head + b"x" * (8 << 20) + b'"}')
-    n += 1
 """
 
 
