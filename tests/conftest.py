@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -17,6 +18,33 @@ HOSTAPP = TESTS / "hostapp.py"
 EXAMPLE = ROOT / "examples" / "notebook.py"
 
 sys.path.insert(0, str(TESTS))
+
+# Hypothesis draws the same examples on every run (derandomize): a test must not pass on
+# one seed and fail on the next, so a case a run once found becomes an @example or an
+# explicit regression test. To look for new failures, LOCALTELEMETRY_EXPLORE=N runs every
+# Hypothesis test with N random examples instead (e.g. N=5000, with -k scrub).
+EXPLORE = int(os.environ.get("LOCALTELEMETRY_EXPLORE", "0") or "0")
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile("explore" if EXPLORE else "repeatable")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not EXPLORE:
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        if getattr(test, "hypothesis", None) is None:
+            continue
+        # Past the tests' own @settings, which would keep their smaller max_examples.
+        test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+            test._hypothesis_internal_use_settings,  # type: ignore[union-attr]
+            max_examples=EXPLORE,
+            derandomize=False,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +115,37 @@ def store_documents(store: Path) -> list[dict[str, object]]:
 @pytest.fixture
 def home(isolated_home: Path) -> Iterator[Path]:
     return isolated_home
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel ``pip`` builds from this checkout, once per session: tests of what
+    ships check it, not the source tree (which has everything, shipped or not)."""
+    import importlib.util
+
+    out = tmp_path_factory.mktemp("wheel")
+    # With hatchling at hand, build offline; else pip fetches it, as an install does.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation, "-w", str(out), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    wheels = list(out.glob("localtelemetry-*.whl"))
+    assert proc.returncode == 0 and len(wheels) == 1, proc.stdout + proc.stderr
+    return wheels[0]
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(built_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built wheel unpacked as an installation would lay it out (a directory to put
+    first on PYTHONPATH, in place of the checkout)."""
+    import zipfile
+
+    target = tmp_path_factory.mktemp("site")
+    with zipfile.ZipFile(built_wheel) as wheel:
+        wheel.extractall(target)
+    return target

@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from localtelemetry import Telemetry
 from localtelemetry._cli import make_app
 
 import hostapp
@@ -257,12 +258,13 @@ def test_management_commands_never_record(base: Path) -> None:
 
 
 def test_every_command_is_documented() -> None:
+    # Walks the real command tree: a command added later is held to it too.
     guide = (ROOT / "docs" / "user-guide.md").read_text()
-    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
-        assert f"### `{command}" in guide or f"`localtelemetry {command}" in guide, command
     help_text = CliRunner().invoke(make_app(None), ["--help"]).stdout
-    for command in [*COMMANDS, "demo", "export", "inspect", "run", "apps"]:
-        assert command in help_text
+    tree = typer.main.get_command(make_app(None)).commands  # type: ignore[attr-defined]
+    for command in tree:
+        assert f"\n### `{command}`\n" in guide, f"docs/user-guide.md: no section for {command}"
+        assert re.search(rf"^  {re.escape(command)}\b", help_text, re.M), command
 
 
 def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
@@ -291,8 +293,14 @@ def test_each_command_has_help(command: str) -> None:
     assert "--format" in result.stdout
 
 
-def test_typer_is_used_only_here() -> None:
-    assert isinstance(make_app(None), typer.Typer)
+def test_the_standalone_and_mounted_command_sets() -> None:
+    # A host app mounts the management commands only: running other programs, the demo
+    # and the maintainer's commands belong to the standalone localtelemetry command.
+    standalone = typer.main.get_command(make_app(None)).commands  # type: ignore[attr-defined]
+    mounted = typer.main.get_command(make_app(Telemetry("x", version="1"))).commands  # type: ignore[attr-defined]
+    assert sorted(mounted) == sorted([*COMMANDS, "export"])
+    maintainer = ["apps", "demo", "inspect", "ingest", "report", "run"]
+    assert sorted(standalone) == sorted([*COMMANDS, "export", *maintainer])
 
 
 def _console(args: list[str], tmp_path: Path) -> Any:

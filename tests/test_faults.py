@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import stat
+import subprocess
 import time
 import types
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,16 +37,38 @@ def _assert_host_unaffected(result: Any) -> None:
     assert len(result.stderr.splitlines()) <= 1
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores modes")
+@contextlib.contextmanager
+def _read_only(directory: Path) -> Iterator[None]:
+    """No new file can be made in ``directory``: mode 0500, or for root (whom modes do
+    not stop) the immutable attribute, where the file system has one."""
+    if os.geteuid() != 0:
+        directory.chmod(0o500)
+        try:
+            yield
+        finally:
+            directory.chmod(0o700)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        pytest.skip("running as root, and there is no chattr to make a directory immutable")
+    made = subprocess.run(
+        [chattr, "+i", str(directory)], capture_output=True, text=True, check=False
+    )
+    if made.returncode:
+        pytest.skip(f"running as root, and chattr +i failed: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(directory)], check=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
 def test_read_only_store(base: Path) -> None:
     _run()
     store = base / "hostapp"
     before = sorted(p.name for p in store.iterdir())
-    store.chmod(0o500)
-    try:
+    with _read_only(store):
         result = _run()
-    finally:
-        store.chmod(0o700)
     _assert_host_unaffected(result)
     assert "could not record" in result.stderr
     assert sorted(p.name for p in store.iterdir()) == before

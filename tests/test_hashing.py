@@ -3,31 +3,43 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 import stat
 from pathlib import Path
 
+import blake3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import KeyFileError
 from localtelemetry._hashing import KEY_BYTES, Hasher, load_or_create_key, read_key, replace_key
+from localtelemetry._schemas import load_schema
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))
 text = st.text(min_size=0, max_size=200)
 
 
+def keyed_blake3(key: bytes, domain: str, data: str | bytes) -> str:
+    """The documented construction, computed here without the Hasher: keyed BLAKE3 of
+    ``domain NUL data``, 128 bits in hex. Stores written by older versions are compared
+    with new documents, so a change of the construction must fail a test."""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    return blake3.blake3(domain.encode() + b"\0" + raw, key=key).hexdigest(length=16)
+
+
 @given(text)
 @settings(max_examples=300, deadline=None)
-def test_hash_is_deterministic_keyed_and_never_contains_the_input(value: str) -> None:
+def test_hash_is_the_keyed_blake3_of_the_value_and_depends_on_the_key(value: str) -> None:
     a, b = Hasher(KEY_A), Hasher(KEY_B)
-    assert a.value(value) == a.value(value)
-    assert a.value(value) != b.value(value)
     digest = a.value(value)
-    assert len(digest) == 32 and int(digest, 16) >= 0
-    if len(value) >= 4:
-        assert value not in digest
+    assert digest == keyed_blake3(KEY_A, "value", value)
+    assert b.value(value) == keyed_blake3(KEY_B, "value", value)
+    assert digest != b.value(value)
+    assert digest != blake3.blake3(value.encode("utf-8", "surrogatepass")).hexdigest(length=16)
+    assert re.fullmatch(r"[0-9a-f]{32}", digest)
 
 
 @given(text, text)
@@ -37,24 +49,28 @@ def test_different_values_give_different_hashes(x: str, y: str) -> None:
         assert Hasher(KEY_A).value(x) != Hasher(KEY_A).value(y)
 
 
-@given(
-    st.lists(
-        st.text(alphabet=st.characters(blacklist_characters="/\0"), min_size=1, max_size=12),
-        min_size=1,
-        max_size=6,
-    )
-)
+EXTENSION_IN_SCHEMA = load_schema("envelope")["$defs"]["path_descriptor"]["properties"][
+    "extension"
+]["pattern"]
+_NAME = st.text(alphabet=st.characters(blacklist_characters="/\0"), min_size=1, max_size=12)
+# Names with a dot in them more often than text alone gives: the extension is the one
+# piece of a name a descriptor may keep.
+_SUFFIX = st.sampled_from(["", ".", ".py", ".TXT", ".tar.gz", ".x!"]) | _NAME.map(".".__add__)
+
+
+@given(st.lists(_NAME, min_size=1, max_size=6), _SUFFIX)
 @settings(max_examples=200, deadline=None)
-def test_path_descriptor_never_holds_a_name(parts: list[str]) -> None:
-    path = "/" + "/".join(parts)
+def test_path_descriptor_never_holds_a_name(parts: list[str], suffix: str) -> None:
+    path = "/" + "/".join(parts) + suffix
     descriptor = Hasher(KEY_A, home="/home/u", windows=False).path_descriptor(path)
     assert set(descriptor) == {"hash", "extension", "is_absolute", "under_home"}
     assert descriptor["is_absolute"] is True
-    for part in parts:
-        if len(part) >= 3:
-            assert part not in str(descriptor["hash"])
-    ext = descriptor["extension"]
-    assert ext is None or (isinstance(ext, str) and len(ext) <= 11 and ext.startswith("."))
+    # The name reaches the document only through the keyed hash of the whole path...
+    assert descriptor["hash"] == keyed_blake3(KEY_A, "path", posixpath.normpath(path))
+    # ...and an extension only when it is one the schema allows, lowercased.
+    suffix = posixpath.splitext(posixpath.basename(posixpath.normpath(path)))[1].lower()
+    allowed = re.search(EXTENSION_IN_SCHEMA, suffix)
+    assert descriptor["extension"] == (suffix if allowed else None)
 
 
 def test_path_normalization_and_flags() -> None:
@@ -76,13 +92,17 @@ def test_path_normalization_and_flags() -> None:
 
 def test_domains_are_separate() -> None:
     h = Hasher(KEY_A)
-    assert h.value("/etc/x") != h.path_hash("/etc/x") != h.fingerprint("/etc/x")
+    hashes = [h.value("/etc/x"), h.path_hash("/etc/x"), h.fingerprint("/etc/x")]
+    assert len(set(hashes)) == 3
+    assert hashes == [keyed_blake3(KEY_A, d, "/etc/x") for d in ("value", "path", "fingerprint")]
+    assert h.fingerprint(b"/etc/x") == h.fingerprint("/etc/x")  # bytes or text: one hash
 
 
 def test_key_id_reveals_nothing_and_is_stable() -> None:
-    assert Hasher(KEY_A).key_id == Hasher(KEY_A).key_id
+    # A keyed hash of a constant: the same key gives the same id and tells nothing else.
+    expected = blake3.blake3(b"localtelemetry key id", key=KEY_A).hexdigest(length=8)
+    assert Hasher(KEY_A).key_id == expected
     assert Hasher(KEY_A).key_id != Hasher(KEY_B).key_id
-    assert KEY_A.hex()[:16] != Hasher(KEY_A).key_id
 
 
 def test_key_created_once_with_mode_0600(tmp_path: Path) -> None:

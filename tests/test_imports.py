@@ -147,7 +147,3 @@ def test_all_is_sorted_and_complete() -> None:
     assert public - submodules - set(exported) == set()
     for name in exported:
         assert hasattr(localtelemetry, name)
-
-
-def test_py_typed_ships() -> None:
-    assert (ROOT / "localtelemetry" / "py.typed").exists()

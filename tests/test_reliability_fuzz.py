@@ -31,6 +31,7 @@ import blake3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from localtelemetry._bundle import MANIFEST_NAME, parse_json, zip_info
@@ -40,15 +41,34 @@ from localtelemetry._listing import load_document, parse_document
 from localtelemetry._schemas import manifest_errors, validation_errors
 
 import hostapp
-from conftest import TESTS
+from conftest import ROOT, TESTS
 
 CORPUS = TESTS / "corpus"
+PUBLISHED = {
+    p.name.removesuffix(".schema.json"): Draft202012Validator(json.loads(p.read_text()))
+    for p in (ROOT / "schema").glob("*.schema.json")
+}
 EXAMPLES = int(os.environ.get("LOCALTELEMETRY_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+def _same_verdict_as_the_published_schema(errors: list[str], value: object, name: str) -> None:
+    """One line per reason, and valid exactly when the published schema file says so
+    (read here with jsonschema alone: no fast path)."""
+    assert all(isinstance(e, str) and e.strip() and "\n" not in e for e in errors), errors
+    if name in PUBLISHED:
+        assert (errors == []) is PUBLISHED[name].is_valid(value), errors
+    else:
+        assert errors != []
+
+
+def _kind(value: object) -> str:
+    return str(value.get("kind")) if isinstance(value, dict) else ""
+
 
 JSON_VALUES = st.recursive(
     st.none()
@@ -284,7 +304,9 @@ def test_validate_and_the_document_reader_survive_mutated_documents(
         except DocumentError:
             document = None
         if document is not None:
-            assert isinstance(validation_errors(document), list)
+            _same_verdict_as_the_published_schema(
+                validation_errors(document), document, _kind(document)
+            )
         result = CliRunner().invoke(make_app(None), ["validate", str(path)])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -306,7 +328,7 @@ def test_the_manifest_reader_survives_mutated_manifests(
         value = parse_json(raw, MANIFEST_NAME)
     except BundleError:
         return
-    assert isinstance(manifest_errors(value), list)
+    _same_verdict_as_the_published_schema(manifest_errors(value), value, "manifest")
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -318,8 +340,8 @@ def test_the_readers_take_any_bytes(raw: bytes) -> None:
         except DocumentError:  # BundleError is one too
             continue
         assert isinstance(value, dict)
-        assert isinstance(validation_errors(value), list)
-        assert isinstance(manifest_errors(value), list)
+        _same_verdict_as_the_published_schema(validation_errors(value), value, _kind(value))
+        _same_verdict_as_the_published_schema(manifest_errors(value), value, "manifest")
 
 
 # -- the corpus of inputs that once crashed a reader ------------------------------------

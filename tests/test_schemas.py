@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +55,26 @@ def test_every_object_is_closed_and_every_field_described(path: Path) -> None:
                 assert prop.get("description"), f"{where}/{name} has no description"
 
 
-def test_the_installed_package_finds_the_schemas() -> None:
-    directory = schema_directory()
-    for path in SCHEMA_FILES:
-        assert (directory / path.name).read_bytes() == path.read_bytes()
+def test_the_installed_package_finds_the_schemas(installed_wheel: Path, tmp_path: Path) -> None:
+    # In a checkout, schema_directory() is schema/ itself: only an installation from the
+    # built wheel shows that the package carries its own copy and reads that one.
+    probe = (
+        "import json, sys; from localtelemetry._schemas import schema_directory as d; "
+        "print(json.dumps([str(d()), {p.name: p.read_text() for p in d().glob('*.json')}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(installed_wheel), "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    directory, files = json.loads(proc.stdout)
+    assert Path(directory) == installed_wheel / "localtelemetry" / "_schema"
+    assert Path(directory) != schema_directory()
+    assert files == {p.name: p.read_text() for p in SCHEMA_FILES}
 
 
 def test_explain_covers_every_payload_property() -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,13 +19,14 @@ from hypothesis import strategies as st
 from localtelemetry import DocumentError, Limits, StoreLocation
 from localtelemetry._ids import ID_PATTERN, id_time_ms, new_id
 from localtelemetry._listing import load_document
-from localtelemetry._location import MAX_DOCUMENT_BYTES
+from localtelemetry._location import MAX_DOCUMENT_BYTES, TEMP_NAME_RE
 from localtelemetry._store import Store
 
 from conftest import all_files
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 NOW_MS = int(NOW.timestamp() * 1000)
+DOCUMENT_NAME = re.compile(rf"build-({ID_PATTERN})\.json")
 
 
 def _store(base: Path, **limits: float) -> Store:
@@ -138,10 +144,91 @@ def test_symlinked_documents_are_not_followed(tmp_path: Path) -> None:
         load_document(link)
 
 
-def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
+def _big_document(n: int, size: int) -> bytes:
+    """A JSON document of ``size`` bytes: big enough that writing it takes a while."""
+    head = b'{"n": %d, "pad": "' % n
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
+def test_a_concurrent_reader_sees_each_document_whole_or_not_at_all(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    path = store.write_bytes("snapshot", new_id(NOW_MS), b"{}")
-    assert [p.name for p in store.directory.iterdir()] == [path.name]
+    documents = {new_id(NOW_MS + n): _big_document(n, 4 << 20) for n in range(12)}
+    directory = store.location.directory
+    whole: set[str] = set()
+    partial: list[tuple[str, int]] = []
+    strays: set[str] = set()
+    done = threading.Event()
+
+    def read_what_appears() -> None:
+        while not done.is_set():
+            try:
+                names = os.listdir(directory)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                match = DOCUMENT_NAME.fullmatch(name)
+                if match is None:
+                    if not TEMP_NAME_RE.match(name):
+                        strays.add(name)
+                elif name not in whole:
+                    data = (directory / name).read_bytes()
+                    if data == documents[match.group(1)]:
+                        whole.add(name)
+                    else:
+                        partial.append((name, len(data)))
+
+    reader = threading.Thread(target=read_what_appears)
+    reader.start()
+    try:
+        for id_, data in documents.items():
+            store.write_bytes("build", id_, data)
+    finally:
+        done.set()
+        reader.join()
+    assert not partial, f"a reader saw documents before they were whole: {partial[:3]}"
+    assert strays == set(), "files named neither <kind>-<id>.json nor .tmp-PID-RANDOM.partial"
+    assert sorted(os.listdir(directory)) == sorted(f"build-{i}.json" for i in documents)
+
+
+_KILLED_WRITER = """
+import os, sys
+from localtelemetry import StoreLocation
+from localtelemetry._ids import new_id
+from localtelemetry._store import Store
+store = Store(StoreLocation("app", base=sys.argv[1]))
+for n in range(40):  # bounded: a few hundred MB at most if no kill comes
+    head = b'{"n": %d, "pad": "' % n
+    store.write_bytes("build", new_id(1780000000000 + n), head + b"x" * (8 << 20) + b'"}')
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_writer_killed_mid_write_leaves_no_partial_document(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    directory = base / "app"
+    killed_mid_write = 0
+    for _ in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(base)])
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and writer.poll() is None:
+                names = os.listdir(directory) if directory.is_dir() else []
+                if any(TEMP_NAME_RE.match(n) and str(writer.pid) in n for n in names):
+                    break  # the writer is inside a write: kill it there
+        finally:
+            writer.kill()
+            writer.wait(timeout=60)
+        names = os.listdir(directory)
+        killed_mid_write += any(TEMP_NAME_RE.match(n) for n in names)
+        for name in names:
+            if TEMP_NAME_RE.match(name):
+                continue
+            document = json.loads((directory / name).read_bytes())  # whole, or not there
+            assert DOCUMENT_NAME.fullmatch(name) and document["pad"] == "x" * (8 << 20)
+        # The writer is gone: its temp file is stale, and the next clean-up removes it.
+        _store(base).clean_stale_temp_files(time.time())
+        assert not [n for n in os.listdir(directory) if TEMP_NAME_RE.match(n)]
+    assert killed_mid_write, "no kill landed inside a write"
 
 
 @given(st.integers(min_value=0, max_value=2**48 - 1), st.binary(min_size=10, max_size=10))
