@@ -81,7 +81,7 @@ def test_the_wheel_metadata_names_the_version_and_the_command(built_wheel: Path)
     }
     assert {"orjson", "blake3", "typer", "jsonschema"} <= requires
     scripts = entries[f"{info}/entry_points.txt"].decode()
-    assert re.search(r"^localtelemetry = localtelemetry\._cli:main$", scripts, re.M)
+    assert re.search(r"^localtelemetry = localtelemetry\.__main__:main$", scripts, re.M)
 
 
 def test_the_unpacked_wheel_prints_its_schemas(installed_wheel: Path, tmp_path: Path) -> None:
