@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,20 +45,8 @@ class DuckDBSink:
     transactional = True
 
     def __init__(self, path: Path) -> None:
-        try:
-            duckdb: Any = importlib.import_module("duckdb")
-        except ImportError:
-            raise UsageError(
-                "ingesting into DuckDB needs the duckdb package: "
-                "pip install 'localtelemetry[duckdb]'"
-            ) from None
-        if str(path).startswith(":memory:"):
-            # An in-memory database is gone when ingest exits: it would report
-            # documents it did not keep.
-            raise UsageError(
-                "duckdb::memory: keeps nothing once ingest ends; give a database file: "
-                "--into duckdb:PATH"
-            )
+        duckdb = _require("duckdb", "DuckDB", "the duckdb package", "'localtelemetry[duckdb]'")
+        _not_in_memory(path, "duckdb", "a database file")
         if path.is_dir():
             raise UsageError(f"{path} is a directory; give a DuckDB database file")
         try:
@@ -131,13 +119,9 @@ class ConnectClient:
     """clickhouse-connect, for a ClickHouse server."""
 
     def __init__(self, dsn: str) -> None:
-        try:
-            clickhouse_connect: Any = importlib.import_module("clickhouse_connect")
-        except ImportError:
-            raise UsageError(
-                "ingesting into ClickHouse needs clickhouse-connect: "
-                "pip install 'localtelemetry[clickhouse]'"
-            ) from None
+        clickhouse_connect = _require(
+            "clickhouse_connect", "ClickHouse", "clickhouse-connect", "'localtelemetry[clickhouse]'"
+        )
         import logging
 
         quiet = logging.getLogger("clickhouse_connect")
@@ -173,16 +157,8 @@ class ChdbClient:
     """chDB: ClickHouse embedded in this process, its data in a directory."""
 
     def __init__(self, path: Path) -> None:
-        try:
-            session: Any = importlib.import_module("chdb.session")
-        except ImportError:
-            raise UsageError(
-                "ingesting into chDB needs the chdb package: pip install chdb"
-            ) from None
-        if str(path).startswith(":memory:"):
-            raise UsageError(
-                "chdb::memory: keeps nothing once ingest ends; give a directory: --into chdb:PATH"
-            )
+        session = _require("chdb.session", "chDB", "the chdb package", "chdb")
+        _not_in_memory(path, "chdb", "a directory")
         if path.exists() and not path.is_dir():
             raise UsageError(f"{path} is not a directory; chDB keeps its data in one")
         self.session = session.Session(str(path))
@@ -222,22 +198,14 @@ class ClickHouseSink:
             self.client.command(statement)
 
     def existing(self, table: str, ids: Sequence[str]) -> set[str]:
-        # Ids match ID_PATTERN (checked here again): safe to quote inline. In
-        # chunks, to stay well under the server's max_query_size.
-        valid = [i for i in ids if _ID_RE.match(i)]
         found: set[str] = set()
-        for start in range(0, len(valid), 2000):
-            listed = ", ".join(f"'{i}'" for i in valid[start : start + 2000])
-            sql = f"SELECT id FROM {table} WHERE id IN ({listed})"  # noqa: S608
+        for sql in _by_id(f"SELECT id FROM {table}", ids, 2000):  # noqa: S608
             found.update(self.client.ids(sql))
         return found
 
     def documents(self, table: str, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        valid = [i for i in ids if _ID_RE.match(i)]
         found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(valid), 500):
-            listed = ", ".join(f"'{i}'" for i in valid[start : start + 500])
-            sql = f"SELECT id, source, document FROM {table} WHERE id IN ({listed})"  # noqa: S608
+        for sql in _by_id(f"SELECT id, source, document FROM {table}", ids, 500):  # noqa: S608
             for row in self.client.rows(sql):
                 found.setdefault(str(row[0]), (str(row[1]), str(row[2])))
         return found
@@ -265,6 +233,35 @@ class ClickHouseSink:
 
 
 _ID_RE = re.compile(rf"^{ID_PATTERN}\Z")
+
+
+def _by_id(select: str, ids: Sequence[str], chunk: int) -> Iterator[str]:
+    """``select`` restricted to ``ids``, in queries of ``chunk`` ids each (well under a
+    server's max_query_size). Ids are quoted inline: only those matching ID_PATTERN
+    (checked here again) are kept, and they hold no quote."""
+    valid = [i for i in ids if _ID_RE.match(i)]
+    for start in range(0, len(valid), chunk):
+        listed = ", ".join(f"'{i}'" for i in valid[start : start + chunk])
+        yield f"{select} WHERE id IN ({listed})"
+
+
+def _require(module: str, engine: str, package: str, install: str) -> Any:
+    """An optional engine's module, or a usage error that says what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UsageError(
+            f"ingesting into {engine} needs {package}: pip install {install}"
+        ) from None
+
+
+def _not_in_memory(path: Path, scheme: str, what: str) -> None:
+    # An in-memory database is gone when ingest exits: ingest would report documents
+    # it did not keep.
+    if str(path).startswith(":memory:"):
+        raise UsageError(
+            f"{scheme}::memory: keeps nothing once ingest ends; give {what}: --into {scheme}:PATH"
+        )
 
 
 def _line(exc: BaseException) -> str:

@@ -3,6 +3,7 @@ DDL for DuckDB and ClickHouse (see ``_ingest`` for the layout and why)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -344,18 +345,29 @@ def rows_for(doc: Document) -> dict[str, list[list[Any]]]:
 # -- SQL -----------------------------------------------------------------------------
 
 
+def _create_statements(
+    prefix: str, types: dict[str, str], after_columns: Callable[[Table], str]
+) -> list[str]:
+    """One CREATE TABLE per table, its columns typed by ``types``; ``after_columns``
+    gives what the engine wants after them (keys, engine, ordering)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {prefix}{table.suffix} (\n    "
+        + ",\n    ".join(f"{c.name} {types[c.kind]}" for c in table.columns)
+        + after_columns(table)
+        for table in TABLES
+    ]
+
+
 def clickhouse_ddl(prefix: str) -> list[str]:
     """CREATE TABLE statements for ClickHouse (and chDB)."""
-    statements = []
-    for table in TABLES:
-        columns = ",\n    ".join(f"{c.name} {_CLICKHOUSE[c.kind]}" for c in table.columns)
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {prefix}{table.suffix} (\n    {columns}\n)\n"
-            "ENGINE = ReplacingMergeTree\n"
-            "PARTITION BY toYYYYMM(event_date)\n"
+    return _create_statements(
+        prefix,
+        _CLICKHOUSE,
+        lambda table: (
+            "\n)\nENGINE = ReplacingMergeTree\nPARTITION BY toYYYYMM(event_date)\n"
             f"ORDER BY ({', '.join(_sort_key(table))})"
-        )
-    return statements
+        ),
+    )
 
 
 def _sort_key(table: Table) -> tuple[str, ...]:
@@ -365,11 +377,7 @@ def _sort_key(table: Table) -> tuple[str, ...]:
 
 
 def duckdb_ddl(prefix: str) -> list[str]:
-    statements = []
-    for table in TABLES:
-        columns = ",\n    ".join(f"{c.name} {_DUCKDB[c.kind]}" for c in table.columns)
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {prefix}{table.suffix} (\n    {columns},\n"
-            f"    PRIMARY KEY ({', '.join(table.key)})\n)"
-        )
-    return statements
+    """CREATE TABLE statements for DuckDB."""
+    return _create_statements(
+        prefix, _DUCKDB, lambda table: f",\n    PRIMARY KEY ({', '.join(table.key)})\n)"
+    )

@@ -7,60 +7,10 @@ Renderers that can print long lines take ``width`` (the terminal's columns, see
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 from typing import Any
 
-#: When a table is too wide, no column but the first gets narrower than this.
-MIN_COLUMN = 10
-
-
-def plural(n: int, word: str) -> str:
-    """``1 document``, ``2 documents``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _fit(widths: list[int], minimums: list[int], width: int) -> list[int]:
-    """Narrow the widest columns first until the table fits in ``width``."""
-    widths = list(widths)
-    excess = sum(widths) + 2 * (len(widths) - 1) - width
-    while excess > 0:
-        shrinkable = [i for i, w in enumerate(widths) if w > minimums[i]]
-        if not shrinkable:
-            break
-        widest = max(widths[i] for i in shrinkable)
-        for i in shrinkable:
-            if widths[i] == widest and excess > 0:
-                widths[i] -= 1
-                excess -= 1
-    return widths
-
-
-def table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
-) -> str:
-    """Aligned columns; with ``width``, the widest columns wrap so that lines fit in it
-    (the first column, which names the row, is kept whole up to 60% of the width)."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    if width is not None:
-        minimums = [max(len(h), min(w, MIN_COLUMN)) for h, w in zip(headers, widths, strict=True)]
-        if widths[0] <= width * 3 // 5:
-            minimums[0] = widths[0]
-        widths = _fit(widths, minimums, width)
-    lines = []
-    for n, row in enumerate(cells):
-        wrapped = [
-            textwrap.wrap(c, w, break_on_hyphens=False) if len(c) > w else [c]
-            for c, w in zip(row, widths, strict=True)
-        ]
-        for k in range(max(len(parts) for parts in wrapped)):
-            pieces = [parts[k] if k < len(parts) else "" for parts in wrapped]
-            lines.append(
-                "  ".join(p.ljust(w) for p, w in zip(pieces, widths, strict=True)).rstrip()
-            )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from ._text import commands_table, table, tally
+from ._text import plural as plural  # the commands' text uses it through this module
 
 
 def wrap(text: str, width: int | None, indent: str = "") -> str:
@@ -73,12 +23,17 @@ def wrap(text: str, width: int | None, indent: str = "") -> str:
 
 
 def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    """``999 B``, ``14.8 KB``, ``1.0 MB``: the largest unit whose figure, once rounded to
+    one decimal, stays below 1000 (999,950 bytes is ``1.0 MB``, not ``1000.0 KB``)."""
+    if n < 1000:
+        return f"{n} B"
+    size = n / 1000
+    for unit in ("KB", "MB"):
+        shown = f"{size:.1f}"
+        if float(shown) < 1000:
+            return f"{shown} {unit}"
         size /= 1000
-    return f"{n} B"  # pragma: no cover
+    return f"{size:.1f} GB"
 
 
 def status_text(result: dict[str, Any], width: int | None = None) -> str:
@@ -133,12 +88,14 @@ def status_text(result: dict[str, Any], width: int | None = None) -> str:
         )
     if result["foreign_files"]:
         lines.append(f"other files: {result['foreign_files']} (not ours: ignored, never deleted)")
+    text = "\n".join(_hang(line, width) for line in lines)
     if result["documents"]:
         rows = [
             (kind, c["count"], human_bytes(c["bytes"])) for kind, c in result["by_kind"].items()
         ]
-        lines += ["", table(("kind", "documents", "size"), rows)]
-    return "\n".join(_hang(line, width) for line in lines)
+        # After the labelled lines, not among them: _hang would re-wrap it as a paragraph.
+        text += "\n\n" + table(("kind", "documents", "size"), rows, width)
+    return text
 
 
 def _hang(line: str, width: int | None) -> str:
@@ -227,50 +184,27 @@ def inspect_text(result: dict[str, Any]) -> str:
         f"created:    {result['created_at']} by localtelemetry "
         f"{(result['producer'] or {}).get('version')}",
         f"hashing:    {hashing.get('mode')} (key id {hashing.get('key_id')})",
-        "documents:  " + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items()),
+        "documents:  " + tally(result["by_kind"]),
     ]
     redaction = result["redaction"]
     subs = redaction.get("substitutions") or {}
     lines.append(
         "redaction:  "
-        + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no substitutions at export")
+        + (tally(subs) or "no substitutions at export")
         + f"; {redaction.get('fields_dropped', 0)} fields dropped; skipped: "
-        + (
-            ", ".join(f"{k} {v}" for k, v in (redaction.get("documents_skipped") or {}).items())
-            or "none"
-        )
+        + (tally(redaction.get("documents_skipped") or {}) or "none")
     )
     if result["commands"]:
-        command_rows: list[tuple[object, ...]] = [
-            (
-                c["command"],
-                c["runs"],
-                c["success"],
-                c["failure"],
-                c["interrupted"],
-                c["duration_p50_ms"],
-                c["duration_p95_ms"],
-                c["duration_max_ms"],
-                ", ".join(f"{k} x{v}" for k, v in c["error_kinds"].items()),
-            )
-            for c in result["commands"]
+        lines += [
+            "",
+            commands_table(
+                result["commands"],
+                lambda c: (c["duration_p50_ms"], c["duration_p95_ms"], c["duration_max_ms"]),
+            ),
         ]
-        headers = (
-            "command",
-            "runs",
-            "ok",
-            "failed",
-            "interrupted",
-            "p50 ms",
-            "p95 ms",
-            "max ms",
-            "error kinds",
-        )
-        lines += ["", table(headers, command_rows)]
     if result["builds"]:
         rows: list[tuple[object, ...]] = [
-            (b["name"], b["runs"], ", ".join(f"{k} {v}" for k, v in b["statuses"].items()))
-            for b in result["builds"]
+            (b["name"], b["runs"], tally(b["statuses"])) for b in result["builds"]
         ]
         lines += ["", table(("build", "runs", "statuses"), rows)]
     return "\n".join(lines)
@@ -283,9 +217,7 @@ def export_text(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"wrote {result['bundle']} ({human_bytes(result['bytes'])}): "
-            f"{plural(result['documents'], 'document')} ("
-            + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items())
-            + ")",
+            f"{plural(result['documents'], 'document')} (" + tally(result["by_kind"]) + ")",
             f"hashing: {result['hashing']['mode']} (key id {result['hashing']['key_id']}); "
             + (
                 "ids and times as recorded"
@@ -298,9 +230,9 @@ def export_text(result: dict[str, Any]) -> str:
                 else ""
             ),
             "redaction at export: "
-            + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
+            + (tally(subs) or "no new substitutions")
             + f"; {redaction.get('fields_dropped', 0)} unknown fields dropped"
-            + ("; skipped " + ", ".join(f"{k} {v}" for k, v in skipped.items()) if skipped else ""),
+            + ("; skipped " + tally(skipped) if skipped else ""),
             "Check it before sharing: localtelemetry inspect " + result["bundle"],
         ]
     )
@@ -313,15 +245,15 @@ def preview_text(result: dict[str, Any], summaries: list[str]) -> str:
     skipped = redaction["documents_skipped"]
     lines = [
         f"would export {plural(manifest['counts']['documents'], 'document')}: "
-        + ", ".join(f"{k} {v}" for k, v in manifest["counts"]["by_kind"].items()),
+        + tally(manifest["counts"]["by_kind"]),
         f"hashing: {manifest['hashing']['mode']}"
         + (
             "" if manifest["hashing"]["mode"] == "kept" else "; ids re-mapped, times cut to the day"
         ),
         "redaction at export: "
-        + (", ".join(f"{k} {v}" for k, v in subs.items()) or "no new substitutions")
+        + (tally(subs) or "no new substitutions")
         + f"; {redaction['fields_dropped']} unknown fields dropped; skipped: "
-        + (", ".join(f"{k} {v}" for k, v in skipped.items()) or "none"),
+        + (tally(skipped) or "none"),
         "",
         *free_text_lines(result),
         "",

@@ -41,6 +41,7 @@ from ._reader import (
     read_bundle,
     read_source,
 )
+from ._text import commands_table, percent, plural, table, tally
 
 REPORT_VERSION = 1
 MAX_SKIPPED_LISTED = 100
@@ -724,10 +725,6 @@ def build_report(
 # -- text ----------------------------------------------------------------------------
 
 
-def _pct(rate: float | None) -> str:
-    return "" if rate is None else f"{rate * 100:.1f}%"
-
-
 def _ms(value: float | None) -> str:
     if value is None:
         return ""
@@ -736,18 +733,21 @@ def _ms(value: float | None) -> str:
     return f"{value:.1f}" if value >= 1 else f"{value:.3f}"
 
 
+def _duration_cells(summary: dict[str, Any]) -> tuple[str, str, str]:
+    """p50, p95 and max of a ``duration`` summary, as table cells."""
+    return _ms(summary["p50_ms"]), _ms(summary["p95_ms"]), _ms(summary["max_ms"])
+
+
 def render_text(result: dict[str, Any]) -> str:
     """The report as plain aligned tables."""
-    from ._render import table
-
     src = result["sources"]
     parts = [
-        f"{n} {word}{'' if n == 1 else plural}"
-        for n, word, plural in (
-            (src["bundles"], "bundle", "s"),
-            (src["stores"], "store", "s"),
-            (src["extracted"], "extracted bundle", "s"),
-            (src["files"], "document file", "s"),
+        plural(n, word)
+        for n, word in (
+            (src["bundles"], "bundle"),
+            (src["stores"], "store"),
+            (src["extracted"], "extracted bundle"),
+            (src["files"], "document file"),
         )
         if n
     ]
@@ -755,52 +755,29 @@ def render_text(result: dict[str, Any]) -> str:
         f"read:       {', '.join(parts) or 'nothing'}"
         + (f"; {src['skipped']} invalid skipped" if src["skipped"] else ""),
         f"documents:  {result['documents']} ("
-        + ", ".join(f"{k} {v}" for k, v in result["by_kind"].items())
+        + tally(result["by_kind"])
         + ")"
         + (f"; {result['duplicates']} duplicates counted once" if result["duplicates"] else ""),
-        "apps:       " + ", ".join(f"{k} ({v} documents)" for k, v in result["apps"].items()),
+        "apps:       "
+        + ", ".join(f"{k} ({plural(v, 'document')})" for k, v in result["apps"].items()),
         f"period:     {result['first']} .. {result['last']}",
-        f"runs:       {result['runs']} commands, {result['failures']} failed"
-        + (f" ({_pct(result['failure_rate'])})" if result["runs"] else ""),
+        f"runs:       {plural(result['runs'], 'command')}, {result['failures']} failed"
+        + (f" ({percent(result['failure_rate'])})" if result["runs"] else ""),
     ]
     rows: list[tuple[object, ...]]
     headers: tuple[str, ...]
     if result["commands"]:
-        rows = [
-            (
-                c["command"],
-                c["runs"],
-                c["success"],
-                c["failure"],
-                c["interrupted"],
-                _pct(c["failure_rate"]),
-                _ms(c["duration"]["p50_ms"]),
-                _ms(c["duration"]["p95_ms"]),
-                _ms(c["duration"]["max_ms"]),
-                ", ".join(f"{k} x{v}" for k, v in c["error_kinds"].items()),
-            )
-            for c in result["commands"]
-        ]
-        headers = (
-            "command",
-            "runs",
-            "ok",
-            "failed",
-            "interrupted",
-            "fail %",
-            "p50 ms",
-            "p95 ms",
-            "max ms",
-            "error kinds",
+        commands = commands_table(
+            result["commands"], lambda c: _duration_cells(c["duration"]), failure_rate=True
         )
-        lines += ["", table(headers, rows)]
+        lines += ["", commands]
     if result["versions"]:
         rows = [
             (
                 v["version"] if len(result["apps"]) == 1 else f"{v['app']} {v['version']}",
                 v["runs"],
                 v["failures"],
-                _pct(v["failure_rate"]),
+                percent(v["failure_rate"]),
                 v["documents"],
                 v["first"][:10],
                 v["last"][:10],
@@ -814,34 +791,32 @@ def render_text(result: dict[str, Any]) -> str:
             f"{p['os']}/{p['arch']}",
             p["runs"],
             p["failures"],
-            _pct(p["failure_rate"]),
+            percent(p["failure_rate"]),
             p["documents"],
         )
         for p in result["platforms"]
     ] + [
-        (c["runtime_context"], c["runs"], c["failures"], _pct(c["failure_rate"]), c["documents"])
+        (c["runtime_context"], c["runs"], c["failures"], percent(c["failure_rate"]), c["documents"])
         for c in result["runtime_contexts"]
     ]
     if platform_rows:
         headers = ("platform / context", "runs", "failed", "fail %", "documents")
         lines += ["", table(headers, platform_rows)]
     for b in result["builds"]:
-        statuses = ", ".join(f"{k} {v}" for k, v in b["statuses"].items())
+        p50, p95, most = _duration_cells(b["duration"])
         lines += [
             "",
-            f"build {b['build']}: {b['runs']} runs ({statuses}), p50 {_ms(b['duration']['p50_ms'])}"
-            f" ms, p95 {_ms(b['duration']['p95_ms'])} ms, max {_ms(b['duration']['max_ms'])} ms",
+            f"build {b['build']}: {plural(b['runs'], 'run')} ({tally(b['statuses'])}), "
+            f"p50 {p50} ms, p95 {p95} ms, max {most} ms",
         ]
         if b["phases"]:
             rows = [
                 (
                     p["phase"],
                     p["runs"],
-                    _pct(p["share"]),
+                    percent(p["share"]),
                     _ms(p["total_ms"]),
-                    _ms(p["duration"]["p50_ms"]),
-                    _ms(p["duration"]["p95_ms"]),
-                    _ms(p["duration"]["max_ms"]),
+                    *_duration_cells(p["duration"]),
                     p["failures"],
                 )
                 for p in b["phases"]
@@ -864,8 +839,8 @@ def render_text(result: dict[str, Any]) -> str:
         )
         lines += [
             "",
-            f"snapshot {s['snapshot']}: {s['runs']} taken over {len(s['series'])} "
-            f"{result['timeline']['bucket']}s"
+            f"snapshot {s['snapshot']}: {s['runs']} taken over "
+            f"{plural(len(s['series']), result['timeline']['bucket'])}"
             + (f"; latest ({latest['period']}) mean counts: {counts}" if latest else ""),
         ]
     if src["skipped_listed"]:

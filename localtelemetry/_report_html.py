@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._documents import BUCKET_NAMES
@@ -699,22 +699,8 @@ def _errors_and_platforms(r: dict[str, Any]) -> str:
         if errors
         else '<p class="empty">No errors recorded.</p>'
     )
-    platform_rows = "".join(
-        f'<tr><td class="name">{esc(p["os"])}/{esc(p["arch"])}</td>'
-        + cell(p["runs"], key="runs")
-        + rate_cell(p["failure_rate"], "failure_rate")
-        + cell(p["documents"], key="documents")
-        + "</tr>"
-        for p in r["platforms"]
-    )
-    context_rows = "".join(
-        f'<tr><td class="name">{esc(c["runtime_context"])}</td>'
-        + cell(c["runs"], key="runs")
-        + rate_cell(c["failure_rate"], "failure_rate")
-        + cell(c["documents"], key="documents")
-        + "</tr>"
-        for c in r["runtime_contexts"]
-    )
+    platform_rows = _rate_rows((f"{p['os']}/{p['arch']}", p) for p in r["platforms"])
+    context_rows = _rate_rows((c["runtime_context"], c) for c in r["runtime_contexts"])
     head = (
         '<thead><tr><th>{}</th><th class="num">runs</th><th class="num">failure rate</th>'
         '<th class="num">documents</th></tr></thead>'
@@ -728,6 +714,18 @@ def _errors_and_platforms(r: dict[str, Any]) -> str:
         f'<table data-table="platforms">{head.format("platform")}<tbody>{platform_rows}</tbody>'
         f'</table><br><table data-table="contexts">{head.format("context")}'
         f"<tbody>{context_rows}</tbody></table></section></div>"
+    )
+
+
+def _rate_rows(named: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """Rows of runs, failure rate and documents, one per (name, group) pair."""
+    return "".join(
+        f'<tr><td class="name">{esc(name)}</td>'
+        + cell(group["runs"], key="runs")
+        + rate_cell(group["failure_rate"], "failure_rate")
+        + cell(group["documents"], key="documents")
+        + "</tr>"
+        for name, group in named
     )
 
 
