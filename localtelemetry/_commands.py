@@ -23,7 +23,7 @@ from ._ids import id_time_ms, lowest_id
 from ._listing import DocumentEntry, load_document
 from ._location import KINDS, OWN_FILES, Limits, StoreLocation, document_name, stores_base
 from ._store import STATE_VERSION, Store
-from ._telemetry import FLAG, is_app_name
+from ._limits import FLAG, is_app_name
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
