@@ -16,9 +16,9 @@ from ._store import Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:  # the recording path imports neither pathlib nor typing (issue 14)
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
-    from typing import IO, Callable
+    from typing import IO
 
     from ._location import Limits, StoreLocation
     from ._observed import Observer

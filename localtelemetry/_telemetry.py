@@ -2,9 +2,10 @@
 
 Every run of the host imports this module, ``--telemetry`` or not, so it imports nothing
 but ``os``, ``sys`` and the naming rules of ``_limits`` (issue 14): the exceptions, the
-store location and its limits, the environment checks and the recording machinery (blake3, the store) are imported
-only where they are needed. ``NullBuild`` lives here for the same reason: a host that
-calls ``telemetry.build()`` in a run that does not record should not pay for a module.
+store location and its limits, the environment checks and the recording machinery
+(blake3, the store) are imported only where they are needed. ``NullBuild`` lives here
+for the same reason: a host that calls ``telemetry.build()`` in a run that does not
+record should not pay for a module.
 """
 
 from __future__ import annotations
@@ -284,6 +285,30 @@ class Telemetry:
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"
+
+
+# -- for the testing kit (``localtelemetry.testing``) ---------------------------------
+
+
+def installed_telemetry(app: object) -> Telemetry | None:
+    """The ``Telemetry`` installed on a Typer app or Click command, if any."""
+    telemetry = getattr(app, "_localtelemetry", None)  # set by _integration.install
+    return telemetry if isinstance(telemetry, Telemetry) else None
+
+
+def add_observer(telemetry: Telemetry, observer: Callable[[Path, bytes], None]) -> None:
+    """Call ``observer(path, data)`` for each document the app's runs write from now on."""
+    telemetry._observers.append(observer)
+
+
+def remove_observer(telemetry: Telemetry, observer: Callable[[Path, bytes], None]) -> None:
+    telemetry._observers.remove(observer)
+
+
+def store_is_pinned(telemetry: Telemetry) -> bool:
+    """Whether the author fixed the store (``directory=`` or ``environ=``), so that
+    ``LOCALTELEMETRY_DIR`` does not move it."""
+    return telemetry._directory is not None or telemetry._environ is not None
 
 
 # -- what build() gives a run that does not record -------------------------------------

@@ -89,8 +89,8 @@ def test_the_published_patterns_compile_and_match() -> None:
     import re
 
     from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
-    from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
     from localtelemetry._limits import APP_NAME_PATTERN, VERSION_PATTERN
+    from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
 
     NAME_RE, _PLAIN_WORD_RE = re.compile(NAME_PATTERN), re.compile(PLAIN_WORD_PATTERN)
     APP_NAME_RE, VERSION_RE = re.compile(APP_NAME_PATTERN), re.compile(VERSION_PATTERN)
