@@ -15,7 +15,7 @@ CLI layer: nothing here imports the face (``Telemetry``); a host's mount comes i
 
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperCommand
@@ -30,6 +30,7 @@ __all__ = [
     "MOUNTED_COMMANDS",
     "OUTPUT_VERSION",
     "STANDALONE_COMMANDS",
+    "STANDALONE_ONLY",
     "Mount",
     "Output",
     "main",
@@ -38,35 +39,26 @@ __all__ = [
 ]
 
 
-class Command(NamedTuple):
-    name: str
-    callback: Callable[..., None]
-    #: Also in a host's mounted group (``mycli telemetry NAME``), not only standalone.
-    mounted: bool
-    cls: type[TyperCommand] | None = None
+def command_name(function: Callable[..., None]) -> str:
+    """A command's name is its function's: ``list_`` is ``list``, ``reset_key`` is
+    ``reset-key``."""
+    return function.__name__.rstrip("_").replace("_", "-")
 
 
-#: Every command, in the order help lists them.
-COMMANDS = (
-    Command("status", _cli_store.status, mounted=True),
-    Command("apps", _cli_store.apps, mounted=False),
-    Command("list", _cli_store.list_, mounted=True),
-    Command("show", _cli_store.show, mounted=True),
-    Command("explain", _cli_store.explain, mounted=True),
-    Command("schema", _cli_store.schema, mounted=True),
-    Command("validate", _cli_store.validate, mounted=True),
-    Command("purge", _cli_store.purge, mounted=True),
-    Command("reset-key", _cli_store.reset_key, mounted=True),
-    Command("export", _cli_share.export, mounted=True),
-    Command("report", _maintainer_cli.report, mounted=False),
-    Command("ingest", _maintainer_cli.ingest, mounted=False),
-    Command("inspect", _maintainer_cli.inspect, mounted=False),
-    Command("run", _cli_run.run, mounted=False, cls=_cli_run.RunCommand),
-    Command("demo", _cli_run.demo, mounted=False),
-)
-#: What ``mycli telemetry`` offers in a host app, and what ``localtelemetry`` offers.
-MOUNTED_COMMANDS = tuple(c.name for c in COMMANDS if c.mounted)
-STANDALONE_COMMANDS = tuple(c.name for c in COMMANDS)
+#: Every command by name, in the order help lists them (each group's own order).
+COMMANDS: dict[str, Callable[..., None]] = {
+    command_name(function): function
+    for group in (_cli_store, _cli_share, _maintainer_cli, _cli_run)
+    for function in group.COMMANDS
+}
+#: What only the standalone ``localtelemetry`` offers: a host app's ``telemetry`` group
+#: manages that app's documents; running programs, the demo and the maintainer's
+#: commands are not its business.
+STANDALONE_ONLY = frozenset({"apps", "report", "ingest", "inspect", "run", "demo"})
+MOUNTED_COMMANDS = tuple(name for name in COMMANDS if name not in STANDALONE_ONLY)
+STANDALONE_COMMANDS = tuple(COMMANDS)
+#: Commands with a click class of their own.
+_CLASSES: dict[str, type[TyperCommand]] = {"run": _cli_run.RunCommand}
 
 
 class MountedCommand(TyperCommand):
@@ -99,11 +91,10 @@ def make_app(mount: Mount | None) -> typer.Typer:
         # Every command's context inherits it: the commands find the mount in ctx.obj.
         context_settings={"obj": mount},
     )
-    for command in COMMANDS:
-        if mount is None:
-            app.command(command.name, cls=command.cls)(command.callback)
-        elif command.mounted:
-            app.command(command.name, cls=command.cls or MountedCommand)(command.callback)
+    names = STANDALONE_COMMANDS if mount is None else MOUNTED_COMMANDS
+    default = None if mount is None else MountedCommand
+    for name in names:
+        app.command(name, cls=_CLASSES.get(name, default))(COMMANDS[name])
     return app
 
 

@@ -114,3 +114,7 @@ def demo(
         emit(fmt, "demo", result, text)
 
     guard(fmt, "demo", body)
+
+
+#: This module's commands, in the order help lists them (``_cli``).
+COMMANDS = (run, demo)

@@ -143,3 +143,7 @@ def progress_bar() -> Callable[[int, int], None] | None:
             sys.stderr.flush()
 
     return progress
+
+
+#: This module's commands (``_cli``).
+COMMANDS = (export,)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -26,31 +26,18 @@ from ._location import Limits, StoreLocation
 from ._store import Store
 
 
-class Mount:
+class Mount(NamedTuple):
     """The host app whose ``telemetry`` group runs the management commands: what they
     need of its ``Telemetry``, handed down by the face (``_integration.mount_of``) so
     that the CLI never imports it."""
 
-    __slots__ = ("app_name", "command", "environ", "flag", "limits", "location", "now")
-
-    def __init__(
-        self,
-        *,
-        app_name: str,
-        command: str,
-        flag: str,
-        location: StoreLocation,
-        limits: Limits,
-        environ: Mapping[str, str],
-        now: Callable[[], datetime],
-    ) -> None:
-        self.app_name = app_name
-        self.command = command
-        self.flag = flag
-        self.location = location
-        self.limits = limits
-        self.environ = environ
-        self.now = now
+    app_name: str
+    command: str
+    flag: str
+    location: StoreLocation
+    limits: Limits
+    environ: Mapping[str, str]
+    now: Callable[[], datetime]
 
 
 def mount_of(ctx: typer.Context) -> Mount | None:
@@ -288,3 +275,7 @@ def reset_key(
         emit(fmt, "reset-key", result, f"new key id {result['new_key_id']} (was {old})")
 
     guard(fmt, "reset-key", body)
+
+
+#: This module's commands, in the order help lists them (``_cli``).
+COMMANDS = (status, apps, list_, show, explain, schema, validate, purge, reset_key)

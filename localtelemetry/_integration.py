@@ -335,15 +335,8 @@ def mount_of(telemetry: Telemetry) -> Mount:
     ``telemetry`` group: the face hands it down, the CLI never imports ``Telemetry``."""
     from ._cli_store import Mount
 
-    return Mount(
-        app_name=telemetry.app_name,
-        command=telemetry.command,
-        flag=telemetry.flag,
-        location=telemetry.location,
-        limits=telemetry.limits,
-        environ=telemetry.environ,
-        now=telemetry._now,
-    )
+    t = telemetry
+    return Mount(t.app_name, t.command, t.flag, t.location, t.limits, t.environ, t._now)
 
 
 def _mount_class(base: type[Any]) -> type[Any]:

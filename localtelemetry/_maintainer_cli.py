@@ -208,3 +208,7 @@ def inspect(
         emit(fmt, "inspect", result, text)
 
     guard(fmt, "inspect", body)
+
+
+#: This module's commands, in the order help lists them (``_cli``).
+COMMANDS = (report, ingest, inspect)

@@ -16,34 +16,24 @@ from ._store import Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:  # the recording path imports neither pathlib nor typing (issue 14)
-    from collections.abc import Callable, Mapping, Sequence
-    from datetime import datetime
-    from typing import IO
+    from collections.abc import Sequence
+    from typing import Any
 
     from ._location import Limits, StoreLocation
     from ._observed import Observer
 
 
 def open_run(
-    *,
-    app_name: str,
-    app_version: str,
-    location: StoreLocation,
-    limits: Limits,
-    environ: Mapping[str, str],
-    now: Callable[[], datetime],
-    stderr: IO[str] | None,
-    observers: Sequence[Observer] = (),
-    messages: bool = True,
-    identity: Mapping[str, str] | None = None,
+    location: StoreLocation, limits: Limits, observers: Sequence[Observer], **run: Any
 ) -> Run:
-    """A ``Run`` writing into the store at ``location``. ``LOCALTELEMETRY_ECHO`` in
-    ``environ`` adds an observer that prints each document on ``stderr``."""
+    """A ``Run`` writing into the store at ``location``; ``run`` are the ``Run``'s own
+    arguments (``app_name``, ``environ``, ``stderr``, ...). ``LOCALTELEMETRY_ECHO`` in
+    its environment adds an observer that prints each document on its stderr."""
     watching = list(observers)
-    if is_true(environ.get("LOCALTELEMETRY_ECHO")):
+    if is_true(run["environ"].get("LOCALTELEMETRY_ECHO")):
         from ._observed import echo_to
 
-        watching.append(echo_to(stderr))
+        watching.append(echo_to(run.get("stderr")))
     store: Store
     if watching:
         from ._observed import ObservedStore
@@ -51,13 +41,4 @@ def open_run(
         store = ObservedStore(location, limits=limits, observers=watching)
     else:
         store = Store(location, limits=limits)
-    return Run(
-        app_name=app_name,
-        app_version=app_version,
-        store=store,
-        environ=environ,
-        now=now,
-        stderr=stderr,
-        messages=messages,
-        identity=identity,
-    )
+    return Run(store=store, **run)

@@ -250,14 +250,14 @@ class Telemetry:
             from ._session import open_run
 
             run = open_run(
+                self.location,
+                self.limits,
+                self._observers,
                 app_name=self.app_name,
                 app_version=self.version,
-                location=self.location,
-                limits=self.limits,
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,
-                observers=self._observers,
                 messages=self.messages,
                 identity=self._identity,
             )

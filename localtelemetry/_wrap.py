@@ -684,14 +684,14 @@ def _record_quietly(
 
         name = name or hashed_app_name(command[0])
         run = open_run(
+            StoreLocation(name, None, os.environ),
+            Limits(),
+            observers or (),  # documents written, for --format json
             app_name=name,
             app_version=UNKNOWN_VERSION,
-            location=StoreLocation(name, None, os.environ),
-            limits=Limits(),
             environ=os.environ,
             now=lambda: datetime.now(timezone.utc),
             stderr=stderr,
-            observers=observers or (),  # documents written, for --format json
         )
     except BaseException as exc:  # never let recording change the exit code
         _say(stderr, shown, f"could not start recording ({type(exc).__name__})")
