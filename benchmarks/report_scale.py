@@ -37,12 +37,8 @@ ROOT = HERE.parent
 RUNNER = r"""
 import json, resource, sys, time
 from localtelemetry._cli import _invoke, make_app
-from localtelemetry._maintainer_cli import add_maintainer_commands
 
 app = make_app(None)
-names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-if "report" not in names:
-    add_maintainer_commands(app)
 started = time.perf_counter()
 try:
     _invoke(app, ["report", *sys.argv[2:], "--format", "json"], "localtelemetry")

@@ -9,6 +9,10 @@ walks the command tree to hold every command to it):
 - ``-o/--output FILE`` only ever names a file; ``-o json`` (the old spelling of
   ``--format json``) is refused with a line that gives the new one.
 - ``--app NAME`` wherever a command reads a store.
+
+The option types (``FormatOption``, ``AppOption``, ``KindOption``) are built with Typer
+on first use (``__getattr__`` below): ``localtelemetry run`` renders its result with
+this module and never imports Typer.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ._exceptions import LocalTelemetryError
+from ._exceptions import LocalTelemetryError, UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OUTPUT_VERSION = 1
 FORMAT_HELP = "text for people, json for exactly one JSON object on stdout."
@@ -77,6 +84,20 @@ def file_option(help_text: str) -> Any:
     return typer.Option("--output", "-o", metavar="FILE", help=help_text)
 
 
+def output_file(value: str | None) -> Path | None:
+    """The file named by ``-o``. ``-o json`` once chose the format: a bare format word
+    is refused with the new spelling (``-o ./json`` writes a file of that name)."""
+    if value is None:
+        return None
+    if value in OLD_FORMAT_WORDS:
+        message = old_output_spelling(["-o", value])
+        assert message is not None
+        raise UsageError(message)
+    from pathlib import Path  # on use: `localtelemetry run` without -o needs no pathlib
+
+    return Path(value)
+
+
 def guard(output: Output, command: str, body: Callable[[], None]) -> None:
     try:
         body()
@@ -85,6 +106,42 @@ def guard(output: Output, command: str, body: Callable[[], None]) -> None:
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         fail(output, command, f"{exc.strerror or exc}{where}", 1)
+
+
+# -- option types shared by the commands ---------------------------------------------
+
+APP_HELP = "The app whose store to use (its name as registered with Telemetry)."
+
+if TYPE_CHECKING:  # what the options hold (Annotated[X, ...] is X to a type checker)
+    FormatOption = Output
+    AppOption = str | None
+    KindOption = str | None
+
+
+def __getattr__(name: str) -> Any:
+    """``FormatOption``, ``AppOption`` and ``KindOption``, made with Typer on first use."""
+    if name not in ("FormatOption", "AppOption", "KindOption"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from typing import Annotated, Optional
+
+    import typer
+
+    from ._location import KINDS
+
+    made = {
+        "FormatOption": Annotated[Output, typer.Option("--format", help=FORMAT_HELP)],
+        "AppOption": Annotated[
+            Optional[str],  # noqa: UP045 - typer needs the runtime type on Python 3.10
+            # Hidden in a host's mounted group, where the app is known (``_cli``).
+            typer.Option("--app", help=APP_HELP, envvar="LOCALTELEMETRY_APP"),
+        ],
+        "KindOption": Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--kind", "-k", help=f"Only this kind: {', '.join(KINDS)}."),
+        ],
+    }
+    globals().update(made)
+    return made[name]
 
 
 # -- the old spelling ---------------------------------------------------------------------

@@ -20,10 +20,10 @@ from typing import Any
 from ._env import HARD_OFF_VARIABLES, is_true
 from ._exceptions import DocumentError, KeyFileError, StoreError, UsageError
 from ._ids import id_time_ms, lowest_id
+from ._limits import FLAG, is_app_name
 from ._listing import DocumentEntry, load_document
 from ._location import KINDS, OWN_FILES, Limits, StoreLocation, document_name, stores_base
 from ._store import STATE_VERSION, Store
-from ._telemetry import FLAG, is_app_name
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

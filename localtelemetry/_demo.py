@@ -78,23 +78,8 @@ def run_demo(base: Path | None) -> tuple[dict[str, Any], str]:
     runs = []
     try:
         for label, args in plan:
-            proc = subprocess.run(
-                [sys.executable, str(example), *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-                cwd=workspace,
-            )
-            runs.append(
-                {
-                    "label": label,
-                    "command": "nb " + " ".join(a if a != str(notes) else "NOTES" for a in args),
-                    "exit_code": proc.returncode,
-                    "stderr_lines": len(proc.stderr.splitlines()),
-                }
-            )
+            shown = "nb " + " ".join(a if a != str(notes) else "NOTES" for a in args)
+            runs.append(_run([sys.executable, str(example), *args], label, shown, env, workspace))
         runs.extend(_wrapped_run(env, workspace, notes))
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
@@ -144,25 +129,25 @@ def _wrapped_run(env: dict[str, str], workspace: Path, notes: Path) -> list[dict
     if ls is None:
         return []
     args = ["run", "--telemetry", "--app", WRAPPED_APP, "--", "ls", "-l", str(notes)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "localtelemetry", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=workspace,
-    )
     shown = " ".join(a if a != str(notes) else "NOTES" for a in args)
     label = f"a non-Python program, recorded as app {WRAPPED_APP}"
-    return [
-        {
-            "label": label,
-            "command": f"localtelemetry {shown}",
-            "exit_code": proc.returncode,
-            "stderr_lines": len(proc.stderr.splitlines()),
-        }
-    ]
+    argv = [sys.executable, "-m", "localtelemetry", *args]
+    return [_run(argv, label, f"localtelemetry {shown}", env, workspace)]
+
+
+def _run(
+    argv: list[str], label: str, shown: str, env: dict[str, str], workspace: Path
+) -> dict[str, Any]:
+    """Run one step of the demo as a real subprocess, as a user would; its summary row."""
+    proc = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=300, check=False, cwd=workspace
+    )
+    return {
+        "label": label,
+        "command": shown,
+        "exit_code": proc.returncode,
+        "stderr_lines": len(proc.stderr.splitlines()),
+    }
 
 
 def _text(result: dict[str, Any], store: Store) -> str:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from ._cli_store import Mount
     from ._exceptions import ConfigurationError
     from ._recorder import Run
     from ._telemetry import Telemetry
@@ -329,6 +330,15 @@ def _is_group_app(app: Any) -> bool:
 _MOUNT_CLASSES: dict[type[Any], type[Any]] = {}
 
 
+def mount_of(telemetry: Telemetry) -> Mount:
+    """What the management commands need of ``telemetry`` to run as its app's
+    ``telemetry`` group: the face hands it down, the CLI never imports ``Telemetry``."""
+    from ._cli_store import Mount
+
+    t = telemetry
+    return Mount(t.app_name, t.command, t.flag, t.location, t.limits, t.environ, t._now)
+
+
 def _mount_class(base: type[Any]) -> type[Any]:
     """A command that hands its whole argv to the management CLI."""
     if base not in _MOUNT_CLASSES:
@@ -346,7 +356,7 @@ def _mount_class(base: type[Any]) -> type[Any]:
 
             settings = {name: getattr(ctx, name, None) for name in INHERITED_SETTINGS}
             return run_mounted(
-                telemetry,
+                mount_of(telemetry),
                 ctx.meta.get(_META_ARGS, []),
                 ctx.command_path,
                 {k: v for k, v in settings.items() if v is not None},
@@ -460,7 +470,9 @@ def _run_main(
         settings = {
             k: v for k, v in (cmd.context_settings or {}).items() if k in INHERITED_SETTINGS
         }
-        return run_mounted(telemetry, stripped[1:], f"{name} {telemetry.command}", settings)
+        return run_mounted(
+            mount_of(telemetry), stripped[1:], f"{name} {telemetry.command}", settings
+        )
     run = telemetry.begin_run(requested)
     if run is None:
         return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)

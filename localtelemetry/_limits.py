@@ -31,6 +31,40 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 #: Written without anchors, to be embedded in the patterns of file and entry names.
 ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 
+# -- names -------------------------------------------------------------------------------
+# Checked with string methods, not compiled regexes: every host process constructs a
+# Telemetry (compiling both patterns cost it 0.2 ms); tests/test_write_path.py checks
+# that each check accepts exactly what its pattern fully matches.
+
+#: An app's name: it names the app's store directory, so every layer agrees on it.
+APP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$"
+#: The option that turns recording on for one run, and the management command group,
+#: unless a host chooses other names.
+FLAG = "--telemetry"
+COMMAND = "telemetry"
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _plain(text: object, rest: str) -> bool:
+    """Whether ``text`` is 1-64 characters, the first a letter or digit and the others
+    letters, digits or ``rest``: the name patterns above."""
+    return (
+        isinstance(text, str)
+        and 0 < len(text) <= 64
+        and text[0] in _ALNUM
+        and not text.strip(_ALNUM + rest)
+    )
+
+
+def is_app_name(text: object) -> bool:
+    return _plain(text, "._-")
+
+
+def is_version(text: object) -> bool:
+    return _plain(text, ".+_-")
+
+
 # -- bundles ---------------------------------------------------------------------------
 
 #: Entries in a bundle's zip (documents, README.txt and manifest.json).

@@ -1,18 +1,21 @@
-"""The maintainer's commands of the standalone CLI: ``report`` and ``ingest``.
+"""The maintainer's commands of the standalone CLI: ``inspect``, ``report`` and
+``ingest``; they read bundles (and stores) that users shared. CLI layer: ``_cli``
+registers them on ``localtelemetry`` only.
 
-They follow the conventions of ``_cli``: plain text by default, ``--format json`` for
+They follow the convention of ``_cliout``: plain text by default, ``--format json`` for
 exactly one JSON object on stdout, ``-o FILE`` only for a file, one line on stderr and
 exit code 2 (bad input, including an invalid bundle) or 1 (the operation failed).
 """
 
-# No "from __future__ import annotations": typer reads the annotations at run time,
-# and Output is imported inside add_maintainer_commands.
+# No "from __future__ import annotations": typer reads the annotations at run time.
 import enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from . import _render
+from ._cliout import FormatOption, Output, emit, file_option, guard, output_file
 from ._exceptions import OperationFailed, UsageError
 
 
@@ -42,134 +45,128 @@ def write_file(target: Path, data: bytes, *, force: bool) -> None:
         fh.write(data)
 
 
-def add_maintainer_commands(app: typer.Typer) -> None:
-    """Register ``report`` and ``ingest`` on the standalone app."""
-    from ._cli import Output, _emit, _guard, output_file
-    from ._cliout import file_option
+def report(
+    sources: Annotated[
+        list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
+    ],
+    report_format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="text: tables; json: the report as JSON; html: one self-contained page "
+            "with charts (no network).",
+        ),
+    ] = ReportFormat.text,
+    output: Annotated[
+        str | None,
+        file_option(
+            "Write the report to FILE instead of stdout (and a summary to stdout: "
+            "JSON with --format json)."
+        ),
+    ] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes that verify bundles (0: the default, one process).",
+        ),
+    ] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
+    ] = False,
+) -> None:
+    """Report across many bundles and stores: per command runs, failure rate, error
+    kinds and durations; per version and platform; build phases; snapshots over
+    time. Every bundle is verified like 'inspect' does."""
+    fmt = Output.json if report_format is ReportFormat.json else Output.text
 
-    @app.command()
-    def report(
-        sources: Annotated[
-            list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
-        ],
-        report_format: Annotated[
-            ReportFormat,
-            typer.Option(
-                "--format",
-                help="text: tables; json: the report as JSON; html: one self-contained page "
-                "with charts (no network).",
-            ),
-        ] = ReportFormat.text,
-        output: Annotated[
-            str | None,
-            file_option(
-                "Write the report to FILE instead of stdout (and a summary to stdout: "
-                "JSON with --format json)."
-            ),
-        ] = None,
-        skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
-        jobs: Annotated[
-            int,
-            typer.Option(
-                "--jobs",
-                "-j",
-                help="Worker processes that verify bundles (0: the default, one process).",
-            ),
-        ] = 0,
-        force: Annotated[
-            bool, typer.Option("--force", help="Overwrite the -o file if it exists.")
-        ] = False,
-    ) -> None:
-        """Report across many bundles and stores: per command runs, failure rate, error
-        kinds and durations; per version and platform; build phases; snapshots over
-        time. Every bundle is verified like 'inspect' does."""
-        fmt = Output.json if report_format is ReportFormat.json else Output.text
+    def body() -> None:
+        from ._report import build_report, default_jobs, render_text
 
-        def body() -> None:
-            from ._report import build_report, default_jobs, render_text
-
-            if jobs < 0:
-                raise UsageError("--jobs must be 0 or more")
-            target = output_file(output)
-            result = build_report(sources, skip_invalid=skip_invalid, jobs=jobs or default_jobs())
-            if not result["documents"]:
-                raise OperationFailed(
-                    "no documents found in the sources"
-                    + (
-                        f" ({result['sources']['skipped']} invalid skipped)"
-                        if result["sources"]["skipped"]
-                        else ""
-                    )
+        if jobs < 0:
+            raise UsageError("--jobs must be 0 or more")
+        target = output_file(output)
+        result = build_report(sources, skip_invalid=skip_invalid, jobs=jobs or default_jobs())
+        if not result["documents"]:
+            raise OperationFailed(
+                "no documents found in the sources"
+                + (
+                    f" ({result['sources']['skipped']} invalid skipped)"
+                    if result["sources"]["skipped"]
+                    else ""
                 )
-            if target is None:
-                if report_format is ReportFormat.html:
-                    from ._report_html import render_html
-
-                    typer.echo(render_html(result), nl=False)
-                elif report_format is ReportFormat.json:
-                    _emit(Output.json, "report", result, "")
-                else:
-                    _emit(fmt, "report", result, render_text(result))
-                return
-            data = _render(report_format, result)
-            write_file(target, data, force=force)
-            summary = {
-                "written": str(target),
-                "format": report_format.value,
-                "bytes": len(data),
-                "documents": result["documents"],
-                "sources": result["sources"],
-            }
-            _emit(
-                fmt,
-                "report",
-                summary,
-                f"wrote {target} ({report_format.value}, {len(data)} bytes): "
-                f"{result['documents']} documents, {result['runs']} runs",
             )
+        if target is None:
+            if report_format is ReportFormat.html:
+                from ._report_html import render_html
 
-        _guard(fmt, "report", body)
+                typer.echo(render_html(result), nl=False)
+            elif report_format is ReportFormat.json:
+                emit(Output.json, "report", result, "")
+            else:
+                emit(fmt, "report", result, render_text(result))
+            return
+        data = _report_bytes(report_format, result)
+        write_file(target, data, force=force)
+        summary = {
+            "written": str(target),
+            "format": report_format.value,
+            "bytes": len(data),
+            "documents": result["documents"],
+            "sources": result["sources"],
+        }
+        emit(
+            fmt,
+            "report",
+            summary,
+            f"wrote {target} ({report_format.value}, {len(data)} bytes): "
+            f"{result['documents']} documents, {result['runs']} runs",
+        )
 
-    @app.command()
-    def ingest(
-        sources: Annotated[
-            list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
-        ],
-        into: Annotated[
-            str,
-            typer.Option(
-                "--into",
-                metavar="TARGET",
-                help="duckdb:PATH (a DuckDB file, created if needed; needs the 'duckdb' "
-                "extra), clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] (needs the "
-                "'clickhouse' extra) or chdb:PATH (embedded ClickHouse, needs chdb). "
-                "In-memory databases are refused: they keep nothing.",
-                show_default=False,
-            ),
-        ],
-        skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
-        prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the table names.")] = "lt_",
-        fmt: Annotated[
-            Output,
-            typer.Option("--format", help="text for people, json for one JSON object on stdout."),
-        ] = Output.text,
-    ) -> None:
-        """Load documents into DuckDB or ClickHouse tables, one per document kind (plus
-        build phases and snapshot counts). Idempotent: a document already there (same
-        id) is never added twice; a copy with other content is reported as a conflict.
-        Without --skip-invalid, every source is verified before anything is written."""
-
-        def body() -> None:
-            from ._ingest import ingest as run_ingest
-            from ._ingest import ingest_text
-
-            result = run_ingest(sources, into, skip_invalid=skip_invalid, prefix=prefix)
-            _emit(fmt, "ingest", result, ingest_text(result))
-
-        _guard(fmt, "ingest", body)
+    guard(fmt, "report", body)
 
 
-def _render(report_format: ReportFormat, result: dict[str, Any]) -> bytes:
+def ingest(
+    sources: Annotated[
+        list[Path], typer.Argument(help=SOURCES_HELP, show_default=False, metavar="SOURCES")
+    ],
+    into: Annotated[
+        str,
+        typer.Option(
+            "--into",
+            metavar="TARGET",
+            help="duckdb:PATH (a DuckDB file, created if needed; needs the 'duckdb' "
+            "extra), clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] (needs the "
+            "'clickhouse' extra) or chdb:PATH (embedded ClickHouse, needs chdb). "
+            "In-memory databases are refused: they keep nothing.",
+            show_default=False,
+        ),
+    ],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=SKIP_HELP)] = False,
+    prefix: Annotated[str, typer.Option("--prefix", help="Prefix of the table names.")] = "lt_",
+    fmt: Annotated[
+        Output,
+        typer.Option("--format", help="text for people, json for one JSON object on stdout."),
+    ] = Output.text,
+) -> None:
+    """Load documents into DuckDB or ClickHouse tables, one per document kind (plus
+    build phases and snapshot counts). Idempotent: a document already there (same
+    id) is never added twice; a copy with other content is reported as a conflict.
+    Without --skip-invalid, every source is verified before anything is written."""
+
+    def body() -> None:
+        from ._ingest import ingest as run_ingest
+        from ._ingest import ingest_text
+
+        result = run_ingest(sources, into, skip_invalid=skip_invalid, prefix=prefix)
+        emit(fmt, "ingest", result, ingest_text(result))
+
+    guard(fmt, "ingest", body)
+
+
+def _report_bytes(report_format: ReportFormat, result: dict[str, Any]) -> bytes:
     if report_format is ReportFormat.html:
         from ._report_html import render_html
 
@@ -181,3 +178,37 @@ def _render(report_format: ReportFormat, result: dict[str, Any]) -> bytes:
     from ._report import render_text
 
     return (render_text(result) + "\n").encode("utf-8")
+
+
+def inspect(
+    bundle: Annotated[Path, typer.Argument(help="A bundle made by 'telemetry export'.")],
+    extract: Annotated[
+        Path | None,
+        typer.Option(
+            "--extract",
+            metavar="DIR",
+            help="After verifying, write the documents into DIR (nothing else is ever written).",
+        ),
+    ] = None,
+    fmt: FormatOption = Output.text,
+) -> None:
+    """Verify a bundle (manifest, digests, schemas; hostile input refused) and
+    summarise it."""
+
+    def body() -> None:
+        from ._bundle import extract as run_extract
+        from ._inspect import inspect_bundle
+
+        result = inspect_bundle(bundle)
+        text = _render.inspect_text(result)
+        if extract is not None:
+            result["extracted"] = run_extract(bundle, extract)
+            extracted = _render.plural(result["extracted"], "file")
+            text += f"\n\nextracted {extracted} into {extract}"
+        emit(fmt, "inspect", result, text)
+
+    guard(fmt, "inspect", body)
+
+
+#: This module's commands, in the order help lists them (``_cli``).
+COMMANDS = (report, ingest, inspect)

@@ -272,7 +272,33 @@ class Run:
             ),
         )
         cpu = os.times()
-        overhead_ms = round_ms(self.overhead_s + (time.perf_counter() - t0))
+        self.write_summary(
+            exit_code=exit_code,
+            outcome=outcome,
+            duration_s=duration_s,
+            cpu_user_s=cpu.user - self._cpu0.user,
+            cpu_system_s=cpu.system - self._cpu0.system,
+            peak_rss_kib=peak_rss_kib(),
+            finishing_since=t0,
+        )
+        self.apply_retention()
+
+    def write_summary(
+        self,
+        *,
+        exit_code: int,
+        outcome: str,
+        duration_s: float,
+        cpu_user_s: float,
+        cpu_system_s: float,
+        peak_rss_kib: int | None,
+        finishing_since: float,
+    ) -> None:
+        """Write the run-summary document, the last of a run: what was written before
+        it, and the recorder's own cost since the run began plus since
+        ``finishing_since`` (a ``perf_counter`` time). The figures are this process's
+        (``finish``) or a wrapped child's (``_wrap``)."""
+        overhead_ms = round_ms(self.overhead_s + (time.perf_counter() - finishing_since))
         written = dict(self.written)
         failed = self.failed_writes
         self.write(
@@ -283,14 +309,13 @@ class Run:
                 "duration_ms": round_ms(duration_s),
                 "exit_code": exit_code,
                 "outcome": outcome,
-                "cpu_user_ms": round_ms(cpu.user - self._cpu0.user),
-                "cpu_system_ms": round_ms(cpu.system - self._cpu0.system),
-                "peak_rss_kib": peak_rss_kib(),
+                "cpu_user_ms": round_ms(cpu_user_s),
+                "cpu_system_ms": round_ms(cpu_system_s),
+                "peak_rss_kib": peak_rss_kib,
                 "recorder_overhead_ms": overhead_ms,
                 "redactions": dict(sorted(safe.redactions.items())),
             },
         )
-        self.apply_retention()
 
     def apply_retention(self) -> None:
         """Enforce the retention limits once the run's documents are written: usually a

@@ -133,11 +133,14 @@ def execute(options: RunOptions) -> int:
             raise UsageError(f"put '--' before the command to run: {USAGE}")
         if not command:
             raise UsageError(f"no command after '--': {USAGE}")
-        target = _output_file(options.output)
-        if target is not None:
+        target = None
+        if options.output is not None:  # -o: _cliout and pathlib only then
+            from ._cliout import output_file
             from ._outfile import check_target
 
-            check_target(target, force=options.force, option="-o")
+            target = output_file(options.output)
+            if target is not None:
+                check_target(target, force=options.force, option="-o")
         started = time.perf_counter()
         code = run_command(
             command,
@@ -163,20 +166,6 @@ def execute(options: RunOptions) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         sys.stderr.write(f"error: {exc.strerror or exc}{where}\n")
     return code
-
-
-def _output_file(value: str | None) -> Path | None:
-    if value is None:
-        return None
-    if value in _OLD_FORMAT_WORDS:
-        from ._cliout import old_output_spelling
-
-        message = old_output_spelling(["-o", value])
-        assert message is not None
-        raise UsageError(message)
-    from pathlib import Path
-
-    return Path(value)
 
 
 def _result(

@@ -1,16 +1,21 @@
 """The object a CLI author creates: ``Telemetry("mycli", version="1.2.3")``.
 
 Every run of the host imports this module, ``--telemetry`` or not, so it imports nothing
-but ``os`` and ``sys`` (issue 14): the exceptions, the store location and its limits,
-the environment checks and the recording machinery (blake3, the store) are imported
-only where they are needed. ``NullBuild`` lives here for the same reason: a host that
-calls ``telemetry.build()`` in a run that does not record should not pay for a module.
+but ``os``, ``sys`` and the naming rules of ``_limits`` (issue 14): the exceptions, the
+store location and its limits, the environment checks and the recording machinery
+(blake3, the store) are imported only where they are needed. ``NullBuild`` lives here
+for the same reason: a host that calls ``telemetry.build()`` in a run that does not
+record should not pay for a module.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+# The naming rules every layer shares (store directories, the CLI's --app) live in
+# the contract layer; _limits imports nothing.
+from ._limits import COMMAND, FLAG, is_app_name, is_version
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -25,33 +30,6 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-APP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$"
-_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-
-def _plain(text: object, rest: str) -> bool:
-    """Whether ``text`` is 1-64 characters, the first a letter or digit and the others
-    letters, digits or ``rest``: the patterns above, checked without compiling a regex
-    (every host process constructs a Telemetry; compiling both cost it 0.2 ms)."""
-    return (
-        isinstance(text, str)
-        and 0 < len(text) <= 64
-        and text[0] in _ALNUM
-        and not text.strip(_ALNUM + rest)
-    )
-
-
-def is_app_name(text: object) -> bool:
-    return _plain(text, "._-")
-
-
-def is_version(text: object) -> bool:
-    return _plain(text, ".+_-")
-
-
-FLAG = "--telemetry"
-COMMAND = "telemetry"
 #: Flags that are click's or Typer's own options.
 _RESERVED_FLAGS = frozenset({"--help", "--version", "--install-completion", "--show-completion"})
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -269,24 +247,14 @@ class Telemetry:
             self._say(f"{blocker}, so {self.flag} is ignored and nothing is recorded")
             return None
         try:
-            from ._env import is_true
-            from ._recorder import Run
-            from ._store import Store
+            from ._session import open_run
 
-            store = Store(self.location, limits=self.limits)
-            observers = list(self._observers)
-            if is_true(environ.get("LOCALTELEMETRY_ECHO")):
-                from ._observed import echo_to
-
-                observers.append(echo_to(self._stderr))
-            if observers:
-                from ._observed import ObservedStore
-
-                store = ObservedStore(self.location, limits=self.limits, observers=observers)
-            run = Run(
+            run = open_run(
+                self.location,
+                self.limits,
+                self._observers,
                 app_name=self.app_name,
                 app_version=self.version,
-                store=store,
                 environ=environ,
                 now=self._now,
                 stderr=self._stderr,
@@ -317,6 +285,30 @@ class Telemetry:
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"
+
+
+# -- for the testing kit (``localtelemetry.testing``) ---------------------------------
+
+
+def installed_telemetry(app: object) -> Telemetry | None:
+    """The ``Telemetry`` installed on a Typer app or Click command, if any."""
+    telemetry = getattr(app, "_localtelemetry", None)  # set by _integration.install
+    return telemetry if isinstance(telemetry, Telemetry) else None
+
+
+def add_observer(telemetry: Telemetry, observer: Callable[[Path, bytes], None]) -> None:
+    """Call ``observer(path, data)`` for each document the app's runs write from now on."""
+    telemetry._observers.append(observer)
+
+
+def remove_observer(telemetry: Telemetry, observer: Callable[[Path, bytes], None]) -> None:
+    telemetry._observers.remove(observer)
+
+
+def store_is_pinned(telemetry: Telemetry) -> bool:
+    """Whether the author fixed the store (``directory=`` or ``environ=``), so that
+    ``LOCALTELEMETRY_DIR`` does not move it."""
+    return telemetry._directory is not None or telemetry._environ is not None
 
 
 # -- what build() gives a run that does not record -------------------------------------

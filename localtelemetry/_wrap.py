@@ -32,7 +32,7 @@ import sys
 import time
 
 from ._exceptions import CommandError, UsageError
-from ._telemetry import is_app_name
+from ._limits import is_app_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -567,28 +567,17 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     """Write the cli-command and run-summary documents of the child, then apply
     retention, as ``Run.finish`` does for an in-process command. ``Run.finish`` is not
     used because it measures this process; these figures are the child's."""
-    from ._documents import round_ms
-
     t0 = time.perf_counter()
     run.write("cli-command", lambda safe: command_payload(safe, arguments, result))
     outcome, _ = outcome_of(result)
-    written = dict(run.written)
-    failed = run.failed_writes
-    overhead_ms = round_ms(run.overhead_s + (time.perf_counter() - t0))
-    run.write(
-        "run-summary",
-        lambda safe: {
-            "documents": {k: written.get(k, 0) for k in ("cli-command", "build", "snapshot")},
-            "documents_failed": failed,
-            "duration_ms": round_ms(time.perf_counter() - started),
-            "exit_code": result.exit_code,
-            "outcome": outcome,
-            "cpu_user_ms": round_ms(result.cpu_user_s),
-            "cpu_system_ms": round_ms(result.cpu_system_s),
-            "peak_rss_kib": result.peak_rss_kib,
-            "recorder_overhead_ms": overhead_ms,
-            "redactions": dict(sorted(safe.redactions.items())),
-        },
+    run.write_summary(
+        exit_code=result.exit_code,
+        outcome=outcome,
+        duration_s=time.perf_counter() - started,
+        cpu_user_s=result.cpu_user_s,
+        cpu_system_s=result.cpu_system_s,
+        peak_rss_kib=result.peak_rss_kib,
+        finishing_since=t0,
     )
     # The same retention step as an in-process run: the journal's cheap check, and a
     # full pass over the store only when a limit may be exceeded.
@@ -686,18 +675,26 @@ def _record_quietly(
     keep: frozenset[str],
     observers: list[Callable[[Any, bytes], None]] | None = None,
 ) -> None:
-    from ._telemetry import Telemetry
-
     shown = name or "localtelemetry"
     try:
+        from datetime import datetime, timezone
+
+        from ._location import Limits, StoreLocation
+        from ._session import open_run
+
         name = name or hashed_app_name(command[0])
-        recorder = Telemetry(name, version=UNKNOWN_VERSION, stderr=stderr)
-        recorder._observers = list(observers or ())  # documents written, for --format json
-        run = recorder.begin_run(True)
+        run = open_run(
+            StoreLocation(name, None, os.environ),
+            Limits(),
+            observers or (),  # documents written, for --format json
+            app_name=name,
+            app_version=UNKNOWN_VERSION,
+            environ=os.environ,
+            now=lambda: datetime.now(timezone.utc),
+            stderr=stderr,
+        )
     except BaseException as exc:  # never let recording change the exit code
         _say(stderr, shown, f"could not start recording ({type(exc).__name__})")
-        return
-    if run is None:
         return
     try:
         identity = _identity_words(os.environ)
@@ -705,5 +702,3 @@ def _record_quietly(
         record(run, arguments, result, started)
     except BaseException as exc:
         run.warn(f"could not finish recording ({type(exc).__name__})")
-    finally:
-        recorder._run = None  # nothing else may write for this run

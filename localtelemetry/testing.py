@@ -27,6 +27,13 @@ from typing import Any
 from ._listing import load_document
 from ._location import StoreLocation
 from ._store import Store
+from ._telemetry import (
+    Telemetry,
+    add_observer,
+    installed_telemetry,
+    remove_observer,
+    store_is_pinned,
+)
 
 __all__ = ["RecordedRun", "read_documents", "record"]
 
@@ -80,11 +87,11 @@ def _read_written(paths: list[Path], *, validate: bool) -> list[dict[str, Any]]:
     return documents
 
 
-def _app_name(app: Any) -> str:
-    telemetry = getattr(app, "_localtelemetry", None)
+def _installed(app: Any) -> Telemetry:
+    telemetry = installed_telemetry(app)
     if telemetry is None:
         raise TypeError("install telemetry on the app first: telemetry.install(app)")
-    return str(telemetry.app_name)
+    return telemetry
 
 
 def record(
@@ -100,17 +107,16 @@ def record(
     """Run ``app`` in-process with ``--telemetry`` (unless ``telemetry=False``), with
     ``LOCALTELEMETRY_DIR`` pointing at ``directory``; return output and documents."""
     base = Path(directory)
-    app_name = _app_name(app)  # fails early, with a clear message, if not installed
+    telemetry_obj = _installed(app)  # fails early, with a clear message, if not installed
     run_env = {"LOCALTELEMETRY_DIR": str(base), "DO_NOT_TRACK": "", "LOCALTELEMETRY_DISABLED": ""}
     run_env.update(env or {})
-    telemetry_obj = app._localtelemetry
     argv = [telemetry_obj.flag, *args] if telemetry else list(args)
     written: list[Path] = []
 
     def observe(path: Path, data: bytes) -> None:
         written.append(path)
 
-    telemetry_obj._observers.append(observe)
+    add_observer(telemetry_obj, observe)
     result: Any
     try:
         if hasattr(app, "registered_commands"):
@@ -122,11 +128,11 @@ def record(
 
             result = _runner(ClickRunner).invoke(app, argv, env=run_env, input=input)
     finally:
-        telemetry_obj._observers.remove(observe)
-    if telemetry_obj._directory is not None or telemetry_obj._environ is not None:
+        remove_observer(telemetry_obj, observe)
+    if store_is_pinned(telemetry_obj):
         store_directory = telemetry_obj.location.directory  # the author pinned the store
     else:
-        store_directory = base / app_name
+        store_directory = base / telemetry_obj.app_name
     documents = _read_written(written, validate=validate)
     exception = result.exception if not isinstance(result.exception, SystemExit) else None
     run_ids = [d.get("run_id") for d in documents]

@@ -338,16 +338,10 @@ class Population:
 
 
 def maintainer_app() -> Any:
-    """The standalone CLI with ``report`` and ``ingest`` (added here if ``make_app``
-    does not register them itself yet)."""
+    """The standalone CLI, which has ``report`` and ``ingest``."""
     from localtelemetry._cli import make_app
-    from localtelemetry._maintainer_cli import add_maintainer_commands
 
-    app = make_app(None)
-    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
-    if "report" not in names:
-        add_maintainer_commands(app)
-    return app
+    return make_app(None)
 
 
 def invoke(*args: str) -> Any:

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
 from localtelemetry._cli import make_app
+from localtelemetry._integration import mount_of
 
 import hostapp
 from conftest import ROOT, clean_env
@@ -58,7 +59,7 @@ def _option(command: Any, name: str) -> Any:
 
 @pytest.mark.parametrize("mounted", [False, True], ids=["standalone", "mounted"])
 def test_every_command_follows_the_convention(mounted: bool) -> None:
-    tree = _tree(Telemetry("conv", version="1") if mounted else None)
+    tree = _tree(mount_of(Telemetry("conv", version="1")) if mounted else None)
     assert {"status", "list", "show", "export"} <= set(tree)
     for name, command in tree.items():
         fmt = _option(command, "--format")

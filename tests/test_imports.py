@@ -147,3 +147,79 @@ def test_all_is_sorted_and_complete() -> None:
     assert public - submodules - set(exported) == set()
     for name in exported:
         assert hasattr(localtelemetry, name)
+
+
+#: The command-line layer: below the face (Telemetry, its integration, the testing kit).
+CLI_MODULES = (
+    "_cli",
+    "_cli_store",
+    "_cli_share",
+    "_cli_run",
+    "_commands",
+    "_maintainer_cli",
+    "_cliout",
+    "_render",
+    "_runcmd",
+    "_wrap",
+    "_demo",
+)
+FACE_MODULES = {"_telemetry", "_integration", "testing", "__init__", "__main__"}
+
+
+@pytest.mark.parametrize("module", CLI_MODULES)
+def test_the_cli_never_imports_the_face(module: str) -> None:
+    # At module level and inside functions alike: the face mounts the CLI, never the
+    # other way round (issue 15).
+    tree = ast.parse((ROOT / "localtelemetry" / f"{module}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                imported.add(node.module)
+            else:
+                imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("localtelemetry"):
+            imported.add(str(node.module).partition(".")[2] or "__init__")
+    assert not imported & FACE_MODULES, sorted(imported & FACE_MODULES)
+
+
+PLAIN_HOST = r"""
+import json, sys
+import typer
+from localtelemetry import Telemetry
+
+app = typer.Typer(add_completion=False)
+Telemetry("plainhost", version="1.0").install(app)
+
+@app.command()
+def hello(name: str = "x") -> None:
+    print("hello", name)
+
+sys.argv = ["plainhost", *sys.argv[1:]]
+try:
+    app()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("localtelemetry"))), file=sys.stderr)
+"""
+
+
+def test_the_disabled_path_loads_only_the_face_and_the_naming_rules(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "store", tmp_path)
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", PLAIN_HOST, "--name", "y"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "hello y" in proc.stdout, proc.stderr
+    modules = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert modules == [
+        "localtelemetry",
+        "localtelemetry._integration",
+        "localtelemetry._limits",
+        "localtelemetry._telemetry",
+    ]

@@ -61,8 +61,8 @@ _CHECKS = [
     ("localtelemetry._documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
     ("localtelemetry._recorder", "is_flag", "FLAG_PATTERN"),
     ("localtelemetry._hashing", "is_extension", "EXTENSION_PATTERN"),
-    ("localtelemetry._telemetry", "is_app_name", "APP_NAME_PATTERN"),
-    ("localtelemetry._telemetry", "is_version", "VERSION_PATTERN"),
+    ("localtelemetry._limits", "is_app_name", "APP_NAME_PATTERN"),
+    ("localtelemetry._limits", "is_version", "VERSION_PATTERN"),
 ]
 _ALPHABET = st.sampled_from("aZ09_.:-+/ \n\tÉé٣²") | st.characters()
 
@@ -89,8 +89,8 @@ def test_the_published_patterns_compile_and_match() -> None:
     import re
 
     from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
+    from localtelemetry._limits import APP_NAME_PATTERN, VERSION_PATTERN
     from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
-    from localtelemetry._telemetry import APP_NAME_PATTERN, VERSION_PATTERN
 
     NAME_RE, _PLAIN_WORD_RE = re.compile(NAME_PATTERN), re.compile(PLAIN_WORD_PATTERN)
     APP_NAME_RE, VERSION_RE = re.compile(APP_NAME_PATTERN), re.compile(VERSION_PATTERN)
