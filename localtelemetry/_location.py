@@ -1,10 +1,13 @@
 """Names and places: where an app's documents live, what their files are called, and
 the retention limits.
 
-Nothing here touches the disk: ``StoreLocation`` only computes paths. A recording run
-imports this module (a run without ``--telemetry`` does not), so it stays small; the
-I/O lives in ``_store`` (writing, the cheap retention check), ``_listing`` (reading the
-directory and documents) and ``_retention`` (pruning), which load only when needed.
+``StoreLocation`` only computes paths and creates nothing. A recording run imports this
+module (a run without ``--telemetry`` only when the host builds ``Limits``), so it stays
+small; the I/O lives in ``_store`` (writing, the cheap retention check), ``_listing``
+(reading the directory and documents) and ``_retention`` (pruning), which load only when
+needed. The one primitive they all share lives here, beside the temp-file names it
+makes: ``AtomicFile``, the write-then-rename every file of ours goes through (documents,
+the retention state, the key, and ``_outfile``'s bundles and reports).
 Paths are computed as text: ``pathlib`` (with ``urllib.parse``, ``ipaddress``,
 ``fnmatch`` and ``ntpath``, which it imports) costs a host that does not import it
 itself about 4 ms, so ``Path`` objects are made only when one is asked for.
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Mapping
     from pathlib import Path
+    from types import TracebackType
+    from typing import BinaryIO
 
 
 # Plain slotted classes, not dataclasses: creating a dataclass costs about a millisecond
@@ -145,9 +150,6 @@ class StoreLocation:
     def key_path(self) -> Path:
         return self.directory / KEY_FILE_NAME
 
-    def document_path(self, kind: str, id_: str) -> Path:
-        return self.directory / f"{kind}-{id_}.json"
-
 
 def pure_path(*parts: str) -> str:
     """``str(pathlib.Path(*parts))`` without importing pathlib (on POSIX): the parts
@@ -241,3 +243,112 @@ def document_name(name: str) -> tuple[str, str] | None:
         return None
     id_ = name[-31:-5]
     return (kind, id_) if not id_.strip(ID_CHARS) else None
+
+
+# -- writing a file whole ----------------------------------------------------------------
+
+
+def temp_name() -> str:
+    """A fresh name for a temp file in a store directory: what TEMP_NAME_RE matches, so
+    the retention pass removes it once its writer (the pid in the name) is gone."""
+    return f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
+
+
+class AtomicFile:
+    """Write a file whole or not at all: ``with AtomicFile(final, ...) as f: f.write(data)``
+    (or ``f.stream()`` for a buffered file object to write through).
+
+    The bytes go to a new temp file beside ``final`` (``O_EXCL``, ``O_NOFOLLOW``, created
+    with ``mode``), which takes ``final``'s name only when the block finished without an
+    exception: with ``replace`` by rename (an existing file, or a symlink, is replaced,
+    never followed), else by a hard link that raises ``FileExistsError`` when the name
+    exists, so nothing is ever overwritten. Where hard links are not available the
+    rename is used after checking that the name is free. The temp file is gone
+    afterwards, whatever happened. ``temp`` names it (default: ``temp_name()`` in
+    ``final``'s directory). Nothing is fsynced: a crash may lose the file, never leave
+    half of it under its name.
+    """
+
+    __slots__ = ("_fd", "_file", "final", "mode", "replace", "temp")
+
+    def __init__(
+        self, final: str, *, replace: bool, mode: int = 0o600, temp: str | None = None
+    ) -> None:
+        self.final = final
+        self.replace = replace
+        self.mode = mode
+        self.temp = temp if temp is not None else os.path.join(os.path.dirname(final), temp_name())
+        self._fd = -1
+        self._file: BinaryIO | None = None
+
+    def __enter__(self) -> AtomicFile:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY
+        self._fd = os.open(self.temp, flags, self.mode)
+        return self
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data`` (unbuffered: one system call for a small document)."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            if written <= 0:
+                raise OSError(5, "short write", self.temp)  # EIO; never loop forever
+            view = view[written:]
+
+    def stream(self, buffering: int = -1) -> BinaryIO:
+        """The temp file as a buffered binary file, for writing much in small pieces."""
+        if self._file is None:
+            self._file = os.fdopen(self._fd, "wb", buffering=buffering)
+        return self._file
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        renamed = False
+        try:
+            if self._file is not None:
+                self._file.close()  # flushes: a full disk raises here, before the rename
+            else:
+                os.close(self._fd)
+            if exc_type is None:
+                renamed = self._commit()
+        finally:
+            if not renamed:
+                self._discard()
+
+    def _commit(self) -> bool:
+        """Give the temp file its final name; True when it was renamed (not linked)."""
+        if self.replace:
+            os.replace(self.temp, self.final)
+            return True
+        try:
+            os.link(self.temp, self.final)
+        except (AttributeError, NotImplementedError, PermissionError):
+            # No hard links on this file system: rename, if the name is still free.
+            if os.path.lexists(self.final):
+                raise FileExistsError(self.final) from None
+            os.replace(self.temp, self.final)
+            return True
+        return False
+
+    def _discard(self) -> None:
+        try:  # noqa: SIM105 - contextlib is not imported here (host start-up)
+            os.unlink(self.temp)
+        except OSError:
+            pass  # a later run removes it once this process is gone
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run (the writer named in a temp file's name)."""
+    if os.name != "posix":
+        return True  # no cheap check: rely on age
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # PermissionError: alive, someone else's
+    return True
