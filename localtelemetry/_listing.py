@@ -14,7 +14,7 @@ import operator
 import os
 import stat
 
-from ._exceptions import DocumentError
+from ._exceptions import DocumentError, InvalidJSON
 from ._ids import ID_CHARS, id_time_ms
 from ._location import (
     BINARY,
@@ -300,7 +300,7 @@ def read_document_bytes(
 def parse_document(data: bytes, name: str) -> dict[str, object]:
     """Parse document bytes as every reader does (``_schemas.parse_json_object``: a JSON
     object, not nested too deep, no key twice); anything else is a DocumentError."""
-    from ._schemas import InvalidJSON, parse_json_object
+    from ._schemas import parse_json_object
 
     try:
         return parse_json_object(data)

@@ -60,8 +60,14 @@ class Limits:
         max_bytes: int = 20 * 1000 * 1000,
         max_age_days: float = 30.0,
     ) -> None:
-        if max_documents < 1 or max_bytes < 1 or max_age_days <= 0:
-            raise ValueError("retention limits must be positive")
+        if max_documents < 1 or max_bytes < 1 or not max_age_days > 0:  # NaN too
+            from ._exceptions import ConfigurationError  # loaded only for a wrong limit
+
+            raise ConfigurationError(
+                "retention limits must be positive: got "
+                f"max_documents={max_documents!r}, max_bytes={max_bytes!r}, "
+                f"max_age_days={max_age_days!r}"
+            )
         self.max_documents = max_documents
         self.max_bytes = max_bytes
         self.max_age_days = max_age_days

@@ -50,6 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._exceptions import TooDeepError
 from ._hashing import HASH_PATTERN
 from ._limits import MAX_DEPTH
 from ._location import KINDS
@@ -104,10 +105,6 @@ _OBJECT_ENTRIES = 256  # per object node whose values are all scalars
 _OBJECT_TRIES = 64  # misses more than hits by this many: the node's objects are not kept
 _MEMO_CHARS = 1024  # longer strings are not kept
 _MEMO_BUDGET = 1 << 20  # characters kept over all nodes
-
-
-class TooDeepError(ValueError):
-    """The document is nested deeper than MAX_DEPTH."""
 
 
 class _TooDeep(Exception):

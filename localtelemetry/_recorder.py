@@ -8,7 +8,6 @@ recorder is caught here and reported as at most one line on stderr for the whole
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -155,11 +154,9 @@ class Run:
         if self.warned:
             return
         self.warned = True
-        # A broken stderr must not hurt the host either.
-        with contextlib.suppress(Exception):
-            stream = self._stderr if self._stderr is not None else sys.stderr
-            stream.write(f"{self.app_name}: telemetry: {message}\n")
-            stream.flush()
+        from ._exceptions import write_notice  # loaded only when there is something to say
+
+        write_notice(self._stderr, self.app_name, message)
 
     # -- writing --------------------------------------------------------------------
 

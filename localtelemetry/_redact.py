@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ._exceptions import UsageError
+from ._exceptions import Unredactable, UsageError
 
 MIN_WORD_LENGTH = 3
 #: Machine values this long or longer match anywhere; shorter ones (a login such as
@@ -95,11 +95,6 @@ _PROTECTED = (
 @functools.cache
 def _protected() -> re.Pattern[str]:
     return re.compile(_PROTECTED)  # compiled when a redactor first needs it
-
-
-class Unredactable(ValueError):
-    """A short fixed-format field still holds a redacted value after replacement (the
-    replacement word itself forms it): the document cannot be shared."""
 
 
 def check_word(word: str, where: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _limits
-from ._exceptions import UsageError
+from ._exceptions import InvalidJSON, UsageError
 from ._limits import MAX_DEPTH
 from ._location import KINDS
 
@@ -101,11 +101,6 @@ def is_valid(name: str, value: object) -> bool:
         return validator is not None and bool(validator.is_valid(value))
     except (ValueError, TypeError, OverflowError, RecursionError):  # not JSON-shaped
         return False
-
-
-class InvalidJSON(ValueError):
-    """Bytes that are not one JSON object as every reader reads it; the message says
-    why, without naming the file (callers add that)."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -260,6 +255,7 @@ def resolve(node: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any
         if not isinstance(ref, str):
             break
         if not ref.startswith("#/"):
+            # A plain ValueError: the packaged schemas are broken, not the user's input.
             raise ValueError(f"reference {ref!r} is not local; the schemas are self-contained")
         target: Any = schema
         for part in ref[2:].split("/"):

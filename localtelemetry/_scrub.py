@@ -459,6 +459,7 @@ def __getattr__(name: str) -> object:
 def _token(hash_path: Callable[[str], str], p: str, ext: str) -> str:
     digest = hash_path(p)
     if not digest or digest.strip(_HEX_DIGITS):
+        # A ValueError, not in _exceptions: the caller broke scrub()'s argument contract.
         raise ValueError("hash_path must return a lower-case hexadecimal string")
     return f"<path:{digest}{ext}>"
 
@@ -594,6 +595,7 @@ def scrub(
     the result, in characters, after scrubbing.
     """
     if max_length is not None and max_length < 0:
+        # A ValueError, not in _exceptions: a programming error of the caller.
         raise ValueError("max_length must not be negative")
     if not text.isprintable():
         text = _replace_control(text)

@@ -10,7 +10,6 @@ calls ``telemetry.build()`` in a run that does not record should not pay for a m
 from __future__ import annotations
 
 import os
-import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -308,12 +307,9 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        try:
-            stream = self._stderr if self._stderr is not None else sys.stderr
-            stream.write(f"{self.app_name}: telemetry: {message}\n")
-            stream.flush()
-        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
-            pass
+        from ._exceptions import write_notice  # loaded only when there is something to say
+
+        write_notice(self._stderr, self.app_name, message)
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"

@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from localtelemetry import KINDS
 from localtelemetry._cli import make_app
+from localtelemetry._exceptions import InvalidJSON
 from localtelemetry._limits import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -44,7 +45,6 @@ from localtelemetry._schemas import (
     CREATED_AT_PATTERN,
     END,
     ID_PATTERN,
-    InvalidJSON,
     load_schema,
     loads_unique,
     parse_json_object,
