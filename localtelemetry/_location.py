@@ -97,6 +97,8 @@ class StoreLocation:
     Precedence: an explicit ``base`` (``Telemetry(directory=...)``), then
     ``LOCALTELEMETRY_DIR`` (documents of app NAME live in ``$LOCALTELEMETRY_DIR/NAME``),
     then the platform's user state directory for the app, sub-folder ``telemetry``.
+    Every variable (``LOCALTELEMETRY_DIR``, ``XDG_STATE_HOME``, ``HOME`` for ``~``) is
+    read from ``environ`` when one is given, else from ``os.environ``.
     """
 
     __slots__ = ("app_name", "base", "environ")
@@ -126,9 +128,11 @@ class StoreLocation:
             return "LOCALTELEMETRY_DIR"
         return None
 
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
+
     def _env_base(self) -> str | None:
-        environ = os.environ if self.environ is None else self.environ
-        value = environ.get("LOCALTELEMETRY_DIR", "").strip()
+        value = self._env().get("LOCALTELEMETRY_DIR", "").strip()
         return value or None
 
     @property
@@ -138,8 +142,8 @@ class StoreLocation:
             return pure_path(os.fspath(self.base), self.app_name)
         env_base = self._env_base()
         if env_base:
-            return pure_path(os.path.expanduser(env_base), self.app_name)
-        return pure_path(_user_state_dir(self.app_name), "telemetry")
+            return pure_path(_expand_user(env_base, self._env()), self.app_name)
+        return pure_path(_user_state_dir(self.app_name, self._env()), "telemetry")
 
     @property
     def directory(self) -> Path:
@@ -185,26 +189,30 @@ def stores_base(environ: Mapping[str, str] | None = None) -> Path:
     return Path(*parts[: parts.index(probe)])
 
 
-def _user_state_path(app_name: str) -> Path:
-    """``platformdirs.user_state_path(app_name)`` (``_user_state_dir``, as a Path)."""
-    from pathlib import Path
+def _expand_user(path: str, environ: Mapping[str, str]) -> str:
+    """``os.path.expanduser`` with ``environ``'s home (``HOME``, on Windows also
+    ``USERPROFILE``); the system's answer only when ``environ`` names none."""
+    if path == "~" or path.startswith(("~/", "~" + os.sep)):
+        home = environ.get("HOME") or (environ.get("USERPROFILE") if os.name == "nt" else None)
+        if home:
+            return home + path[1:]
+    return os.path.expanduser(path)
 
-    return Path(_user_state_dir(app_name))
 
-
-def _user_state_dir(app_name: str) -> str:
-    """``str(platformdirs.user_state_path(app_name))``.
+def _user_state_dir(app_name: str, environ: Mapping[str, str]) -> str:
+    """``str(platformdirs.user_state_path(app_name))``, for ``environ``.
 
     On Linux, when ``$XDG_STATE_HOME`` or ``$HOME`` is an absolute path, the answer is
     plain string work, done here: importing platformdirs costs a few milliseconds of
-    every recorded run. Anything else (macOS, Windows, relative or missing variables)
-    asks platformdirs itself. ``tests/test_store.py`` checks the two agree.
+    every recorded run, and platformdirs reads ``os.environ``, not an injected one.
+    Anything else (macOS, Windows, relative or missing variables) asks platformdirs
+    itself. ``tests/test_store_listing.py`` checks the two agree.
     """
     if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_STATE_HOME", "")
+        xdg = environ.get("XDG_STATE_HOME", "")
         if posixpath.isabs(xdg):
             return pure_path(xdg, app_name)
-        home = os.environ.get("HOME", "")
+        home = environ.get("HOME", "")
         if not xdg.strip() and posixpath.isabs(home):
             return pure_path(home, ".local", "state", app_name)
     import platformdirs
