@@ -10,7 +10,6 @@ record.
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
-from . import _commands, _render
+from . import _commands, _ids, _render
 from ._cliout import (
     OLD_FORMAT_WORDS,
     OUTPUT_VERSION,
@@ -384,7 +383,7 @@ def make_app(bound: "Telemetry | None") -> typer.Typer:
                 since=_commands.parse_when(since, moment) if since else None,
                 run=run,
             )
-            if run is not None and not re.fullmatch(r"[0-9a-hjkmnp-tv-z]{1,26}", run.lower()):
+            if run is not None and not _ids.is_id_prefix(run.lower()):
                 raise UsageError(f"{run!r} is not a run id; 'list' shows them")
             if preview:
                 result = run_preview(

@@ -19,6 +19,8 @@ import stat
 
 import blake3
 
+from ._limits import EXTENSION_PATTERN as _EXTENSION
+from ._limits import MAX_EXTENSION_CHARS
 from ._location import BINARY, NOFOLLOW, AtomicFile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
@@ -36,7 +38,7 @@ KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
 HASH_PATTERN = r"^[0-9a-f]{32}(?![\s\S])"  # as in the schemas: no final newline
 ALGORITHM = "blake3-keyed-128"
-EXTENSION_PATTERN = r"^\.[a-z0-9]{1,10}$"
+EXTENSION_PATTERN = rf"^{_EXTENSION}$"
 _EXTENSION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 # Opening a FIFO for reading blocks until a writer appears: a FIFO planted where the key
@@ -65,7 +67,11 @@ def _path_module(windows: bool) -> ModuleType:
 
 def is_extension(text: str) -> bool:
     """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
-    return 2 <= len(text) <= 11 and text[0] == "." and not text[1:].strip(_EXTENSION_CHARS)
+    return (
+        2 <= len(text) <= MAX_EXTENSION_CHARS + 1
+        and text[0] == "."
+        and not text[1:].strip(_EXTENSION_CHARS)
+    )
 
 
 class Hasher:

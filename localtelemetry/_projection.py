@@ -52,13 +52,13 @@ from typing import Any
 
 from ._exceptions import TooDeepError
 from ._hashing import HASH_PATTERN
-from ._limits import MAX_DEPTH
+from ._limits import EXTENSION_PATTERN, MAX_DEPTH
 from ._location import KINDS
 from ._redact import Redactor
 from ._schemas import CREATED_AT_PATTERN, ID_PATTERN, load_schema, nested_deeper_than, resolve
 from ._scrub import scrub
 
-_PATH_TOKEN_RE = re.compile(r"<path:([0-9a-f]{32})((?:\.[a-z0-9]{1,10})?)>")
+_PATH_TOKEN_RE = re.compile(rf"<path:([0-9a-f]{{32}})((?:{EXTENSION_PATTERN})?)>")
 _HASHED_NAME_RE = re.compile(r"^h:([0-9a-f]{32})$")
 MESSAGE_CAP = 500
 

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ._exceptions import Unredactable, UsageError
+from ._scrub import MARKER_PATTERN, TRUNCATED
 
 MIN_WORD_LENGTH = 3
 #: Machine values this long or longer match anywhere; shorter ones (a login such as
@@ -86,10 +87,7 @@ COMMON_VALUES = frozenset(
 )
 
 # Text written by localtelemetry itself: scrubbing markers and the truncation suffix.
-_PROTECTED = (
-    r"(<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,10})?)>"
-    r"|\u2026\[truncated\]\Z)"
-)
+_PROTECTED = rf"({MARKER_PATTERN}|{re.escape(TRUNCATED)}\Z)"
 
 
 @functools.cache
