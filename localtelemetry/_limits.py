@@ -27,6 +27,13 @@ MAX_DEPTH = 32
 #: Size of one document, in the store or in a bundle.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
+#: Entries kept in one map or list of a payload (the schemas' ``maxItems``); the
+#: recorder drops the rest.
+MAX_ITEMS = 100
+
+#: The kinds of document, each with its schema (``schema/<kind>.schema.json``).
+KINDS = ("cli-command", "build", "snapshot", "run-summary")
+
 #: A path's extension, kept beside its hash (a path descriptor's ``extension``, the
 #: ``<path:HASH.ext>`` token in free text): a dot and 1 to this many of ``[a-z0-9]``.
 MAX_EXTENSION_CHARS = 10

@@ -16,10 +16,9 @@ import stat
 
 from ._exceptions import DocumentError, InvalidJSON
 from ._ids import ID_CHARS, id_time_ms
+from ._limits import KINDS, MAX_DOCUMENT_BYTES
 from ._location import (
     BINARY,
-    KINDS,
-    MAX_DOCUMENT_BYTES,
     NOFOLLOW,
     OWN_FILES,
     TEMP_PREFIX,

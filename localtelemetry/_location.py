@@ -20,9 +20,9 @@ import posixpath
 import sys
 
 from ._ids import ID_CHARS, ID_PATTERN
+from ._limits import KINDS as KINDS  # with the other things every layer agrees on
 from ._limits import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES  # the largest document read
 
-KINDS = ("cli-command", "build", "snapshot", "run-summary")
 DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
 TEMP_PREFIX = ".tmp-"
 TEMP_NAME_PATTERN = r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$"
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Mapping
     from pathlib import Path
-    from types import TracebackType
     from typing import BinaryIO
 
 
@@ -315,12 +314,7 @@ class AtomicFile:
             self._file = os.fdopen(self._fd, "wb", buffering=buffering)
         return self._file
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         renamed = False
         try:
             if self._file is not None:

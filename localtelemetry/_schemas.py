@@ -29,8 +29,7 @@ from typing import Any
 
 from . import _limits
 from ._exceptions import InvalidJSON, UsageError
-from ._limits import MAX_DEPTH
-from ._location import KINDS
+from ._limits import KINDS, MAX_DEPTH
 
 ENVELOPE = "envelope"
 #: End of input, in every regex dialect: Python's ``$`` also matches before a final

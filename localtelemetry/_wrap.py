@@ -33,6 +33,7 @@ import time
 
 from ._exceptions import ProgramNotExecutable, ProgramNotFound, UsageError
 from ._exceptions import write_notice as _say
+from ._limits import MAX_ITEMS as MAX_ENTRIES  # what a parameter entry keeps at most
 from ._telemetry import is_app_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
@@ -68,8 +69,6 @@ _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 _VOWELS = frozenset("aeiouy")
 ARGUMENT = "argument"
 OPTION_VALUE = "option-value"
-#: What a parameter entry keeps at most (the schema's maxItems).
-MAX_ENTRIES = 100
 
 #: Signals forwarded to the child. The keyboard ones only when the child cannot have
 #: received them from the terminal itself (see ``_Forwarder``). None on Windows: the
