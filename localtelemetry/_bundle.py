@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import BundleError, UsageError
+from ._exceptions import BundleError, InvalidJSON, UsageError
 from ._limits import (
     ID_PATTERN,
     MANIFEST_BASE_BYTES,
@@ -292,7 +292,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
 def parse_json(data: bytes, name: str) -> dict[str, Any]:
     """An entry's JSON object, parsed as every reader parses documents
     (``_schemas.parse_json_object``). Raises ``BundleError`` naming the entry."""
-    from ._schemas import InvalidJSON, parse_json_object
+    from ._schemas import parse_json_object
 
     try:
         return parse_json_object(data)

@@ -14,7 +14,7 @@ from . import _commands, _render
 from ._cli_store import environ_of, now_of, store_for
 from ._cliout import AppOption, FormatOption, Output, emit, file_option, guard, output_file
 from ._exceptions import UsageError
-from ._ids import ID_CHARS
+from ._ids import is_id_prefix
 from ._location import KINDS
 
 REDACT_HELP = (
@@ -36,11 +36,6 @@ WordFilesOption = Annotated[
     Optional[list[Path]],  # noqa: UP045
     typer.Option("--redact-file", metavar="FILE", help=REDACT_FILE_HELP),
 ]
-
-
-def is_run_prefix(text: str) -> bool:
-    """A run id or a prefix of one (``--run``), in any case: 1-26 id characters."""
-    return 0 < len(text) <= 26 and not text.lower().strip(ID_CHARS)
 
 
 def export(
@@ -96,7 +91,7 @@ def export(
             since=_commands.parse_when(since, moment) if since else None,
             run=run,
         )
-        if run is not None and not is_run_prefix(run):
+        if run is not None and not is_id_prefix(run.lower()):
             raise UsageError(f"{run!r} is not a run id; 'list' shows them")
         if preview:
             result = run_preview(

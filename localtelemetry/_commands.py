@@ -506,7 +506,3 @@ def require_store(app_name: str, environ: Mapping[str, str]) -> Store:
     else:
         message += " (none there yet: an app's store is made by its first run with --telemetry)"
     raise UsageError(message)
-
-
-def created_ms(id_: str) -> int:
-    return id_time_ms(id_)

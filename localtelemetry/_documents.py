@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ._hashing import ALGORITHM, Hasher
-from ._limits import FIRST_YEAR, LAST_YEAR, MAX_SAFE_INTEGER
+from ._limits import FIRST_YEAR, LAST_YEAR, MAX_ITEMS, MAX_SAFE_INTEGER
 from ._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
@@ -164,7 +164,6 @@ def _numeric_or_git(run: str) -> bool:
 
 
 MESSAGE_MAX = 500
-MAX_ENTRIES = 100  # per map or list in a payload (the schemas' maxItems); more are dropped
 
 DURATION_BUCKETS: tuple[tuple[float, str], ...] = (
     (100, "lt_100ms"),
@@ -289,13 +288,13 @@ class SafeValues:
 
     def counts(self, raw: Mapping[Any, Any] | None) -> dict[str, int]:
         out: dict[str, int] = {}
-        for key, value in list((raw or {}).items())[:MAX_ENTRIES]:
+        for key, value in list((raw or {}).items())[:MAX_ITEMS]:
             out[self.name(key)] = clamp_int(value)
         return out
 
     def named_hashes(self, raw: Iterable[tuple[Any, Any]]) -> list[dict[str, object]]:
         return [
-            {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ENTRIES]
+            {"name": self.name(k), "hash": self.value_hash(v)} for k, v in list(raw)[:MAX_ITEMS]
         ]
 
 

@@ -35,14 +35,23 @@ from ._bundle import (
     zip_info,
 )
 from ._documents import SCHEMA_IDS, encode_document, json_string, rfc3339, serialize
-from ._exceptions import DocumentError, KeyFileError, OperationFailed, StoreError, UsageError
+from ._exceptions import (
+    DocumentError,
+    InvalidJSON,
+    KeyFileError,
+    OperationFailed,
+    StoreError,
+    TooDeepError,
+    Unredactable,
+    UsageError,
+)
 from ._ids import lowest_id
 from ._limits import MAX_DEPTH
 from ._listing import read_document_bytes
 from ._location import KINDS, document_name
 from ._outfile import check_target, new_file
-from ._projection import Rewriter, TooDeepError, free_text_fields, values_at
-from ._redact import Redactor, Unredactable, check_word, machine_values, read_redact_file
+from ._projection import Rewriter, free_text_fields, values_at
+from ._redact import Redactor, check_word, machine_values, read_redact_file
 from ._relabel import MIDNIGHT, Relabel, day_of
 from ._schemas import MANIFEST, nested_deeper_than, validation_errors
 from ._store import Store
@@ -345,7 +354,7 @@ class _Reader:
         directory: Path,
         check_directory: Callable[[os.stat_result, Path], None] | None = None,
     ) -> None:
-        from ._schemas import InvalidJSON, loads_unique
+        from ._schemas import loads_unique
 
         # As every reader parses documents: a key twice in one object is unreadable.
         self._loads = loads_unique

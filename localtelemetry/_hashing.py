@@ -13,12 +13,15 @@ arrives through ``b.path()`` or inside an error message.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import posixpath
 import stat
 
 import blake3
+
+from ._limits import EXTENSION_PATTERN as _EXTENSION
+from ._limits import MAX_EXTENSION_CHARS
+from ._location import BINARY, NOFOLLOW, AtomicFile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -35,11 +38,9 @@ KEY_BYTES = 32
 HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
 HASH_PATTERN = r"^[0-9a-f]{32}(?![\s\S])"  # as in the schemas: no final newline
 ALGORITHM = "blake3-keyed-128"
-EXTENSION_PATTERN = r"^\.[a-z0-9]{1,10}$"
+EXTENSION_PATTERN = rf"^{_EXTENSION}$"
 _EXTENSION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
 # Opening a FIFO for reading blocks until a writer appears: a FIFO planted where the key
 # should be would hang every recorded run. Non-blocking, the open returns at once and
 # the file-type check refuses it. (No effect on regular files.)
@@ -66,7 +67,11 @@ def _path_module(windows: bool) -> ModuleType:
 
 def is_extension(text: str) -> bool:
     """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
-    return 2 <= len(text) <= 11 and text[0] == "." and not text[1:].strip(_EXTENSION_CHARS)
+    return (
+        2 <= len(text) <= MAX_EXTENSION_CHARS + 1
+        and text[0] == "."
+        and not text[1:].strip(_EXTENSION_CHARS)
+    )
 
 
 class Hasher:
@@ -151,7 +156,7 @@ def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) 
     it the file is left as it is (``key_permissions`` tells).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -196,27 +201,6 @@ def key_permissions(path: PathLike) -> tuple[str, bool] | None:
     return f"{stat.S_IMODE(st.st_mode):04o}", _loose(st.st_mode)
 
 
-def _write_new_key_file(directory: str) -> str:
-    """A new key, whole, in a 0600 temp file (removed again if anything fails)."""
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.urandom(8).hex()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
-    try:
-        try:
-            view = memoryview(os.urandom(KEY_BYTES))
-            while view:
-                written = os.write(fd, view)
-                if written <= 0:
-                    raise OSError(errno.EIO, "short write", str(tmp))
-                view = view[written:]
-        finally:
-            os.close(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
 def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None = None) -> bytes:
     """Read the key, creating it first if needed (``on_repair``: see ``read_key``).
 
@@ -227,22 +211,10 @@ def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None =
     existing = read_key(path, on_repair=on_repair)
     if existing is not None:
         return existing
-    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
-    try:
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        except (AttributeError, NotImplementedError, PermissionError):
-            # No hard links here (some file systems): fall back to an exclusive rename.
-            with contextlib.suppress(FileExistsError):
-                if not os.path.exists(path):
-                    os.replace(tmp, path)
-    finally:
-        # The key is in place (or another process's is): a temp file that cannot be
-        # removed now is removed by a later run, once this process is gone.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    # Written whole to a temp file, then hard-linked into place: if another process got
+    # there first, its key stays and everyone reads the same file.
+    with contextlib.suppress(FileExistsError), AtomicFile(os.fspath(path), replace=False) as out:
+        out.write(os.urandom(KEY_BYTES))
     key = read_key(path)
     if key is None:
         raise _key_file_error(f"key file {path} vanished while being created")
@@ -264,13 +236,9 @@ def replace_key(path: PathLike) -> bytes:
         raise _key_file_error(
             f"key file {path} is a directory; move it away, then run reset-key again"
         )
-    tmp = _write_new_key_file(os.path.dirname(os.fspath(path)))
-    try:
-        os.replace(tmp, path)  # a rename: it replaces a symlink, never follows it
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    # A rename: it replaces a symlink, never follows it.
+    with AtomicFile(os.fspath(path), replace=True) as out:
+        out.write(os.urandom(KEY_BYTES))
     key = read_key(path)
     assert key is not None
     return key

@@ -12,6 +12,7 @@ import os
 from ._limits import ID_PATTERN as ID_PATTERN  # defined once, with the other limits
 
 ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
+ID_LENGTH = 26
 _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
 _LOWEST_RANDOM = bytes(10)
 
@@ -56,6 +57,11 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
         chars.append(ID_CHARS[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def is_id_prefix(text: str) -> bool:
+    """Whether ``text`` is a whole id or the start of one (1 to 26 of ``ID_CHARS``)."""
+    return 0 < len(text) <= ID_LENGTH and not text.strip(ID_CHARS)
 
 
 def id_time_ms(id_: str) -> int:

@@ -27,6 +27,19 @@ MAX_DEPTH = 32
 #: Size of one document, in the store or in a bundle.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
+#: Entries kept in one map or list of a payload (the schemas' ``maxItems``); the
+#: recorder drops the rest.
+MAX_ITEMS = 100
+
+#: The kinds of document, each with its schema (``schema/<kind>.schema.json``).
+KINDS = ("cli-command", "build", "snapshot", "run-summary")
+
+#: A path's extension, kept beside its hash (a path descriptor's ``extension``, the
+#: ``<path:HASH.ext>`` token in free text): a dot and 1 to this many of ``[a-z0-9]``.
+MAX_EXTENSION_CHARS = 10
+#: That extension, without anchors (the schemas anchor it).
+EXTENSION_PATTERN = rf"\.[a-z0-9]{{1,{MAX_EXTENSION_CHARS}}}"
+
 #: A document or run id: 26 characters of Crockford's base32, lower case (``_ids``).
 #: Written without anchors, to be embedded in the patterns of file and entry names.
 ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"

@@ -2,7 +2,8 @@
 
 Loaded when a command lists or reads the store, or when retention must look at every
 document; a recording run that stays within its limits never imports it. ``Store``
-offers these as methods (``store.entries()``, ``store.find()``, ...).
+offers these as methods (``store.entries()``, ``store.find()``, ...): the functions here
+take the directory the store checked, never the ``Store``, which imports this module.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import operator
 import os
 import stat
 
-from ._exceptions import DocumentError
+from ._exceptions import DocumentError, InvalidJSON
 from ._ids import ID_CHARS, id_time_ms
+from ._limits import KINDS, MAX_DOCUMENT_BYTES
 from ._location import (
     BINARY,
-    KINDS,
-    MAX_DOCUMENT_BYTES,
     NOFOLLOW,
     OWN_FILES,
     TEMP_PREFIX,
@@ -31,7 +31,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ._store import Store
+    #: An existing store directory that ``Store`` checked is safe; None when there is none.
+    Directory = str | os.PathLike[str] | None
 
 SORT_KEY = operator.attrgetter("id", "kind")
 _READ_FLAGS = os.O_RDONLY | NOFOLLOW | BINARY | getattr(os, "O_NONBLOCK", 0)
@@ -133,14 +134,13 @@ def scan(
 
 
 def entries(
-    store: Store, *, kinds: frozenset[str] | None = None, sizes: bool = True
+    directory: Directory, *, kinds: frozenset[str] | None = None, sizes: bool = True
 ) -> list[DocumentEntry]:
     """Our documents, oldest first. Foreign files are ignored (and never touched).
 
     ``sizes=False`` skips the stat of every file (``size`` is then -1): listing
     100,000 documents takes a fraction of the time.
     """
-    directory = store.existing_directory()
     if directory is None:
         return []
     found = scan(directory, kinds, sizes=sizes, temps=False).documents
@@ -160,7 +160,7 @@ def _valid_ids(ids: list[str]) -> bool:
 
 
 def ids(
-    store: Store, *, kinds: frozenset[str] | None = None, foreign: bool = False
+    directory: Directory, *, kinds: frozenset[str] | None = None, foreign: bool = False
 ) -> tuple[dict[str, list[str]], list[str]]:
     """The ids of our documents by kind (unsorted), and with ``foreign`` the names of
     the files that are not ours: the cheapest listing there is.
@@ -172,7 +172,6 @@ def ids(
     documents this matters for both time and memory.
     """
     by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
-    directory = store.existing_directory()
     if directory is None:
         return by_kind, []
     # "<kind>-" -> the ids of the names of that kind with a .json suffix and the right
@@ -211,11 +210,10 @@ def ids(
     return by_kind, [name for name in others if name not in OWN_FILES and not temp(name)]
 
 
-def sizes(store: Store, names: list[str]) -> list[int]:
+def sizes(directory: str | os.PathLike[str], names: list[str]) -> list[int]:
     """The current size of each named file in the store; -1 for one that vanished or
     is not a regular file."""
     out = []
-    directory = store.directory
     dir_fd = None
     if os.stat in os.supports_dir_fd:
         with contextlib.suppress(OSError):
@@ -226,7 +224,7 @@ def sizes(store: Store, names: list[str]) -> list[int]:
                 if dir_fd is not None:
                     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
                 else:
-                    st = os.lstat(directory / name)
+                    st = os.lstat(os.path.join(directory, name))
             except OSError:
                 out.append(-1)
                 continue
@@ -237,12 +235,12 @@ def sizes(store: Store, names: list[str]) -> list[int]:
     return out
 
 
-def foreign_files(store: Store) -> list[str]:
+def foreign_files(directory: Directory) -> list[str]:
     """Names in the store that are neither documents, temp files nor our own files."""
-    return sorted(ids(store, foreign=True)[1])
+    return sorted(ids(directory, foreign=True)[1])
 
 
-def find(store: Store, ref: str) -> DocumentEntry:
+def find(directory: Directory, ref: str) -> DocumentEntry:
     """A document by full id, unique id prefix (4+ chars) or file name."""
     ref = ref.strip()
     named = document_name(os.path.basename(pure_path(ref)))
@@ -251,7 +249,7 @@ def find(store: Store, ref: str) -> DocumentEntry:
     ref = ref.lower()
     if len(ref) < 4:
         raise DocumentError(f"document id {ref!r} is too short; give at least 4 characters")
-    matches = [e for e in entries(store, sizes=False) if e.id.startswith(ref)]
+    matches = [e for e in entries(directory, sizes=False) if e.id.startswith(ref)]
     if not matches:
         raise DocumentError(f"no document with id {ref!r}; 'list' shows the ids")
     if len(matches) > 1:
@@ -301,7 +299,7 @@ def read_document_bytes(
 def parse_document(data: bytes, name: str) -> dict[str, object]:
     """Parse document bytes as every reader does (``_schemas.parse_json_object``: a JSON
     object, not nested too deep, no key twice); anything else is a DocumentError."""
-    from ._schemas import InvalidJSON, parse_json_object
+    from ._schemas import parse_json_object
 
     try:
         return parse_json_object(data)

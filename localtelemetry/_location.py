@@ -1,10 +1,13 @@
 """Names and places: where an app's documents live, what their files are called, and
 the retention limits.
 
-Nothing here touches the disk: ``StoreLocation`` only computes paths. A recording run
-imports this module (a run without ``--telemetry`` does not), so it stays small; the
-I/O lives in ``_store`` (writing, the cheap retention check), ``_listing`` (reading the
-directory and documents) and ``_retention`` (pruning), which load only when needed.
+``StoreLocation`` only computes paths and creates nothing. A recording run imports this
+module (a run without ``--telemetry`` only when the host builds ``Limits``), so it stays
+small; the I/O lives in ``_store`` (writing, the cheap retention check), ``_listing``
+(reading the directory and documents) and ``_retention`` (pruning), which load only when
+needed. The one primitive they all share lives here, beside the temp-file names it
+makes: ``AtomicFile``, the write-then-rename every file of ours goes through (documents,
+the retention state, the key, and ``_outfile``'s bundles and reports).
 Paths are computed as text: ``pathlib`` (with ``urllib.parse``, ``ipaddress``,
 ``fnmatch`` and ``ntpath``, which it imports) costs a host that does not import it
 itself about 4 ms, so ``Path`` objects are made only when one is asked for.
@@ -17,9 +20,9 @@ import posixpath
 import sys
 
 from ._ids import ID_CHARS, ID_PATTERN
+from ._limits import KINDS as KINDS  # with the other things every layer agrees on
 from ._limits import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES  # the largest document read
 
-KINDS = ("cli-command", "build", "snapshot", "run-summary")
 DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
 TEMP_PREFIX = ".tmp-"
 TEMP_NAME_PATTERN = r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$"
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Mapping
     from pathlib import Path
+    from typing import BinaryIO
 
 
 # Plain slotted classes, not dataclasses: creating a dataclass costs about a millisecond
@@ -55,8 +59,14 @@ class Limits:
         max_bytes: int = 20 * 1000 * 1000,
         max_age_days: float = 30.0,
     ) -> None:
-        if max_documents < 1 or max_bytes < 1 or max_age_days <= 0:
-            raise ValueError("retention limits must be positive")
+        if max_documents < 1 or max_bytes < 1 or not max_age_days > 0:  # NaN too
+            from ._exceptions import ConfigurationError  # loaded only for a wrong limit
+
+            raise ConfigurationError(
+                "retention limits must be positive: got "
+                f"max_documents={max_documents!r}, max_bytes={max_bytes!r}, "
+                f"max_age_days={max_age_days!r}"
+            )
         self.max_documents = max_documents
         self.max_bytes = max_bytes
         self.max_age_days = max_age_days
@@ -86,6 +96,8 @@ class StoreLocation:
     Precedence: an explicit ``base`` (``Telemetry(directory=...)``), then
     ``LOCALTELEMETRY_DIR`` (documents of app NAME live in ``$LOCALTELEMETRY_DIR/NAME``),
     then the platform's user state directory for the app, sub-folder ``telemetry``.
+    Every variable (``LOCALTELEMETRY_DIR``, ``XDG_STATE_HOME``, ``HOME`` for ``~``) is
+    read from ``environ`` when one is given, else from ``os.environ``.
     """
 
     __slots__ = ("app_name", "base", "environ")
@@ -115,9 +127,11 @@ class StoreLocation:
             return "LOCALTELEMETRY_DIR"
         return None
 
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
+
     def _env_base(self) -> str | None:
-        environ = os.environ if self.environ is None else self.environ
-        value = environ.get("LOCALTELEMETRY_DIR", "").strip()
+        value = self._env().get("LOCALTELEMETRY_DIR", "").strip()
         return value or None
 
     @property
@@ -127,8 +141,8 @@ class StoreLocation:
             return pure_path(os.fspath(self.base), self.app_name)
         env_base = self._env_base()
         if env_base:
-            return pure_path(os.path.expanduser(env_base), self.app_name)
-        return pure_path(_user_state_dir(self.app_name), "telemetry")
+            return pure_path(_expand_user(env_base, self._env()), self.app_name)
+        return pure_path(_user_state_dir(self.app_name, self._env()), "telemetry")
 
     @property
     def directory(self) -> Path:
@@ -144,9 +158,6 @@ class StoreLocation:
     @property
     def key_path(self) -> Path:
         return self.directory / KEY_FILE_NAME
-
-    def document_path(self, kind: str, id_: str) -> Path:
-        return self.directory / f"{kind}-{id_}.json"
 
 
 def pure_path(*parts: str) -> str:
@@ -177,26 +188,30 @@ def stores_base(environ: Mapping[str, str] | None = None) -> Path:
     return Path(*parts[: parts.index(probe)])
 
 
-def _user_state_path(app_name: str) -> Path:
-    """``platformdirs.user_state_path(app_name)`` (``_user_state_dir``, as a Path)."""
-    from pathlib import Path
+def _expand_user(path: str, environ: Mapping[str, str]) -> str:
+    """``os.path.expanduser`` with ``environ``'s home (``HOME``, on Windows also
+    ``USERPROFILE``); the system's answer only when ``environ`` names none."""
+    if path == "~" or path.startswith(("~/", "~" + os.sep)):
+        home = environ.get("HOME") or (environ.get("USERPROFILE") if os.name == "nt" else None)
+        if home:
+            return home + path[1:]
+    return os.path.expanduser(path)
 
-    return Path(_user_state_dir(app_name))
 
-
-def _user_state_dir(app_name: str) -> str:
-    """``str(platformdirs.user_state_path(app_name))``.
+def _user_state_dir(app_name: str, environ: Mapping[str, str]) -> str:
+    """``str(platformdirs.user_state_path(app_name))``, for ``environ``.
 
     On Linux, when ``$XDG_STATE_HOME`` or ``$HOME`` is an absolute path, the answer is
     plain string work, done here: importing platformdirs costs a few milliseconds of
-    every recorded run. Anything else (macOS, Windows, relative or missing variables)
-    asks platformdirs itself. ``tests/test_store.py`` checks the two agree.
+    every recorded run, and platformdirs reads ``os.environ``, not an injected one.
+    Anything else (macOS, Windows, relative or missing variables) asks platformdirs
+    itself. ``tests/test_store_listing.py`` checks the two agree.
     """
     if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_STATE_HOME", "")
+        xdg = environ.get("XDG_STATE_HOME", "")
         if posixpath.isabs(xdg):
             return pure_path(xdg, app_name)
-        home = os.environ.get("HOME", "")
+        home = environ.get("HOME", "")
         if not xdg.strip() and posixpath.isabs(home):
             return pure_path(home, ".local", "state", app_name)
     import platformdirs
@@ -241,3 +256,107 @@ def document_name(name: str) -> tuple[str, str] | None:
         return None
     id_ = name[-31:-5]
     return (kind, id_) if not id_.strip(ID_CHARS) else None
+
+
+# -- writing a file whole ----------------------------------------------------------------
+
+
+def temp_name() -> str:
+    """A fresh name for a temp file in a store directory: what TEMP_NAME_RE matches, so
+    the retention pass removes it once its writer (the pid in the name) is gone."""
+    return f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
+
+
+class AtomicFile:
+    """Write a file whole or not at all: ``with AtomicFile(final, ...) as f: f.write(data)``
+    (or ``f.stream()`` for a buffered file object to write through).
+
+    The bytes go to a new temp file beside ``final`` (``O_EXCL``, ``O_NOFOLLOW``, created
+    with ``mode``), which takes ``final``'s name only when the block finished without an
+    exception: with ``replace`` by rename (an existing file, or a symlink, is replaced,
+    never followed), else by a hard link that raises ``FileExistsError`` when the name
+    exists, so nothing is ever overwritten. Where hard links are not available the
+    rename is used after checking that the name is free. The temp file is gone
+    afterwards, whatever happened. ``temp`` names it (default: ``temp_name()`` in
+    ``final``'s directory). Nothing is fsynced: a crash may lose the file, never leave
+    half of it under its name.
+    """
+
+    __slots__ = ("_fd", "_file", "final", "mode", "replace", "temp")
+
+    def __init__(
+        self, final: str, *, replace: bool, mode: int = 0o600, temp: str | None = None
+    ) -> None:
+        self.final = final
+        self.replace = replace
+        self.mode = mode
+        self.temp = temp if temp is not None else os.path.join(os.path.dirname(final), temp_name())
+        self._fd = -1
+        self._file: BinaryIO | None = None
+
+    def __enter__(self) -> AtomicFile:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY
+        self._fd = os.open(self.temp, flags, self.mode)
+        return self
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data`` (unbuffered: one system call for a small document)."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            if written <= 0:
+                raise OSError(5, "short write", self.temp)  # EIO; never loop forever
+            view = view[written:]
+
+    def stream(self, buffering: int = -1) -> BinaryIO:
+        """The temp file as a buffered binary file, for writing much in small pieces."""
+        if self._file is None:
+            self._file = os.fdopen(self._fd, "wb", buffering=buffering)
+        return self._file
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        renamed = False
+        try:
+            if self._file is not None:
+                self._file.close()  # flushes: a full disk raises here, before the rename
+            else:
+                os.close(self._fd)
+            if exc_type is None:
+                renamed = self._commit()
+        finally:
+            if not renamed:
+                self._discard()
+
+    def _commit(self) -> bool:
+        """Give the temp file its final name; True when it was renamed (not linked)."""
+        if self.replace:
+            os.replace(self.temp, self.final)
+            return True
+        try:
+            os.link(self.temp, self.final)
+        except (AttributeError, NotImplementedError, PermissionError):
+            # No hard links on this file system: rename, if the name is still free.
+            if os.path.lexists(self.final):
+                raise FileExistsError(self.final) from None
+            os.replace(self.temp, self.final)
+            return True
+        return False
+
+    def _discard(self) -> None:
+        try:  # noqa: SIM105 - contextlib is not imported here (host start-up)
+            os.unlink(self.temp)
+        except OSError:
+            pass  # a later run removes it once this process is gone
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run (the writer named in a temp file's name)."""
+    if os.name != "posix":
+        return True  # no cheap check: rely on age
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # PermissionError: alive, someone else's
+    return True

@@ -18,7 +18,6 @@ from ._location import Limits, StoreLocation
 from ._store import Store
 
 Observer = Callable[[Path, bytes], None]
-ECHO_VARIABLE = "LOCALTELEMETRY_ECHO"
 
 
 class ObservedStore(Store):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ._exceptions import UsageError
+from ._location import AtomicFile, pid_alive
 
 
 def check_target(target: Path, *, force: bool, option: str) -> Path:
@@ -48,24 +49,15 @@ def new_file(
     directory = target.parent if str(target.parent) else Path(".")
     remove_stale_partials(directory, target.name)
     tmp = directory / f".{target.name}.partial-{os.getpid()}-{os.urandom(6).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    written = False
     try:
-        with os.fdopen(fd, "wb", buffering=buffering) as raw:
-            yield raw
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise UsageError(f"{target} appeared while {doing}; nothing overwritten") from None
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        with AtomicFile(str(target), replace=force, mode=mode, temp=str(tmp)) as atomic:
+            yield atomic.stream(buffering)
+            written = True
+    except FileExistsError:
+        if not written:
+            raise  # the caller's own, not the target's
+        raise UsageError(f"{target} appeared while {doing}; nothing overwritten") from None
 
 
 def is_stream(target: Path) -> bool:
@@ -79,8 +71,6 @@ def is_stream(target: Path) -> bool:
 
 def remove_stale_partials(directory: Path, name: str) -> None:
     """Remove the temp files of writers of ``name`` that were killed."""
-    from ._retention import pid_alive
-
     prefix = f".{name}.partial-"
     with contextlib.suppress(OSError), os.scandir(directory) as entries:
         for entry in entries:

@@ -50,14 +50,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._exceptions import TooDeepError
 from ._hashing import HASH_PATTERN
-from ._limits import MAX_DEPTH
+from ._limits import EXTENSION_PATTERN, MAX_DEPTH
 from ._location import KINDS
 from ._redact import Redactor
 from ._schemas import CREATED_AT_PATTERN, ID_PATTERN, load_schema, nested_deeper_than, resolve
 from ._scrub import scrub
 
-_PATH_TOKEN_RE = re.compile(r"<path:([0-9a-f]{32})((?:\.[a-z0-9]{1,10})?)>")
+_PATH_TOKEN_RE = re.compile(rf"<path:([0-9a-f]{{32}})((?:{EXTENSION_PATTERN})?)>")
 _HASHED_NAME_RE = re.compile(r"^h:([0-9a-f]{32})$")
 MESSAGE_CAP = 500
 
@@ -104,10 +105,6 @@ _OBJECT_ENTRIES = 256  # per object node whose values are all scalars
 _OBJECT_TRIES = 64  # misses more than hits by this many: the node's objects are not kept
 _MEMO_CHARS = 1024  # longer strings are not kept
 _MEMO_BUDGET = 1 << 20  # characters kept over all nodes
-
-
-class TooDeepError(ValueError):
-    """The document is nested deeper than MAX_DEPTH."""
 
 
 class _TooDeep(Exception):

@@ -8,24 +8,15 @@ recorder is caught here and reported as at most one line on stderr for the whole
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 
-from ._documents import (
-    MAX_ENTRIES,
-    SafeValues,
-    clamp_int,
-    duration_bucket,
-    encode_document,
-    envelope,
-    round_ms,
-)
+from ._documents import SafeValues, clamp_int, duration_bucket, encode_document, envelope, round_ms
 from ._env import describe
 from ._hashing import Hasher, home_directory, load_or_create_key
 from ._ids import new_id
-from ._limits import MAX_SAFE_INTEGER
+from ._limits import MAX_ITEMS, MAX_SAFE_INTEGER
 from ._location import KEY_FILE_NAME
 from ._store import Store
 
@@ -33,7 +24,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
-    from types import TracebackType
     from typing import IO, Any
 
     from ._known import Redactor
@@ -155,11 +145,9 @@ class Run:
         if self.warned:
             return
         self.warned = True
-        # A broken stderr must not hurt the host either.
-        with contextlib.suppress(Exception):
-            stream = self._stderr if self._stderr is not None else sys.stderr
-            stream.write(f"{self.app_name}: telemetry: {message}\n")
-            stream.flush()
+        from ._exceptions import write_notice  # loaded only when there is something to say
+
+        write_notice(self._stderr, self.app_name, message)
 
     # -- writing --------------------------------------------------------------------
 
@@ -412,7 +400,7 @@ def cli_command_payload(
         shape = "unknown_child"
     flags: list[str] = []
     parameters: list[dict[str, object]] = []
-    for param in observation.params[:MAX_ENTRIES]:
+    for param in observation.params[:MAX_ITEMS]:
         if param.flag and param.flag not in flags:
             flags.append(param.flag)
         parameters.append(parameter_entry(safe, param))
@@ -440,7 +428,7 @@ def parameter_entry(safe: SafeValues, param: ParamObservation) -> dict[str, obje
         "source": param.source,
     }
     values = list(param.value) if isinstance(param.value, list | tuple) else [param.value]
-    values = [v for v in values if v is not None][:MAX_ENTRIES]
+    values = [v for v in values if v is not None][:MAX_ITEMS]
     if param.type in ("boolean", "integer", "number", "choice"):
         entry["values"] = [plain_value(param.type, v, safe) for v in values]
     elif param.type == "path":
@@ -466,6 +454,11 @@ def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
     return safe.value_hash(value)
 
 
+def _outcome(exc: BaseException | None) -> str:
+    """How a phase or build ended, from the exception that ended it."""
+    return "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
+
+
 class Phase:
     """Times one phase of a build."""
 
@@ -480,15 +473,10 @@ class Phase:
         self._t0 = time.perf_counter()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        status = "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
-        if len(self._build._phases) < MAX_ENTRIES:
-            self._build._phases.append((self._name, time.perf_counter() - self._t0, status))
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if len(self._build._phases) < MAX_ITEMS:
+            duration_s = time.perf_counter() - self._t0
+            self._build._phases.append((self._name, duration_s, _outcome(exc)))
 
 
 class BuildRecorder:
@@ -556,19 +544,9 @@ class BuildRecorder:
     def phase(self, name: str) -> Phase:
         return Phase(self, _text(name))
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         duration_s = time.perf_counter() - self._t0
-        if self.status in BUILD_STATUSES:
-            status = str(self.status)
-        elif exc is None:
-            status = "success"
-        else:
-            status = "interrupted" if is_interrupt(exc) else "failure"
+        status = str(self.status) if self.status in BUILD_STATUSES else _outcome(exc)
 
         def payload(safe: SafeValues) -> dict[str, object]:
             message = None
@@ -587,11 +565,11 @@ class BuildRecorder:
                 "warnings": safe.counts(self._warnings),
                 "inputs": [
                     {"role": safe.name(r), "path": safe.path(p)}
-                    for r, p in self._inputs[:MAX_ENTRIES]
+                    for r, p in self._inputs[:MAX_ITEMS]
                 ],
                 "outputs": [
                     {"role": safe.name(r), "path": safe.path(p)}
-                    for r, p in self._outputs[:MAX_ENTRIES]
+                    for r, p in self._outputs[:MAX_ITEMS]
                 ],
                 "filters": safe.named_hashes(self._filters),
                 "values": safe.named_hashes(self._values),

@@ -37,7 +37,8 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ._exceptions import UsageError
+from ._exceptions import Unredactable, UsageError
+from ._scrub import MARKER_PATTERN, TRUNCATED
 
 MIN_WORD_LENGTH = 3
 #: Machine values this long or longer match anywhere; shorter ones (a login such as
@@ -86,20 +87,12 @@ COMMON_VALUES = frozenset(
 )
 
 # Text written by localtelemetry itself: scrubbing markers and the truncation suffix.
-_PROTECTED = (
-    r"(<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,10})?)>"
-    r"|\u2026\[truncated\]\Z)"
-)
+_PROTECTED = rf"({MARKER_PATTERN}|{re.escape(TRUNCATED)}\Z)"
 
 
 @functools.cache
 def _protected() -> re.Pattern[str]:
     return re.compile(_PROTECTED)  # compiled when a redactor first needs it
-
-
-class Unredactable(ValueError):
-    """A short fixed-format field still holds a redacted value after replacement (the
-    replacement word itself forms it): the document cannot be shared."""
 
 
 def check_word(word: str, where: str) -> str:

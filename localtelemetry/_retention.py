@@ -1,7 +1,9 @@
 """Pruning: the full retention pass, exact pruning for ``purge``, stale temp files.
 
 Loaded only when a store must be listed and pruned: the cheap check in
-``Store.apply_retention`` keeps most recording runs from importing it.
+``Store.apply_retention`` keeps most recording runs from importing it. The functions
+take the directory and limits the ``Store`` checked, never the ``Store``, which imports
+this module.
 """
 
 from __future__ import annotations
@@ -9,15 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._ids import lowest_id
 from ._listing import DocumentEntry, entries
-from ._location import BINARY, NOFOLLOW, STATE_NAME, TEMP_PREFIX, Limits, name_regex
-
-if TYPE_CHECKING:
-    from ._store import Store
+from ._location import TEMP_PREFIX, Limits, name_regex, pid_alive
 
 #: A temp file whose writer is gone, or older than this, is stale.
 STALE_TEMP_SECONDS = 15 * 60
@@ -29,7 +26,7 @@ SLACK_FRACTION = 32
 AGE_SLACK_MS = 60 * 60 * 1000
 
 
-def prune(store: Store, now_ms: int) -> int:
+def prune(limits: Limits, directory: str | os.PathLike[str] | None, now_ms: int) -> int:
     """Apply the retention limits exactly; oldest documents go first. Returns how
     many went.
 
@@ -38,7 +35,7 @@ def prune(store: Store, now_ms: int) -> int:
     would remove every document but the ones just written, which is what a clock
     jumped far ahead looks like (count and size limits still apply).
     """
-    doomed, _ = plan(store.limits, entries(store), now_ms, slack=False)
+    doomed, _ = plan(limits, entries(directory), now_ms, slack=False)
     return delete(doomed)
 
 
@@ -86,9 +83,8 @@ def delete(documents: list[DocumentEntry]) -> int:
     return removed
 
 
-def clean_stale_temp_files(store: Store, now_s: float) -> int:
+def clean_stale_temp_files(directory: str | os.PathLike[str] | None, now_s: float) -> int:
     """Remove temp files whose writing process is gone or that are old."""
-    directory = store.existing_directory()
     if directory is None:
         return 0
     temps = []
@@ -97,21 +93,6 @@ def clean_stale_temp_files(store: Store, now_s: float) -> int:
             if entry.name.startswith(TEMP_PREFIX) and name_regex("TEMP_NAME_RE").match(entry.name):
                 temps.append((entry.name, entry.path))
     return remove_stale(temps, now_s)
-
-
-def write_state(directory: Path, data: bytes) -> None:
-    tmp = directory / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
-    try:
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, directory / STATE_NAME)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def remove_stale(temps: list[tuple[str, str]], now_s: float) -> int:
@@ -136,17 +117,3 @@ def remove_stale(temps: list[tuple[str, str]], now_s: float) -> int:
                 os.unlink(path)
                 removed += 1
     return removed
-
-
-def pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return True  # no cheap check: rely on age
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return True
-    return True

@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from . import _limits
-from ._exceptions import UsageError
-from ._limits import MAX_DEPTH
-from ._location import KINDS
+from ._exceptions import InvalidJSON, UsageError
+from ._limits import KINDS, MAX_DEPTH
 
 ENVELOPE = "envelope"
 #: End of input, in every regex dialect: Python's ``$`` also matches before a final
@@ -101,11 +100,6 @@ def is_valid(name: str, value: object) -> bool:
         return validator is not None and bool(validator.is_valid(value))
     except (ValueError, TypeError, OverflowError, RecursionError):  # not JSON-shaped
         return False
-
-
-class InvalidJSON(ValueError):
-    """Bytes that are not one JSON object as every reader reads it; the message says
-    why, without naming the file (callers add that)."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -260,6 +254,7 @@ def resolve(node: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any
         if not isinstance(ref, str):
             break
         if not ref.startswith("#/"):
+            # A plain ValueError: the packaged schemas are broken, not the user's input.
             raise ValueError(f"reference {ref!r} is not local; the schemas are self-contained")
         target: Any = schema
         for part in ref[2:].split("/"):

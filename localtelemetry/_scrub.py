@@ -57,7 +57,8 @@ Decisions
   paths (``'/Users/a b/c d.txt'``) may contain spaces; so may the inner components of
   Windows drive/UNC paths (``C:\\Users\\John Smith\\x``).
 * The extension kept in a token is the lower-cased last suffix of the last component if it
-  is ``.[a-z0-9]{1,8}``; dot-files (``.bashrc``) have none, like ``os.path.splitext``.
+  is ``.[a-z0-9]{1,10}`` (``_limits.EXTENSION_PATTERN``); dot-files (``.bashrc``) have
+  none, like ``os.path.splitext``.
 * Home directories (``/home/NAME``, ``/Users/NAME``, ``/root``, ``C:\\Users\\NAME``,
   ``~`` and ``~NAME``, also under ``/var``, ``/usr``, ``/export``, ``/mnt/c``) are paths
   too: the whole path becomes one ``<path:...>`` token, so no user name survives, and it
@@ -103,6 +104,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from ._limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
 from ._scrub_rules import _URL_REST, SPECS, Spec, Validator
 
 __all__ = ["PATH_KINDS", "RULES", "RULE_KINDS", "Rule", "ScrubResult", "scrub"]
@@ -216,10 +218,10 @@ _PATH = (
     rf"|(?:~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]|\.{{1,2}}[\\/]|/|(?={_C}+{_SEP})){_BODY})"
 )
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-_MARKER = r"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:\.[a-z0-9]{1,8})?)>"
+MARKER_PATTERN = rf"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:{EXTENSION_PATTERN})?)>"
 
 # The small helpers below are string code, not patterns: compiling the five patterns
-# they replace (_CONTROL, _MARKER, ...) cost the first failing message of a run about
+# they replace (_CONTROL, MARKER_PATTERN, ...) cost the first failing message of a run about
 # 0.5 ms (issue 14). tests/test_fast_paths.py checks each against its pattern.
 _MARKER_KIND = "abcdefghijklmnopqrstuvwxyz0123456789"
 _EXT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -236,7 +238,7 @@ def _replace_control(text: str) -> str:
 
 
 def _is_marker(candidate: str) -> bool:
-    """Whether ``candidate`` is all of a ``_MARKER``."""
+    """Whether ``candidate`` is all of a ``MARKER_PATTERN``."""
     if candidate.startswith("<redacted:") and candidate.endswith(">"):
         kind = candidate[10:-1]
         return (
@@ -248,12 +250,12 @@ def _is_marker(candidate: str) -> bool:
         digest, dot, ext = candidate[6:-1].partition(".")
         if not digest or digest.strip(_HEX_DIGITS):
             return False
-        return not dot or (0 < len(ext) <= 8 and not ext.strip(_MARKER_KIND))
+        return not dot or (0 < len(ext) <= MAX_EXTENSION_CHARS and not ext.strip(_MARKER_KIND))
     return False
 
 
 def _marker_at(text: str, start: int) -> int:
-    """The end of the marker that starts at ``start``, or -1 (``_MARKER``'s match)."""
+    """The end of the marker that starts at ``start``, or -1 (``MARKER_PATTERN``'s match)."""
     if not text.startswith(("<redacted:", "<path:"), start):
         return -1
     end = text.find(">", start) + 1
@@ -261,7 +263,7 @@ def _marker_at(text: str, start: int) -> int:
 
 
 def _split_markers(text: str) -> list[str]:
-    """``re.split(f"({_MARKER})", text)``: free text at even places, markers at odd."""
+    """``re.split(f"({MARKER_PATTERN})", text)``: free text at even places, markers at odd."""
     parts: list[str] = []
     done = 0
     start = text.find("<")
@@ -310,12 +312,12 @@ def _has_letter(text: str) -> bool:
 
 
 def _extension(last: str) -> str:
-    """``.ext`` (lower case) when ``last`` ends in ``[^.]\\.([A-Za-z0-9]{1,8})``."""
+    """``.ext`` (lower case) when ``last`` ends in ``[^.]\\.([A-Za-z0-9]{1,10})``."""
     dot = last.rfind(".")
     if dot < 1 or last[dot - 1] == ".":
         return ""
     ext = last[dot + 1 :]
-    if not 0 < len(ext) <= 8 or ext.strip(_EXT_CHARS):
+    if not 0 < len(ext) <= MAX_EXTENSION_CHARS or ext.strip(_EXT_CHARS):
         return ""
     return "." + ext.lower()
 
@@ -346,7 +348,7 @@ def _path_kind(p: str) -> tuple[str, str] | None:
 
 # ------------------------------------------------------------------------------ engine
 
-_TRUNCATED = "\u2026[truncated]"
+TRUNCATED = "\u2026[truncated]"
 _MAX_PASSES = 8
 _DIGITS = "0123456789"
 _HEX_DIGITS = "0123456789abcdef"
@@ -459,6 +461,7 @@ def __getattr__(name: str) -> object:
 def _token(hash_path: Callable[[str], str], p: str, ext: str) -> str:
     digest = hash_path(p)
     if not digest or digest.strip(_HEX_DIGITS):
+        # A ValueError, not in _exceptions: the caller broke scrub()'s argument contract.
         raise ValueError("hash_path must return a lower-case hexadecimal string")
     return f"<path:{digest}{ext}>"
 
@@ -575,13 +578,13 @@ def _pass(
 def _truncate(text: str, max_length: int) -> str:
     if len(text) <= max_length:
         return text
-    if max_length < len(_TRUNCATED):
-        return _TRUNCATED[: min(1, max_length)]
-    cut = max_length - len(_TRUNCATED)
+    if max_length < len(TRUNCATED):
+        return TRUNCATED[: min(1, max_length)]
+    cut = max_length - len(TRUNCATED)
     start = text.rfind("<", 0, cut)
     if start >= 0 and _marker_at(text, start) > cut:
         cut = start
-    return text[:cut] + _TRUNCATED
+    return text[:cut] + TRUNCATED
 
 
 def scrub(
@@ -594,6 +597,7 @@ def scrub(
     the result, in characters, after scrubbing.
     """
     if max_length is not None and max_length < 0:
+        # A ValueError, not in _exceptions: a programming error of the caller.
         raise ValueError("max_length must not be negative")
     if not text.isprintable():
         text = _replace_control(text)

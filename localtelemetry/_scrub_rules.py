@@ -596,6 +596,21 @@ _LONG_SECRET_OPTIONS = (
 _spec = Spec
 
 
+def _assignment(
+    kind: str, keys: str, description: str, hints: tuple[str, ...], validate: Validator
+) -> Spec:
+    """A value assigned to one of ``keys`` (a pattern; any case) with ``=``, ``:``,
+    ``:=``, ``=>`` and quotes: the value is replaced, the key (group ``key``) kept."""
+    return Spec(
+        kind,
+        rf"(?P<key>(?ai:{keys}){_ASSIGN}){_VALUE}",
+        description,
+        group="value",
+        validate=validate,
+        hints=hints,
+    )
+
+
 def _token(kind: str, pattern: str, description: str, *hints: str, **kw: object) -> Spec:
     """A vendor token found by its documented prefix; ``hints`` are the lower-cased prefixes."""
     return Spec(kind, pattern, description, hints=hints, **kw)  # type: ignore[arg-type]
@@ -1344,15 +1359,14 @@ SPECS: tuple[Spec, ...] = (
         hints=("machine",),
         group="value",
     ),
-    _spec(
+    _assignment(
         "password-assignment",
-        rf"(?P<key>(?ai:{_PASSWORD_KEYS}){_ASSIGN}){_VALUE}",
+        _PASSWORD_KEYS,
         "Value assigned to password / passwd / passphrase / pwd / pass and its translations "
         "(=, :, :=, =>, quotes; key kept), in INI, YAML, TOML, .env, JSON, XML attributes, "
         "connection strings, MYSQL_PWD=, PGPASSWORD=.",
-        hints=("pass", "pwd", "kennwort", "contrase", "senha", "wachtwoord"),
-        group="value",
-        validate=_password_value,
+        ("pass", "pwd", "kennwort", "contrase", "senha", "wachtwoord"),
+        _password_value,
     ),
     _spec(
         "password-assignment",
@@ -1383,14 +1397,13 @@ SPECS: tuple[Spec, ...] = (
         pre=lambda lower: "key" in lower,
         group="value",
     ),
-    _spec(
+    _assignment(
         "secret-assignment",
-        rf"(?ai:{_SECRET_KEYS}){_ASSIGN}{_VALUE}",
+        _SECRET_KEYS,
         "Value assigned to secret, client_secret, token, access_token, api_key, apikey, "
         "api-key, private_key, auth, credentials, ... (=, :, quotes; key kept).",
-        hints=("secret", "token", "key", "auth", "credential", "session"),
-        group="value",
-        validate=_not_a_key,
+        ("secret", "token", "key", "auth", "credential", "session"),
+        _not_a_key,
     ),
     _spec(
         "high-entropy-secret",

@@ -17,15 +17,7 @@ import os
 import stat
 import sys
 
-from ._location import (
-    BINARY,
-    JOURNAL_NAME,
-    NOFOLLOW,
-    STATE_NAME,
-    TEMP_PREFIX,
-    Limits,
-    StoreLocation,
-)
+from ._location import BINARY, JOURNAL_NAME, NOFOLLOW, STATE_NAME, AtomicFile, Limits, StoreLocation
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -173,23 +165,8 @@ class Store:
         jfd = self._journal_begin(directory) if journal else -1
         try:
             final = os.path.join(directory, f"{kind}-{id_}.json")
-            tmp = os.path.join(
-                directory, f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}.partial"
-            )
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
-            try:
-                try:
-                    view = memoryview(data)
-                    while view:
-                        written = os.write(fd, view)
-                        view = view[written:]
-                finally:
-                    os.close(fd)
-                os.replace(tmp, final)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            with AtomicFile(final, replace=True) as out:
+                out.write(data)
             if jfd >= 0:
                 self._journal_write(jfd, min(len(data), _MAX_RECORD))
         finally:
@@ -241,7 +218,7 @@ class Store:
         """Our documents, oldest first (``_listing.entries``)."""
         from ._listing import entries
 
-        return entries(self, kinds=kinds, sizes=sizes)
+        return entries(self.existing_dirname(), kinds=kinds, sizes=sizes)
 
     def ids(
         self, *, kinds: frozenset[str] | None = None, foreign: bool = False
@@ -249,29 +226,29 @@ class Store:
         """Document ids by kind, and foreign file names (``_listing.ids``)."""
         from ._listing import ids
 
-        return ids(self, kinds=kinds, foreign=foreign)
+        return ids(self.existing_dirname(), kinds=kinds, foreign=foreign)
 
     def sizes(self, names: list[str]) -> list[int]:
         from ._listing import sizes
 
-        return sizes(self, names)
+        return sizes(self.dirname, names)
 
     def foreign_files(self) -> list[str]:
         from ._listing import foreign_files
 
-        return foreign_files(self)
+        return foreign_files(self.existing_dirname())
 
     def find(self, ref: str) -> DocumentEntry:
         """A document by full id, unique id prefix (4+ chars) or file name."""
         from ._listing import find
 
-        return find(self, ref)
+        return find(self.existing_dirname(), ref)
 
     def prune(self, now_ms: int) -> int:
         """Apply the retention limits exactly (``_retention.prune``)."""
         from ._retention import prune
 
-        return prune(self, now_ms)
+        return prune(self.limits, self.existing_dirname(), now_ms)
 
     def delete(self, entries: list[DocumentEntry]) -> int:
         from ._retention import delete
@@ -281,7 +258,7 @@ class Store:
     def clean_stale_temp_files(self, now_s: float) -> int:
         from ._retention import clean_stale_temp_files
 
-        return clean_stale_temp_files(self, now_s)
+        return clean_stale_temp_files(self.existing_dirname(), now_s)
 
     # -- retention as runs write --------------------------------------------------------
 
@@ -372,10 +349,8 @@ class Store:
         return documents + written <= max_docs and size + added <= max_bytes
 
     def _full_retention(self, directory: str, now_ms: int, now_s: float) -> int:
-        from pathlib import Path
-
         from ._listing import SORT_KEY, scan
-        from ._retention import delete, plan, remove_stale, write_state
+        from ._retention import delete, plan, remove_stale
 
         jfd = -1
         if _JOURNAL_SUPPORTED:
@@ -398,21 +373,20 @@ class Store:
             if jfd >= 0:
                 max_docs, max_bytes, max_age = self._limit_fields()
                 expires = kept[0].created_ms + max_age if kept else -1
-                write_state(
-                    Path(directory),
-                    _state_line(
-                        STATE_VERSION,
-                        max_docs,
-                        max_bytes,
-                        max_age,
-                        len(kept),
-                        sum(e.size for e in kept),
-                        expires,
-                        now_ms,
-                        jst.st_ino,
-                        jst.st_size,
-                    ),
+                state = _state_line(
+                    STATE_VERSION,
+                    max_docs,
+                    max_bytes,
+                    max_age,
+                    len(kept),
+                    sum(e.size for e in kept),
+                    expires,
+                    now_ms,
+                    jst.st_ino,
+                    jst.st_size,
                 )
+                with AtomicFile(os.path.join(directory, STATE_NAME), replace=True) as out:
+                    out.write(state)
                 # The journal must be newer than the directory (see _journal_begin).
                 self._journal_write(jfd, _CHECKPOINT)
             self._dirty = False

@@ -11,7 +11,6 @@ record should not pay for a module.
 from __future__ import annotations
 
 import os
-import sys
 
 # The naming rules every layer shares (store directories, the CLI's --app) live in
 # the contract layer; _limits imports nothing.
@@ -276,12 +275,9 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        try:
-            stream = self._stderr if self._stderr is not None else sys.stderr
-            stream.write(f"{self.app_name}: telemetry: {message}\n")
-            stream.flush()
-        except Exception:  # noqa: S110 - a broken stderr must not hurt the host either
-            pass
+        from ._exceptions import write_notice  # loaded only when there is something to say
+
+        write_notice(self._stderr, self.app_name, message)
 
     def __repr__(self) -> str:
         return f"Telemetry({self.app_name!r}, version={self.version!r})"

@@ -31,7 +31,9 @@ import os
 import sys
 import time
 
-from ._exceptions import CommandError, UsageError
+from ._exceptions import ProgramNotExecutable, ProgramNotFound, UsageError
+from ._exceptions import write_notice as _say
+from ._limits import MAX_ITEMS as MAX_ENTRIES  # what a parameter entry keeps at most
 from ._limits import is_app_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
@@ -67,8 +69,6 @@ _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 _VOWELS = frozenset("aeiouy")
 ARGUMENT = "argument"
 OPTION_VALUE = "option-value"
-#: What a parameter entry keeps at most (the schema's maxItems).
-MAX_ENTRIES = 100
 
 #: Signals forwarded to the child. The keyboard ones only when the child cannot have
 #: received them from the terminal itself (see ``_Forwarder``). None on Windows: the
@@ -82,18 +82,6 @@ _FORWARDED = tuple(
 _KEYBOARD = frozenset(
     getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name)
 )
-
-
-class ProgramNotFound(CommandError):
-    """The program does not exist (a shell says 127)."""
-
-    exit_code = 127
-
-
-class ProgramNotExecutable(CommandError):
-    """The program exists but cannot be executed (a shell says 126)."""
-
-    exit_code = 126
 
 
 # -- what the command line says, before hashing ---------------------------------------
@@ -582,15 +570,6 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     # The same retention step as an in-process run: the journal's cheap check, and a
     # full pass over the store only when a limit may be exceeded.
     run.apply_retention()
-
-
-def _say(stream: IO[str] | None, app_name: str, message: str) -> None:
-    try:
-        out = stream if stream is not None else sys.stderr
-        out.write(f"{app_name}: telemetry: {message}\n")
-        out.flush()
-    except Exception:  # noqa: S110 - a broken stderr must not hurt the run
-        pass
 
 
 def _check_keep_words(words: Sequence[str]) -> frozenset[str]:

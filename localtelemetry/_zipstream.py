@@ -83,7 +83,7 @@ class ZipWriter:
             body = zlib.compress(data)[2:-4]
         elif info.compress_type == zipfile.ZIP_STORED:
             body = data
-        else:
+        else:  # a programming error (export asks for these two only): a plain ValueError
             raise ValueError(f"unsupported compression {info.compress_type}")
         self._entry(info.filename, _fields(info), body, zlib.crc32(data), len(data))
 

@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import _known, _scrub
+from localtelemetry._limits import MAX_EXTENSION_CHARS
 from localtelemetry._location import pure_path
 
 SETTINGS = settings(max_examples=400, deadline=None)
@@ -54,13 +55,13 @@ MARKERISH = st.lists(
 @given(MARKERISH)
 @SETTINGS
 def test_marker_split_is_the_patterns_split(text: str) -> None:
-    assert _scrub._split_markers(text) == re.split(f"({_scrub._MARKER})", text)
+    assert _scrub._split_markers(text) == re.split(f"({_scrub.MARKER_PATTERN})", text)
 
 
 @given(MARKERISH, st.integers(min_value=0, max_value=40))
 @SETTINGS
 def test_marker_at_is_the_patterns_match(text: str, start: int) -> None:
-    m = re.compile(_scrub._MARKER).match(text, start)
+    m = re.compile(_scrub.MARKER_PATTERN).match(text, start)
     assert _scrub._marker_at(text, start) == (m.end() if m else -1)
 
 
@@ -70,9 +71,11 @@ def test_marker_at_is_the_patterns_match(text: str, start: int) -> None:
 @example(".bashrc")
 @example("x..md")
 @example("x.ABCDEFGHI")
+@example("x.ABCDEFGHIJ")
+@example("x.ABCDEFGHIJK")
 @example("x.md\n")
 def test_extension_is_the_patterns(last: str) -> None:
-    m = re.search(r"[^.]\.([A-Za-z0-9]{1,8})\Z", last)
+    m = re.search(rf"[^.]\.([A-Za-z0-9]{{1,{MAX_EXTENSION_CHARS}}})\Z", last)
     assert _scrub._extension(last) == ("." + m.group(1).lower() if m else "")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry import _store
+from localtelemetry import _location, _store
 from localtelemetry._ids import new_id
 
 import hostapp
@@ -98,12 +98,31 @@ def test_disk_full(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         **{k: getattr(os, k) for k in dir(os) if not k.startswith("__")}
     )
     fake_os.write = full
-    monkeypatch.setattr(_store, "os", fake_os)
+    monkeypatch.setattr(_location, "os", fake_os)  # every file of ours is written there
     result = _run()
     _assert_host_unaffected(result)
     assert "No space left on device" in result.stderr
-    # no partial files were left behind: only the key (made before the failed writes)
-    assert [p.name for p in all_files(base / "hostapp")] == [".hashkey"]
+    # no partial files were left behind: not even the key, the first write that failed
+    assert [p.name for p in all_files(base / "hostapp")] == []
+
+
+def test_disk_full_after_the_key(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run()
+    before = sorted(p.name for p in all_files(base / "hostapp"))
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fake_os = types.SimpleNamespace(
+        **{k: getattr(os, k) for k in dir(os) if not k.startswith("__")}
+    )
+    fake_os.write = full
+    monkeypatch.setattr(_location, "os", fake_os)
+    result = _run()
+    _assert_host_unaffected(result)
+    assert "No space left on device" in result.stderr
+    # the documents of the first run and the key stay; no temp file is left behind
+    assert sorted(p.name for p in all_files(base / "hostapp")) == before
 
 
 def test_corrupt_key_file(base: Path) -> None:
@@ -220,7 +239,8 @@ def test_read_only_file_system(base: Path, monkeypatch: pytest.MonkeyPatch) -> N
             raise OSError(errno.EROFS, "Read-only file system", str(path))
         return os.open(path, flags, mode)
 
-    monkeypatch.setattr(_store, "os", _fake_os(open=read_only_open))
+    for module in (_store, _location):  # the directory and journal, the atomic writes
+        monkeypatch.setattr(module, "os", _fake_os(open=read_only_open))
     result = _run()
     _assert_host_unaffected(result)
     assert "Read-only file system" in result.stderr
@@ -241,7 +261,7 @@ def test_ctrl_c_while_the_run_is_being_recorded_is_swallowed(
 ) -> None:
     """A Ctrl-C that lands in our end-of-run writes must not turn a success into 130."""
     monkeypatch.setattr(
-        _store, "os", _fake_os(replace=_interrupting_replace(("cli-command-", "run-summary-")))
+        _location, "os", _fake_os(replace=_interrupting_replace(("cli-command-", "run-summary-")))
     )
     result = _run()
     _assert_host_unaffected(result)
@@ -255,7 +275,7 @@ def test_ctrl_c_during_the_commands_own_write_is_the_users(
 ) -> None:
     """Inside the host's command, Ctrl-C stays a Ctrl-C: same as pressing it a moment
     earlier or later, and the run is recorded as interrupted."""
-    monkeypatch.setattr(_store, "os", _fake_os(replace=_interrupting_replace(("build-",))))
+    monkeypatch.setattr(_location, "os", _fake_os(replace=_interrupting_replace(("build-",))))
     result = _run()
     assert result.exit_code == 130
     (command,) = [d for d in store_documents(base / "hostapp") if d["kind"] == "cli-command"]

@@ -23,16 +23,12 @@ from hypothesis import strategies as st
 from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
-from localtelemetry._exceptions import UsageError
+from localtelemetry._exceptions import TooDeepError, UsageError
 from localtelemetry._hashing import Hasher
 from localtelemetry._limits import MAX_DEPTH
 from localtelemetry._listing import load_document
 from localtelemetry._location import StoreLocation
-from localtelemetry._projection import (
-    CLEAN_PATTERNS,
-    Rewriter,
-    TooDeepError,
-)
+from localtelemetry._projection import CLEAN_PATTERNS, Rewriter
 from localtelemetry._redact import Redactor
 from localtelemetry._schemas import load_schema
 from localtelemetry._scrub import scrub

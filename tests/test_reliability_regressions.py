@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry import _hashing
+from localtelemetry import _location
 from localtelemetry._bundle import zip_info
 from localtelemetry._cli import make_app
 from localtelemetry._hashing import KEY_BYTES, load_or_create_key
@@ -67,7 +67,7 @@ def _subprocess_cli(
     )
 
 
-# -- the key (fixed in _hashing.py) -------------------------------------------------------
+# -- the key (written by _location.AtomicFile) ----------------------------------------------
 
 
 @pytest.mark.parametrize("failing", ["write", "close"])
@@ -83,7 +83,7 @@ def test_a_failed_key_write_leaves_no_temp_file(
             real(*args)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_hashing, "os", _fake_os(**{failing: fail}))
+    monkeypatch.setattr(_location, "os", _fake_os(**{failing: fail}))
     with pytest.raises(OSError, match="No space"):
         load_or_create_key(tmp_path / ".hashkey")
     assert list(tmp_path.iterdir()) == []
@@ -98,7 +98,7 @@ def test_a_short_write_still_gives_a_whole_key(
     def dribble(fd: int, data: Any) -> int:
         return os.write(fd, bytes(data)[:5])
 
-    monkeypatch.setattr(_hashing, "os", _fake_os(write=dribble))
+    monkeypatch.setattr(_location, "os", _fake_os(write=dribble))
     key = load_or_create_key(tmp_path / ".hashkey")
     assert len(key) == KEY_BYTES and (tmp_path / ".hashkey").read_bytes() == key
 
@@ -112,7 +112,7 @@ def test_an_unremovable_key_temp_file_does_not_fail_the_run(
     def no_unlink(path: Any, *args: Any, **kwargs: Any) -> None:
         raise OSError(errno.EIO, "Input/output error", str(path))
 
-    monkeypatch.setattr(_hashing, "os", _fake_os(unlink=no_unlink))
+    monkeypatch.setattr(_location, "os", _fake_os(unlink=no_unlink))
     key = load_or_create_key(tmp_path / ".hashkey")
     assert len(key) == KEY_BYTES
 

@@ -33,6 +33,7 @@ from typer.testing import CliRunner
 
 from localtelemetry import KINDS
 from localtelemetry._cli import make_app
+from localtelemetry._exceptions import InvalidJSON
 from localtelemetry._limits import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -44,7 +45,6 @@ from localtelemetry._schemas import (
     CREATED_AT_PATTERN,
     END,
     ID_PATTERN,
-    InvalidJSON,
     load_schema,
     loads_unique,
     parse_json_object,
@@ -241,6 +241,33 @@ def test_the_pattern_constants_are_the_envelopes() -> None:
     from localtelemetry._hashing import HASH_PATTERN
 
     assert defs["hash"]["pattern"] == HASH_PATTERN
+
+
+def test_every_extension_limit_is_the_schemas() -> None:
+    """One extension limit: the path descriptor's field (hashing) and the extension in
+    a ``<path:HASH.ext>`` token (scrubbing) keep exactly what the schemas admit."""
+    from localtelemetry import _scrub
+    from localtelemetry._hashing import Hasher, is_extension
+    from localtelemetry._limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
+
+    for kind in ("envelope", "build", "cli-command"):
+        text = json.dumps(load_schema(kind))
+        assert (
+            text.count('"pattern": "^\\\\.[a-z0-9]')
+            == text.count(json.dumps(f"^{EXTENSION_PATTERN}{END}"))
+            > 0
+        )
+    longest, too_long = "x" * MAX_EXTENSION_CHARS, "x" * (MAX_EXTENSION_CHARS + 1)
+    schema_ext = re.compile(f"^{EXTENSION_PATTERN}{END}")
+    assert schema_ext.match("." + longest) and not schema_ext.match("." + too_long)
+    assert is_extension("." + longest) and not is_extension("." + too_long)
+    hasher = Hasher(bytes(32))
+    assert hasher.path_descriptor(f"/a/b.{longest}")["extension"] == "." + longest
+    assert hasher.path_descriptor(f"/a/b.{too_long}")["extension"] is None
+    assert _scrub._extension(f"b.{longest}") == "." + longest
+    assert _scrub._extension(f"b.{too_long}") == ""
+    scrubbed = _scrub.scrub(f"see /home/u/src/b.{longest}", hash_path=lambda p: "ab" * 16)
+    assert scrubbed.text.endswith(f"<path:{'ab' * 16}.{longest}>")
 
 
 @pytest.mark.parametrize("path", PUBLISHED, ids=lambda p: p.name)
@@ -513,3 +540,13 @@ def test_ajv_in_strict_mode(kind: str, ajv: Path, recorded: dict[str, Path]) -> 
         output = bad.stdout + bad.stderr
         for path in hostile:
             assert f"{path} invalid" in output, (path.name, output[-500:])
+
+
+@given(st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyzIL!-", max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_an_id_prefix_is_the_start_of_what_the_id_pattern_admits(text: str) -> None:
+    from localtelemetry._ids import is_id_prefix
+
+    padded = text + "0" * (26 - len(text))
+    expected = 0 < len(text) <= 26 and re.fullmatch(ID_PATTERN, padded) is not None
+    assert is_id_prefix(text) == expected

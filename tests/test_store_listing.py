@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from localtelemetry._location import (
     OWN_FILES,
     TEMP_NAME_RE,
     StoreLocation,
-    _user_state_path,
+    _user_state_dir,
 )
 from localtelemetry._render import status_text
 from localtelemetry._store import Store
@@ -138,7 +139,40 @@ def test_the_default_store_is_where_platformdirs_says(
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert _user_state_path("mycli") == Path(platformdirs.user_state_path("mycli"))
+    expected = Path(platformdirs.user_state_path("mycli"))
+    assert Path(_user_state_dir("mycli", os.environ)) == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG state directory")
+@pytest.mark.parametrize(
+    ("injected", "where"),
+    [
+        ({"HOME": "/fake/home"}, "/fake/home/.local/state/mycli/telemetry"),
+        ({"HOME": "/fake/home", "XDG_STATE_HOME": "/fake/state"}, "/fake/state/mycli/telemetry"),
+        ({"HOME": "/fake/home", "LOCALTELEMETRY_DIR": "~/t"}, "/fake/home/t/mycli"),
+    ],
+)
+def test_an_injected_environ_decides_where_documents_land(
+    injected: dict[str, str], where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Telemetry(environ=...)`` reads none of the real environment's variables: the
+    real ones point at a trap that must stay empty."""
+    from localtelemetry import Telemetry
+
+    trap = tmp_path / "trap"
+    monkeypatch.setenv("HOME", str(trap))
+    monkeypatch.setenv("XDG_STATE_HOME", str(trap / "state"))
+    monkeypatch.setenv("LOCALTELEMETRY_DIR", str(trap / "dir"))
+    fake_root = tmp_path / "fake"
+    environ = {k: v.replace("/fake", str(fake_root)) for k, v in injected.items()}
+    telemetry = Telemetry("mycli", version="1.0", environ=environ)
+    expected = where.replace("/fake", str(fake_root))
+    assert str(telemetry.location) == expected
+    run = telemetry.begin_run(True)
+    assert run is not None
+    telemetry.end_run(run, 0)
+    assert len(list(Path(expected).glob("run-summary-*.json"))) == 1
+    assert not trap.exists()
 
 
 _NAME_PARTS = st.sampled_from(
