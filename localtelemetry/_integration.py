@@ -26,17 +26,63 @@ import enum
 import os
 import sys
 
-from ._telemetry import configuration_error, split_flag
+from ._limits import FLAG
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
+    from collections.abc import Callable, Mapping
+    from typing import Any, Protocol
 
     from ._cli_store import Mount
     from ._exceptions import ConfigurationError
+    from ._location import Limits, StoreLocation
     from ._recorder import Run
-    from ._telemetry import Telemetry
+
+    class Telemetry(Protocol):
+        """What the integration needs of the ``Telemetry`` object that installs it (the
+        face's ``_telemetry`` imports this module, never the other way round)."""
+
+        _run: Run | None
+
+        @property
+        def app_name(self) -> str: ...
+        @property
+        def command(self) -> str: ...
+        @property
+        def flag(self) -> str: ...
+        @property
+        def location(self) -> StoreLocation: ...
+        @property
+        def limits(self) -> Limits: ...
+        @property
+        def environ(self) -> Mapping[str, str]: ...
+
+        def _now(self) -> Any: ...
+        def begin_run(self, requested: bool) -> Run | None: ...
+        def end_run(self, run: Run, exit_code: int) -> None: ...
+
+
+def configuration_error(message: str) -> ConfigurationError:
+    """A ``ConfigurationError``; the exceptions module loads only when one is raised."""
+    from ._exceptions import ConfigurationError
+
+    return ConfigurationError(message)
+
+
+def split_flag(args: list[str], flag: str = FLAG) -> tuple[list[str], bool]:
+    """Remove ``flag`` (``--telemetry``) from ``args`` (only before a ``--``)."""
+    out: list[str] = []
+    found = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == flag:
+            found = True
+            continue
+        out.append(arg)
+    return out, found
+
 
 FLAG_HELP = "Record local diagnostics for this run only. Nothing is sent anywhere."
 MOUNT_HELP = "Inspect and manage the diagnostics recorded with {flag}."

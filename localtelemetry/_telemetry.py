@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from ._integration import configuration_error
+
 # The naming rules every layer shares (store directories, the CLI's --app) live in
 # the contract layer; _limits imports nothing.
 from ._limits import COMMAND, FLAG, is_app_name, is_version
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO, TypeVar
 
-    from ._exceptions import ConfigurationError
     from ._location import Limits, StoreLocation
     from ._recorder import BuildRecorder, Run
 
@@ -53,34 +54,12 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def configuration_error(message: str) -> ConfigurationError:
-    """A ``ConfigurationError``; the exceptions module loads only when one is raised."""
-    from ._exceptions import ConfigurationError
-
-    return ConfigurationError(message)
-
-
 def _text(value: object) -> str:
     """str() that cannot raise (a broken __str__ must not hurt the host)."""
     try:
         return value if isinstance(value, str) else str(value)
     except Exception:
         return ""
-
-
-def split_flag(args: list[str], flag: str = FLAG) -> tuple[list[str], bool]:
-    """Remove ``flag`` (``--telemetry``) from ``args`` (only before a ``--``)."""
-    out: list[str] = []
-    found = False
-    for i, arg in enumerate(args):
-        if arg == "--":
-            out.extend(args[i:])
-            break
-        if arg == flag:
-            found = True
-            continue
-        out.append(arg)
-    return out, found
 
 
 class Telemetry:
