@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from localtelemetry import _known  # noqa: E402
+from localtelemetry._record import known as _known  # noqa: E402
 
 TYPICAL_ARGV = [
     "build",
@@ -52,8 +52,8 @@ def _median_ms(step: Callable[[int], object], repeat: int) -> float:
 
 def _import_ms(repeat: int) -> float:
     code = (
-        "import time, localtelemetry._documents; t = time.perf_counter(); "
-        "import localtelemetry._known; print((time.perf_counter() - t) * 1000)"
+        "import time, localtelemetry._record.documents; t = time.perf_counter(); "
+        "import localtelemetry._record.known; print((time.perf_counter() - t) * 1000)"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PYTHONDONTWRITEBYTECODE", None)

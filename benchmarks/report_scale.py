@@ -36,7 +36,7 @@ ROOT = HERE.parent
 
 RUNNER = r"""
 import json, resource, sys, time
-from localtelemetry._cli import _invoke, make_app
+from localtelemetry._cli.app import _invoke, make_app
 
 app = make_app(None)
 started = time.perf_counter()
@@ -91,7 +91,7 @@ def generate(bundles: int, directory: Path, *, seed: int = 6) -> dict[str, Any]:
 
 def verify(paths: list[str], sample: int | None) -> int:
     """Verify bundles with inspect's reader; returns how many were checked."""
-    from localtelemetry._bundle import iter_verified
+    from localtelemetry._receive.bundle import iter_verified
 
     chosen = paths if sample is None else random.Random(0).sample(paths, min(sample, len(paths)))
     for path in chosen:

@@ -48,7 +48,7 @@ MESSAGES = {
 
 _PREAMBLE = "import localtelemetry\n"
 _SCRUB = (
-    "from localtelemetry._scrub import scrub\n"
+    "from localtelemetry._record.scrub import scrub\n"
     "scrub({msg!r}, hash_path=lambda p: '0123456789abcdef', max_length=500)\n"
 )
 
@@ -103,7 +103,7 @@ def first_call(rounds: int) -> list[tuple[str, float, float, float]]:
 def warm(repeats: int) -> tuple[int, float, float]:
     """(texts, µs per message scrubbed, µs per message of the str.replace baseline)."""
     sys.path.insert(0, str(ROOT))
-    from localtelemetry._scrub import scrub
+    from localtelemetry._record.scrub import scrub
 
     texts = [str(e["text"]) for e in json.loads(CORPUS.read_text(encoding="utf-8"))]
 

@@ -6,7 +6,7 @@
 It writes docs/schema-reference.md (every document kind) and the manifest table in
 docs/bundles.md (the part between the two ``manifest-table`` comments; the rest of that
 page is written by hand). The field tables come from
-``localtelemetry._schemas.explain_fields``, the same code that powers
+``localtelemetry._contract.schemas.explain_fields``, the same code that powers
 ``telemetry explain``, so the docs can never drift from ``schema/``. tests/test_docs.py
 regenerates the text and compares it with the committed files.
 """
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from localtelemetry import KINDS
-from localtelemetry._schemas import MANIFEST, explain_fields, load_schema
+from localtelemetry._contract.schemas import MANIFEST, explain_fields, load_schema
 
 DOCS = Path(__file__).resolve().parent
 OUTPUT = DOCS / "schema-reference.md"

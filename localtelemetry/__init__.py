@@ -15,7 +15,7 @@ cost a host that does not import them itself several milliseconds).
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from ._exceptions import (
+    from ._contract.exceptions import (
         BundleError,
         CommandError,
         ConfigurationError,
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
         UnsafeStoreError,
         UsageError,
     )
-    from ._location import KINDS, Limits, StoreLocation
-    from ._reader import Document, Environment, read_bundle, read_sources, read_store
+    from ._receive.reader import Document, Environment, read_bundle, read_sources, read_store
+    from ._store.location import KINDS, Limits, StoreLocation
     from ._telemetry import Telemetry
     from ._version import __version__
 del TYPE_CHECKING  # not a public name
@@ -71,12 +71,12 @@ _LAZY = {
             "UnsafeStoreError",
             "UsageError",
         ),
-        "_exceptions",
+        "_contract.exceptions",
     ),
-    **dict.fromkeys(("KINDS", "Limits", "StoreLocation"), "_location"),
+    **dict.fromkeys(("KINDS", "Limits", "StoreLocation"), "_store.location"),
     "Telemetry": "_telemetry",
     **dict.fromkeys(
-        ("Document", "Environment", "read_bundle", "read_sources", "read_store"), "_reader"
+        ("Document", "Environment", "read_bundle", "read_sources", "read_store"), "_receive.reader"
     ),
     "__version__": "_version",
 }

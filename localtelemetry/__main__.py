@@ -12,12 +12,12 @@ import sys
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["run"]:
-        from ._runcmd import fast_run
+        from ._cli.runcmd import fast_run
 
         code = fast_run(args[1:])
         if code is not None:
             sys.exit(code)
-    from ._cli import main as cli_main
+    from ._cli.app import main as cli_main
 
     cli_main()
 

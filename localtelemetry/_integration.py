@@ -26,17 +26,17 @@ import enum
 import os
 import sys
 
-from ._limits import FLAG
+from ._contract.limits import FLAG
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, Protocol
 
-    from ._cli_store import Mount
-    from ._exceptions import ConfigurationError
-    from ._location import Limits, StoreLocation
-    from ._recorder import Run
+    from ._cli.store import Mount
+    from ._contract.exceptions import ConfigurationError
+    from ._record.recorder import Run
+    from ._store.location import Limits, StoreLocation
 
     class Telemetry(Protocol):
         """What the integration needs of the ``Telemetry`` object that installs it (the
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 def configuration_error(message: str) -> ConfigurationError:
     """A ``ConfigurationError``; the exceptions module loads only when one is raised."""
-    from ._exceptions import ConfigurationError
+    from ._contract.exceptions import ConfigurationError
 
     return ConfigurationError(message)
 
@@ -379,7 +379,7 @@ _MOUNT_CLASSES: dict[type[Any], type[Any]] = {}
 def mount_of(telemetry: Telemetry) -> Mount:
     """What the management commands need of ``telemetry`` to run as its app's
     ``telemetry`` group: the face hands it down, the CLI never imports ``Telemetry``."""
-    from ._cli_store import Mount
+    from ._cli.store import Mount
 
     t = telemetry
     return Mount(t.app_name, t.command, t.flag, t.location, t.limits, t.environ, t._now)
@@ -398,7 +398,7 @@ def _mount_class(base: type[Any]) -> type[Any]:
             run = telemetry._run
             if run is not None:
                 run.management = True  # management commands never record
-            from ._cli import run_mounted
+            from ._cli.app import run_mounted
 
             settings = {name: getattr(ctx, name, None) for name in INHERITED_SETTINGS}
             return run_mounted(
@@ -510,7 +510,7 @@ def _run_main(
     if _is_management_call(cmd, stripped, telemetry.command):
         # A single-command app has no room for a group: `mycli telemetry status` is
         # routed to the management commands (see docs/getting-started.md).
-        from ._cli import run_mounted
+        from ._cli.app import run_mounted
 
         name = prog_name or os.path.basename(sys.argv[0]) or telemetry.app_name
         settings = {
@@ -720,7 +720,7 @@ def _add_raw(sensitive: set[str], value: Any, depth: int = 0) -> None:
 def _registered_name(group: Any, ctx: Any, typed: str, sub: Any) -> str:
     """The command's name in the registered tree; a name the group only made up on
     demand from what the user typed (plugin/alias groups) is marked for hashing."""
-    from ._recorder import UNLISTED
+    from ._record.recorder import UNLISTED
 
     name = getattr(sub, "name", None) or typed
     try:
@@ -770,7 +770,7 @@ def _param_type(param: Any, value: Any) -> str:
 
 
 def _capture_params(ctx: Any, sensitive: set[str]) -> list[Any]:
-    from ._recorder import ParamObservation
+    from ._record.recorder import ParamObservation
 
     chain = []
     while ctx is not None:

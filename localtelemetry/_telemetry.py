@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 
-from ._integration import configuration_error
-
 # The naming rules every layer shares (store directories, the CLI's --app) live in
 # the contract layer; _limits imports nothing.
-from ._limits import COMMAND, FLAG, is_app_name, is_version
+from ._contract.limits import COMMAND, FLAG, is_app_name, is_version
+from ._integration import configuration_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -25,8 +24,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO, TypeVar
 
-    from ._location import Limits, StoreLocation
-    from ._recorder import BuildRecorder, Run
+    from ._record.recorder import BuildRecorder, Run
+    from ._store.location import Limits, StoreLocation
 
     T = TypeVar("T")
 
@@ -72,7 +71,7 @@ class Telemetry:
     ``directory``, ``environ``, ``now``, ``stderr`` and ``identity`` exist for tests and
     embedding; the defaults read the real platform, environment, clock, stderr and the
     machine's identity (login, real name, host names, working directory: value -> kind,
-    as ``localtelemetry._known.system_identity`` gives them) at run time.
+    as ``localtelemetry._record.known.system_identity`` gives them) at run time.
     """
 
     def __init__(
@@ -134,7 +133,7 @@ class Telemetry:
     def limits(self) -> Limits:
         """The retention limits (``Limits()``, the defaults, unless given)."""
         if self._limits is None:
-            from ._location import Limits
+            from ._store.location import Limits
 
             self._limits = Limits()
         return self._limits
@@ -146,7 +145,7 @@ class Telemetry:
     @property
     def location(self) -> StoreLocation:
         """Where this app's documents live (computing it creates nothing)."""
-        from ._location import StoreLocation
+        from ._store.location import StoreLocation
 
         return StoreLocation(self.app_name, self._directory, self.environ)
 
@@ -177,7 +176,7 @@ class Telemetry:
         run = self._run
         if run is None or run.disabled_reason is not None:
             return NullBuild()
-        from ._recorder import BuildRecorder
+        from ._record.recorder import BuildRecorder
 
         return BuildRecorder(run, name)
 
@@ -194,7 +193,7 @@ class Telemetry:
         run = self._run
         if run is None or run.disabled_reason is not None:
             return
-        from ._recorder import snapshot_payload
+        from ._record.recorder import snapshot_payload
 
         try:
             counts_copy = dict(counts or {})
@@ -218,14 +217,14 @@ class Telemetry:
         if not requested:
             return None
         environ = self.environ
-        from ._offswitch import off_reason
+        from ._record.offswitch import off_reason
 
         blocker = off_reason(environ)
         if blocker is not None:
             self._say(f"{blocker}, so {self.flag} is ignored and nothing is recorded")
             return None
         try:
-            from ._session import open_run
+            from ._record.session import open_run
 
             run = open_run(
                 self.location,
@@ -254,7 +253,7 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        from ._exceptions import write_notice  # loaded only when there is something to say
+        from ._contract.exceptions import write_notice  # loaded only when there is something to say
 
         write_notice(self._stderr, self.app_name, message)
 

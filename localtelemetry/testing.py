@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._listing import load_document
-from ._location import StoreLocation
-from ._store import Store
+from ._store.listing import load_document
+from ._store.location import StoreLocation
+from ._store.store import Store
 from ._telemetry import (
     Telemetry,
     add_observer,
@@ -65,7 +65,7 @@ def read_documents(store_directory: Path, *, validate: bool = True) -> list[dict
 
 
 def _validate(documents: list[dict[str, Any]]) -> None:
-    from ._schemas import validation_errors
+    from ._contract.schemas import validation_errors
 
     for document in documents:
         errors = validation_errors(document)

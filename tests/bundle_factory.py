@@ -24,7 +24,7 @@ from typing import Any
 
 import blake3
 
-from localtelemetry._bundle import (
+from localtelemetry._contract.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
     MANIFEST_NAME,
@@ -33,9 +33,9 @@ from localtelemetry._bundle import (
     document_entry_name,
     zip_info,
 )
-from localtelemetry._documents import SCHEMA_IDS, duration_bucket, rfc3339, serialize
-from localtelemetry._ids import new_id
-from localtelemetry._location import KINDS
+from localtelemetry._contract.ids import new_id
+from localtelemetry._record.documents import SCHEMA_IDS, duration_bucket, rfc3339, serialize
+from localtelemetry._store.location import KINDS
 from localtelemetry._version import __version__
 
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -75,8 +75,8 @@ def templates() -> dict[str, dict[str, Any]]:
 
     from typer.testing import CliRunner
 
-    from localtelemetry._bundle import iter_verified
-    from localtelemetry._cli import make_app
+    from localtelemetry._cli.app import make_app
+    from localtelemetry._receive.bundle import iter_verified
 
     import hostapp
 
@@ -175,7 +175,7 @@ def documents_for(run: Run, rng: random.Random, *, validate: bool = True) -> lis
         )
         documents.append(doc)
     if validate:
-        from localtelemetry._schemas import validation_errors as document_errors
+        from localtelemetry._contract.schemas import validation_errors as document_errors
 
         for document in documents:
             errors = document_errors(document)
@@ -339,7 +339,7 @@ class Population:
 
 def maintainer_app() -> Any:
     """The standalone CLI, which has ``report`` and ``ingest``."""
-    from localtelemetry._cli import make_app
+    from localtelemetry._cli.app import make_app
 
     return make_app(None)
 

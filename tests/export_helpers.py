@@ -16,9 +16,9 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._bundle import iter_verified
-from localtelemetry._cli import make_app
-from localtelemetry._schemas import load_schema
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.schemas import load_schema
+from localtelemetry._receive.bundle import iter_verified
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 # Text localtelemetry itself writes into free text: markers and the truncation suffix.

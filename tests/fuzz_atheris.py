@@ -36,11 +36,12 @@ import atheris
 with atheris.instrument_imports():
     import blake3
 
-    from localtelemetry._bundle import MANIFEST_NAME, parse_json, zip_info
-    from localtelemetry._exceptions import BundleError, DocumentError
-    from localtelemetry._inspect import inspect_bundle
-    from localtelemetry._listing import load_document
-    from localtelemetry._schemas import manifest_errors, validation_errors
+    from localtelemetry._contract.bundle import MANIFEST_NAME, zip_info
+    from localtelemetry._contract.exceptions import BundleError, DocumentError
+    from localtelemetry._contract.schemas import manifest_errors, validation_errors
+    from localtelemetry._receive.bundle import parse_json
+    from localtelemetry._receive.inspect import inspect_bundle
+    from localtelemetry._store.listing import load_document
 
 WORK = Path(tempfile.mkdtemp(prefix="lt-atheris-"))
 SEED_BUNDLE: list[bytes] = []
@@ -51,7 +52,7 @@ def _make_seed_bundle() -> bytes:
     from typer.testing import CliRunner
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from localtelemetry._cli import make_app
+    from localtelemetry._cli.app import make_app
 
     import hostapp
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from bundle_factory import EPOCH, Run, documents_for, write_bundle
 
-from localtelemetry._documents import serialize
+from localtelemetry._record.documents import serialize
 
 Mutation = Callable[[dict[str, Any]], dict[str, Any] | bytes]
 ARABIC_INDIC = "".join(chr(0x0660 + i) for i in range(10))

@@ -89,11 +89,11 @@ def main(mode: str, runs: int) -> None:
 def _warm_up() -> None:
     """Import what recording needs once, before forking (without recording anything:
     the children must start from a process that never recorded)."""
-    import localtelemetry._documents
-    import localtelemetry._hashing
-    import localtelemetry._recorder
-    import localtelemetry._scrub
-    import localtelemetry._store  # noqa: F401
+    import localtelemetry._record.documents
+    import localtelemetry._record.hashing
+    import localtelemetry._record.recorder
+    import localtelemetry._record.scrub
+    import localtelemetry._store.store  # noqa: F401
 
     with contextlib.suppress(SystemExit):  # a run without --telemetry records nothing
         _app(Telemetry("warm-up", version="1"))(["other"], standalone_mode=False)

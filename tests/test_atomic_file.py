@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from localtelemetry import _location
-from localtelemetry._exceptions import UsageError
-from localtelemetry._location import TEMP_NAME_RE, AtomicFile, temp_name
-from localtelemetry._outfile import new_file
+from localtelemetry._contract.exceptions import UsageError
+from localtelemetry._store import location as _location
+from localtelemetry._store.location import TEMP_NAME_RE, AtomicFile, temp_name
+from localtelemetry._store.outfile import new_file
 
 
 def test_temp_names_are_what_the_retention_pass_recognizes() -> None:

@@ -27,9 +27,11 @@ import pytest
 from bundle_factory import invoke
 from hostile_values import good_bundle
 
-from localtelemetry import _bundle, _schemas
-from localtelemetry._bundle import MANIFEST_NAME, zip_info
-from localtelemetry._limits import MAX_CENTRAL_RECORD_BYTES, MAX_ENTRIES
+from localtelemetry._contract import bundle as _bundle_format
+from localtelemetry._contract import schemas as _schemas
+from localtelemetry._contract.bundle import MANIFEST_NAME, zip_info
+from localtelemetry._contract.limits import MAX_CENTRAL_RECORD_BYTES, MAX_ENTRIES
+from localtelemetry._receive import bundle as _bundle
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX symlinks")
 END = struct.Struct("<4s4H2LH")
@@ -193,7 +195,7 @@ def test_a_real_manifest_is_within_its_shape(tmp_path: Path) -> None:
         manifest = zf.read(MANIFEST_NAME)
         entries = len(zf.infolist())
     _bundle._check_manifest_shape(manifest, entries)
-    assert len(manifest) <= _bundle.manifest_limit(entries)
+    assert len(manifest) <= _bundle_format.manifest_limit(entries)
 
 
 # -- extracting: never through a symlink -------------------------------------------------

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._cli import MOUNTED_COMMANDS, STANDALONE_COMMANDS, make_app
+from localtelemetry._cli.app import MOUNTED_COMMANDS, STANDALONE_COMMANDS, make_app
 from localtelemetry._integration import mount_of
 
 import hostapp
@@ -352,7 +352,7 @@ def test_an_app_name_with_a_trailing_newline_is_refused(base: Path) -> None:
 
 
 def test_one_of_a_thing_is_singular(base: Path) -> None:
-    from localtelemetry._commands import summary_of
+    from localtelemetry._cli.commands import summary_of
 
     assert (
         summary_of({"kind": "build", "payload": {"name": "b", "status": "success", "phases": [{}]}})

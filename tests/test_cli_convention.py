@@ -20,7 +20,7 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
 from localtelemetry._integration import mount_of
 
 import hostapp
@@ -315,7 +315,7 @@ def test_explain_fits_the_terminal(tmp_path: Path) -> None:
     piped = _console(["explain"], tmp_path, COLUMNS="")
     assert max(len(line) for line in piped.stdout.splitlines()) > 250
     # The first column names the field: it is never broken.
-    from localtelemetry._commands import explain
+    from localtelemetry._cli.commands import explain
 
     for info in explain(None)["kinds"].values():
         for field in info["fields"]:

@@ -74,7 +74,7 @@ def test_manifest_table_matches_the_manifest_schema() -> None:
 
 
 def test_manifest_table_lists_every_manifest_field() -> None:
-    from localtelemetry._schemas import MANIFEST, explain_fields, load_schema
+    from localtelemetry._contract.schemas import MANIFEST, explain_fields, load_schema
 
     text = _read("bundles.md")
     fields = [field.path for field in explain_fields(MANIFEST)]
@@ -84,7 +84,8 @@ def test_manifest_table_lists_every_manifest_field() -> None:
 
 
 def test_bundle_limits_match_the_code() -> None:
-    from localtelemetry import _bundle, _limits
+    from localtelemetry._contract import limits as _limits
+    from localtelemetry._receive import bundle as _bundle
 
     stated = {
         name: int(number.replace(",", "")) * UNITS[unit]
@@ -142,7 +143,7 @@ def test_every_section_of_privacy_cites_a_test() -> None:
 
 
 def test_user_guide_has_a_heading_per_command() -> None:
-    from localtelemetry._cli import STANDALONE_COMMANDS
+    from localtelemetry._cli.app import STANDALONE_COMMANDS
 
     text = _read("user-guide.md")
     for command in STANDALONE_COMMANDS:

@@ -10,8 +10,9 @@ import re
 import pytest
 
 import localtelemetry
-from localtelemetry import Limits, _exceptions
-from localtelemetry._exceptions import ConfigurationError, LocalTelemetryError
+from localtelemetry import Limits
+from localtelemetry._contract import exceptions as _exceptions
+from localtelemetry._contract.exceptions import ConfigurationError, LocalTelemetryError
 
 from conftest import ROOT
 

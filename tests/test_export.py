@@ -21,8 +21,8 @@ from test_scrub import BENIGN, POSITIVE
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._bundle import iter_verified
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
+from localtelemetry._receive.bundle import iter_verified
 
 import hostapp
 from conftest import ROOT, store_documents
@@ -335,8 +335,8 @@ SECRETS = [gone for _, _, gones in POSITIVE for gone in gones if len(gone) >= 6]
 def test_arbitrary_free_text_exports_valid_and_clean(
     tmp_path: Path, prefix: str, suffix: str, secret: str, separator: str
 ) -> None:
-    from localtelemetry._export import Selection, preview
-    from localtelemetry._store import Store
+    from localtelemetry._share.export import Selection, preview
+    from localtelemetry._store.store import Store
 
     directory = tmp_path / os.urandom(4).hex()
     telemetry = Telemetry("fuzz", version="1", directory=directory, stderr=io.StringIO())

@@ -33,11 +33,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import Telemetry
-from localtelemetry import _known as known_module
-from localtelemetry import _redact as redact_module
-from localtelemetry._export import Redaction, Selection, export
-from localtelemetry._redact import MIN_WORD_LENGTH, Redactor, machine_values
-from localtelemetry._store import Store
+from localtelemetry._record import known as known_module
+from localtelemetry._share import redact as redact_module
+from localtelemetry._share.export import Redaction, Selection, export
+from localtelemetry._share.redact import MIN_WORD_LENGTH, Redactor, machine_values
+from localtelemetry._store.store import Store
 
 from conftest import clean_env
 
@@ -432,7 +432,7 @@ def test_the_schema_decides_what_is_free_text_and_what_is_made_by_localtelemetry
     """Free text is every field of the ``message`` definition (found in the schema files
     here, independently); every envelope node export never searches for known values
     exists, so a change of the schemas cannot silently move a field out of reach."""
-    from localtelemetry._projection import MACHINE_MADE, free_text_fields, machine_made_nodes
+    from localtelemetry._share.projection import MACHINE_MADE, free_text_fields, machine_made_nodes
 
     from conftest import ROOT
 
@@ -442,7 +442,7 @@ def test_the_schema_decides_what_is_free_text_and_what_is_made_by_localtelemetry
         assert sorted(".".join(p) for p in free_text_fields(kind)) == sorted(
             f"payload.{name}" for name in refs
         )
-    from localtelemetry._schemas import load_schema, resolve
+    from localtelemetry._contract.schemas import load_schema, resolve
 
     # Each kind's schema has its own copy of the shared definitions: the nodes export
     # never searches are found in every one (the hash definition where it is used).

@@ -22,14 +22,14 @@ import pytest
 from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
-from localtelemetry._bundle import zip_info
-from localtelemetry._exceptions import DocumentError
-from localtelemetry._export import _Keys, _Reader
-from localtelemetry._listing import load_document
-from localtelemetry._location import StoreLocation
-from localtelemetry._projection import Rewriter
-from localtelemetry._store import Store
-from localtelemetry._zipstream import ZipWriter
+from localtelemetry._contract.bundle import zip_info
+from localtelemetry._contract.exceptions import DocumentError
+from localtelemetry._share.export import _Keys, _Reader
+from localtelemetry._share.projection import Rewriter
+from localtelemetry._share.zipstream import ZipWriter
+from localtelemetry._store.listing import load_document
+from localtelemetry._store.location import StoreLocation
+from localtelemetry._store.store import Store
 
 import hostapp
 
@@ -120,8 +120,8 @@ def test_zip_writer_output_reads_back(count: int) -> None:
 def test_streamed_manifest_is_what_serialize_writes(base: Path, tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from localtelemetry._documents import serialize
-    from localtelemetry._export import Selection, export
+    from localtelemetry._record.documents import serialize
+    from localtelemetry._share.export import Selection, export
 
     _documents(base)
     target = tmp_path / "b.zip"
@@ -168,7 +168,7 @@ def _plant_store(base: Path) -> Store:
     import os
     import random
 
-    from localtelemetry._ids import new_id
+    from localtelemetry._contract.ids import new_id
 
     documents = _documents(base)
     store = Store(StoreLocation("hostapp", base=base))
@@ -203,7 +203,7 @@ def _plant_store(base: Path) -> Store:
 def _bundle(store: Store, target: Path, keep: bool, run: str | None) -> bytes:
     from datetime import datetime, timezone
 
-    from localtelemetry._export import Selection, export
+    from localtelemetry._share.export import Selection, export
 
     export(
         store,
@@ -224,8 +224,8 @@ def test_export_gives_the_bundle_of_the_interpreted_pipeline(
     nested too deep) and the interpreter of the schemas."""
     import os
 
-    from localtelemetry import _export
-    from localtelemetry._exceptions import DocumentError
+    from localtelemetry._contract.exceptions import DocumentError
+    from localtelemetry._share import export as _export
 
     store = _plant_store(base)
     if run:
@@ -268,8 +268,8 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
                 expected = None
             got = read(name)
             if expected is None and got is not None:  # the walk refuses these, not the reader
-                from localtelemetry._limits import MAX_DEPTH
-                from localtelemetry._schemas import nested_deeper_than
+                from localtelemetry._contract.limits import MAX_DEPTH
+                from localtelemetry._contract.schemas import nested_deeper_than
 
                 assert nested_deeper_than(got, MAX_DEPTH), name
             else:
@@ -278,7 +278,7 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="symlinks and dir_fd")
 def test_reader_refuses_a_store_swapped_for_a_symlink(base: Path, tmp_path: Path) -> None:
-    from localtelemetry._exceptions import UnsafeStoreError
+    from localtelemetry._contract.exceptions import UnsafeStoreError
 
     store = _plant_store(base)
     real = store.directory
@@ -325,8 +325,8 @@ def test_a_selection_sorted_in_runs_gives_the_same_bundle(
 ) -> None:
     """Past SORT_RUN documents the names are sorted in runs on disk and merged (memory
     stays flat): the bundle is the one sorting them all at once gives, byte for byte."""
-    from localtelemetry import _export
-    from localtelemetry._export import Selection, _select
+    from localtelemetry._share import export as _export
+    from localtelemetry._share.export import Selection, _select
 
     store = _plant_store(base)
     monkeypatch.setattr(os, "urandom", lambda n: bytes(range(n)))

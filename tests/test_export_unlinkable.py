@@ -17,8 +17,8 @@ from export_helpers import cli, manifest_of, members, record_runs, recording_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._ids import ID_PATTERN, id_time_ms, new_id
-from localtelemetry._relabel import DAY_MS, Relabel
+from localtelemetry._contract.ids import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._share.relabel import DAY_MS, Relabel
 
 ID_RE = re.compile(ID_PATTERN)
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -242,7 +242,7 @@ def test_skipped_documents_are_counted_but_not_named_without_keep_hashes(
 def test_the_day_is_the_utc_day() -> None:
     from datetime import datetime, timedelta, timezone
 
-    from localtelemetry._relabel import day_of
+    from localtelemetry._share.relabel import day_of
 
     east = timezone(timedelta(hours=5))
     assert day_of(datetime(2026, 11, 24, 2, 30, tzinfo=east)) == datetime(
@@ -256,7 +256,7 @@ def test_the_day_is_the_utc_day() -> None:
 )
 @settings(max_examples=300, deadline=None)
 def test_the_fast_id_encoding_is_the_recorders(ms: int, random_part: bytes) -> None:
-    from localtelemetry._relabel import format_id, valid_id_time_ms
+    from localtelemetry._share.relabel import format_id, valid_id_time_ms
 
     expected = new_id(ms, random_bytes=random_part)
     assert format_id(ms, int.from_bytes(random_part, "big")) == expected

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from localtelemetry import _known, _scrub
-from localtelemetry._limits import MAX_EXTENSION_CHARS
-from localtelemetry._location import pure_path
+from localtelemetry._contract.limits import MAX_EXTENSION_CHARS
+from localtelemetry._record import known as _known
+from localtelemetry._record import scrub as _scrub
+from localtelemetry._store.location import pure_path
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
@@ -158,7 +159,7 @@ def test_string_alphabets_are_what_they_say() -> None:
 )
 @SETTINGS
 def test_newest_first_is_the_full_sort(by_kind: dict[str, list[str]], wanted: int) -> None:
-    from localtelemetry._commands import _newest_first
+    from localtelemetry._cli.commands import _newest_first
 
     everything = sorted(((i, k) for k, ids in by_kind.items() for i in ids), reverse=True)
     assert list(_newest_first(by_kind, wanted)) == everything

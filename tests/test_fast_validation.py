@@ -14,9 +14,10 @@ from bundle_factory import Population, documents_for, templates, write_bundle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._bundle import MANIFEST_NAME, iter_verified
-from localtelemetry._location import KINDS
-from localtelemetry._schemas import all_schemas, is_valid, validation_errors
+from localtelemetry._contract.bundle import MANIFEST_NAME
+from localtelemetry._contract.schemas import all_schemas, is_valid, validation_errors
+from localtelemetry._receive.bundle import iter_verified
+from localtelemetry._store.location import KINDS
 
 
 def _jsonschema_valid(name: str, value: Any) -> bool:

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry import _location, _store
-from localtelemetry._ids import new_id
+from localtelemetry._contract.ids import new_id
+from localtelemetry._store import location as _location
+from localtelemetry._store import store as _store
 
 import hostapp
 from conftest import HOSTAPP, all_files, clean_env, run_script, store_documents
@@ -190,7 +191,7 @@ def test_world_writable_store_is_refused(base: Path) -> None:
 
 def test_foreign_owner_is_refused(base: Path) -> None:
     from localtelemetry import StoreLocation
-    from localtelemetry._exceptions import UnsafeStoreError
+    from localtelemetry._contract.exceptions import UnsafeStoreError
 
     base.mkdir()
     (base / "app").mkdir(mode=0o700)

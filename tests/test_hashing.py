@@ -14,8 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import KeyFileError
-from localtelemetry._hashing import KEY_BYTES, Hasher, load_or_create_key, read_key, replace_key
-from localtelemetry._schemas import load_schema
+from localtelemetry._contract.schemas import load_schema
+from localtelemetry._record.hashing import (
+    KEY_BYTES,
+    Hasher,
+    load_or_create_key,
+    read_key,
+    replace_key,
+)
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))

@@ -35,7 +35,7 @@ from hostile_values import CASES, good_bundle, write_case
 from test_bundle_limits import _refused
 from typer.testing import CliRunner
 
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
 
 import hostapp
 from conftest import ROOT, TESTS

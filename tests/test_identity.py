@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from localtelemetry._schemas import validation_errors
+from localtelemetry._contract.schemas import validation_errors
 
 from conftest import TESTS, all_files, clean_env
 

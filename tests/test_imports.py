@@ -83,10 +83,10 @@ def test_a_run_within_the_limits_neither_lists_nor_prunes(tmp_path: Path) -> Non
     _modules_after(["--telemetry", "ok", "src"], tmp_path)  # first run: a full pass
     modules = _modules_after(["--telemetry", "ok", "src"], tmp_path)
     assert len(list((tmp_path / "store" / "hostapp").glob("run-summary-*.json"))) == 2
-    assert "localtelemetry._store" in modules
+    assert "localtelemetry._store.store" in modules
     # The cheap retention check sufficed: the listing and pruning code never loaded.
-    assert "localtelemetry._listing" not in modules
-    assert "localtelemetry._retention" not in modules
+    assert "localtelemetry._store.listing" not in modules
+    assert "localtelemetry._store.retention" not in modules
 
 
 def test_import_of_the_package_is_light() -> None:
@@ -98,18 +98,18 @@ def test_import_of_the_package_is_light() -> None:
         assert f"'{module}'" not in out, module
     # The maintainer API loads on first use, not in every host CLI's run (issue 4).
     for module in (
-        "localtelemetry._reader",
-        "localtelemetry._recorder",
-        "localtelemetry._store",
-        "localtelemetry._listing",
-        "localtelemetry._retention",
+        "localtelemetry._receive.reader",
+        "localtelemetry._record.recorder",
+        "localtelemetry._store.store",
+        "localtelemetry._store.listing",
+        "localtelemetry._store.retention",
         "zipfile",
     ):
         assert f"'{module}'" not in out, module
 
 
 def test_lazy_reader_names_resolve_to_the_reader_module() -> None:
-    from localtelemetry import _reader
+    from localtelemetry._receive import reader as _reader
 
     for name in ("Document", "Environment", "read_bundle", "read_sources", "read_store"):
         assert getattr(localtelemetry, name) is getattr(_reader, name)
@@ -149,40 +149,6 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(localtelemetry, name)
 
 
-#: The command-line layer: below the face (Telemetry, its integration, the testing kit).
-CLI_MODULES = (
-    "_cli",
-    "_cli_store",
-    "_cli_share",
-    "_cli_run",
-    "_commands",
-    "_maintainer_cli",
-    "_cliout",
-    "_render",
-    "_runcmd",
-    "_wrap",
-    "_demo",
-)
-FACE_MODULES = {"_telemetry", "_integration", "testing", "__init__", "__main__"}
-
-
-@pytest.mark.parametrize("module", CLI_MODULES)
-def test_the_cli_never_imports_the_face(module: str) -> None:
-    # At module level and inside functions alike: the face mounts the CLI, never the
-    # other way round (issue 15).
-    tree = ast.parse((ROOT / "localtelemetry" / f"{module}.py").read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                imported.add(node.module)
-            else:
-                imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("localtelemetry"):
-            imported.add(str(node.module).partition(".")[2] or "__init__")
-    assert not imported & FACE_MODULES, sorted(imported & FACE_MODULES)
-
-
 PLAIN_HOST = r"""
 import json, sys
 import typer
@@ -219,7 +185,8 @@ def test_the_disabled_path_loads_only_the_face_and_the_naming_rules(tmp_path: Pa
     modules = json.loads(proc.stderr.strip().splitlines()[-1])
     assert modules == [
         "localtelemetry",
+        "localtelemetry._contract",
+        "localtelemetry._contract.limits",
         "localtelemetry._integration",
-        "localtelemetry._limits",
         "localtelemetry._telemetry",
     ]

@@ -18,8 +18,9 @@ import pytest
 from bundle_factory import Run, documents_for, invoke, write_bundle
 from test_report import make_sources
 
-from localtelemetry import _ingest_sinks, _ingest_tables
-from localtelemetry._report import build_report
+from localtelemetry._receive import ingest_sinks as _ingest_sinks
+from localtelemetry._receive import ingest_tables as _ingest_tables
+from localtelemetry._receive.report import build_report
 
 from conftest import ROOT
 
@@ -313,7 +314,7 @@ def test_without_clickhouse_connect(sources: list[Path], monkeypatch: pytest.Mon
 def _tampered(source: Path, target: Path, *, ids: int = 1) -> tuple[Path, list[str]]:
     """A bundle of the same documents as ``source`` with ``ids`` cli-commands changed:
     it verifies (its digests are its own) but says something else under the same ids."""
-    from localtelemetry._reader import read_bundle
+    from localtelemetry._receive.reader import read_bundle
 
     docs = [dict(d.data) for d in read_bundle(source)]
     changed = []

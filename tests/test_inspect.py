@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry import _bundle
-from localtelemetry._bundle import zip_info
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.bundle import zip_info
+from localtelemetry._receive import bundle as _bundle
 
 import hostapp
 from conftest import clean_env

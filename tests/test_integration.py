@@ -104,7 +104,7 @@ def test_typer_mounted_management_group(base: Path) -> None:
     assert "documents:  2" in result.stdout  # the status run itself recorded nothing
     help_result = CliRunner().invoke(app, ["telemetry", "--help"])
     assert help_result.exit_code == 0
-    from localtelemetry._cli import MOUNTED_COMMANDS
+    from localtelemetry._cli.app import MOUNTED_COMMANDS
 
     for command in MOUNTED_COMMANDS:
         assert command in help_result.stdout

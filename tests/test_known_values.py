@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._documents import SafeValues
-from localtelemetry._hashing import Hasher
-from localtelemetry._known import (
+from localtelemetry._record.documents import SafeValues
+from localtelemetry._record.hashing import Hasher
+from localtelemetry._record.known import (
     ANYWHERE_LENGTH,
     COMMON_WORDS,
     MIN_LENGTH,
@@ -441,9 +441,9 @@ def test_known_values_and_the_scrubber_load_only_for_a_message(
         check=False,
     )
     modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
-    assert "localtelemetry._recorder" in modules  # it recorded
-    assert ("localtelemetry._known" in modules) is loaded
-    assert ("localtelemetry._scrub" in modules) is loaded
+    assert "localtelemetry._record.recorder" in modules  # it recorded
+    assert ("localtelemetry._record.known" in modules) is loaded
+    assert ("localtelemetry._record.scrub" in modules) is loaded
 
 
 def test_a_huge_command_line_compiles_only_the_values_a_message_quotes() -> None:

@@ -1,6 +1,6 @@
 """The maintainer's commands (``report``, ``ingest``, ``inspect``, ``validate``) hold to
 the convention of docs/user-guide.md, run through the console entry point itself
-(``localtelemetry._cli.main``, in-process; a few as real subprocesses):
+(``localtelemetry._cli.app.main``, in-process; a few as real subprocesses):
 
 - exit code 0 on success, 1 when the operation failed, 2 for bad input or usage;
 - an error is exactly one line on stderr, ``error: ...``, and no traceback; with text
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry._cli import main, make_app
+from localtelemetry._cli.app import main, make_app
 
 import hostapp
 from conftest import clean_env

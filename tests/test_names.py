@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
-from localtelemetry._scrub import scrub
+from localtelemetry._record.documents import NAME_PATTERN, PLAIN_WORD_PATTERN
+from localtelemetry._record.scrub import scrub
 
 _PLAIN_WORD_RE = re.compile(PLAIN_WORD_PATTERN)
 NAME_RE = re.compile(NAME_PATTERN)

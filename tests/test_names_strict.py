@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._documents import (
+from localtelemetry._record.documents import (
     CLEAR_NAME_MAX,
     CLEAR_NAME_PATTERN,
     NAME_PATTERN,
@@ -23,7 +23,7 @@ from localtelemetry._documents import (
     is_clear_version,
     looks_random,
 )
-from localtelemetry._hashing import Hasher
+from localtelemetry._record.hashing import Hasher
 
 from conftest import TESTS, all_files, clean_env, store_documents
 
@@ -205,7 +205,7 @@ def test_a_version_that_is_not_a_version_is_hashed(tmp_path: Path) -> None:
 
 
 def test_usual_versions_are_checked_without_the_scrubber() -> None:
-    from localtelemetry._documents import _may_match_a_rule
+    from localtelemetry._record.documents import _may_match_a_rule
 
     for version in ("2.0.1", "1.0.0rc1", "1.2.3.post1", "2.0.100", "2024.10.15", "0.1.dev12"):
         assert not _may_match_a_rule(version), version

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from localtelemetry._exceptions import UsageError
-from localtelemetry._outfile import check_target, new_file
+from localtelemetry._contract.exceptions import UsageError
+from localtelemetry._store.outfile import check_target, new_file
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX modes, FIFOs and signals")
 
@@ -151,7 +151,7 @@ def test_targets_that_cannot_be_files_are_refused(tmp_path: Path, where: str) ->
 _WRITER = """
 import sys
 from pathlib import Path
-from localtelemetry._outfile import new_file
+from localtelemetry._store.outfile import new_file
 import time
 with new_file(Path(sys.argv[1]), force=False, mode=0o600, doing="exporting") as fh:
     for _ in range(1024):  # 64 MB, then wait to be killed

@@ -15,8 +15,8 @@ import pytest
 from privacy_corpus import generate, report
 from typer.testing import CliRunner
 
-from localtelemetry._bundle import iter_verified
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
+from localtelemetry._receive.bundle import iter_verified
 from localtelemetry.testing import read_documents
 
 from conftest import clean_env

@@ -23,16 +23,16 @@ from hypothesis import strategies as st
 from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
-from localtelemetry._exceptions import TooDeepError, UsageError
-from localtelemetry._hashing import Hasher
-from localtelemetry._limits import MAX_DEPTH
-from localtelemetry._listing import load_document
-from localtelemetry._location import StoreLocation
-from localtelemetry._projection import CLEAN_PATTERNS, Rewriter
-from localtelemetry._redact import Redactor
-from localtelemetry._schemas import load_schema
-from localtelemetry._scrub import scrub
-from localtelemetry._store import Store
+from localtelemetry._contract.exceptions import TooDeepError, UsageError
+from localtelemetry._contract.limits import MAX_DEPTH
+from localtelemetry._contract.schemas import load_schema
+from localtelemetry._record.hashing import Hasher
+from localtelemetry._record.scrub import scrub
+from localtelemetry._share.projection import CLEAN_PATTERNS, Rewriter
+from localtelemetry._share.redact import Redactor
+from localtelemetry._store.listing import load_document
+from localtelemetry._store.location import StoreLocation
+from localtelemetry._store.store import Store
 
 import hostapp
 

@@ -15,9 +15,10 @@ import pytest
 from bundle_factory import Run, documents_for, invoke, write_bundle, write_store
 
 import localtelemetry
-from localtelemetry import BundleError, Document, DocumentError, UsageError, _reader
-from localtelemetry._bundle import zip_info
-from localtelemetry._reader import plan_sources, read_extracted
+from localtelemetry import BundleError, Document, DocumentError, UsageError
+from localtelemetry._contract.bundle import zip_info
+from localtelemetry._receive import reader as _reader
+from localtelemetry._receive.reader import plan_sources, read_extracted
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._cli import make_app
-from localtelemetry._documents import rfc3339
-from localtelemetry._limits import MAX_SAFE_INTEGER
-from localtelemetry._recorder import plain_value
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.limits import MAX_SAFE_INTEGER
+from localtelemetry._record.documents import rfc3339
+from localtelemetry._record.recorder import plain_value
 
 import hostapp
 from conftest import store_documents
@@ -111,9 +111,9 @@ def _status() -> Any:
 
 def _key_state(base: Path) -> tuple[str | None, bool | None]:
     """What status reports of the key (its JSON result: key_mode, key_private)."""
-    from localtelemetry._commands import status
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._cli.commands import status
+    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store.store import Store
 
     result = status(Store(StoreLocation("hostapp", base=base)), {})
     return result["key_mode"], result["key_private"]

@@ -230,7 +230,7 @@ def test_bad_arguments_to_the_build_api_never_raise_and_still_validate(base: Pat
 
 _PEAK_PROBE = """
 import sys
-from localtelemetry._recorder import peak_rss_kib
+from localtelemetry._record.recorder import peak_rss_kib
 before = peak_rss_kib()
 if sys.argv[1] == "grow":
     block = bytearray(64 * 1024 * 1024)

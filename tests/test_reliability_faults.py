@@ -33,7 +33,7 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry
-from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
+from localtelemetry._store.location import DOCUMENT_NAME_RE, TEMP_NAME_RE
 
 from conftest import ROOT, store_documents
 
@@ -101,9 +101,9 @@ class FaultyOS:
 def _modules_using_os() -> list[types.ModuleType]:
     """Every loaded module of the package that holds ``os`` (the recording path's are
     loaded: the ``templates`` fixture has recorded a run before any fault)."""
-    import localtelemetry._hashing
-    import localtelemetry._recorder
-    import localtelemetry._store  # noqa: F401
+    import localtelemetry._record.hashing
+    import localtelemetry._record.recorder
+    import localtelemetry._store.store  # noqa: F401
 
     loaded = [m for name, m in sys.modules.items() if name.partition(".")[0] == "localtelemetry"]
     return [m for m in loaded if getattr(m, "os", None) is os]

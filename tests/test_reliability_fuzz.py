@@ -34,11 +34,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from localtelemetry._bundle import MANIFEST_NAME, parse_json, zip_info
-from localtelemetry._cli import make_app
-from localtelemetry._exceptions import BundleError, DocumentError
-from localtelemetry._listing import load_document, parse_document
-from localtelemetry._schemas import manifest_errors, validation_errors
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.bundle import MANIFEST_NAME, zip_info
+from localtelemetry._contract.exceptions import BundleError, DocumentError
+from localtelemetry._contract.schemas import manifest_errors, validation_errors
+from localtelemetry._receive.bundle import parse_json
+from localtelemetry._store.listing import load_document, parse_document
 
 import hostapp
 from conftest import ROOT, TESTS

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry import _store
-from localtelemetry._cli import make_app
-from localtelemetry._hashing import KEY_BYTES
-from localtelemetry._ids import new_id
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.ids import new_id
+from localtelemetry._record.hashing import KEY_BYTES
+from localtelemetry._store import store as _store
 
 import hostapp
 from conftest import all_files, store_documents

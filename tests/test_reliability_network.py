@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
 
 from conftest import HOSTAPP, ROOT, TESTS, clean_env
 

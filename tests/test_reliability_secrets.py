@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry._cli import make_app
+from localtelemetry._cli.app import make_app
 
 import hostapp
 from conftest import HOSTAPP, ROOT, clean_env

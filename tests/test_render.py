@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from localtelemetry._cli import make_app
-from localtelemetry._render import human_bytes, wrap
-from localtelemetry._text import plural, table
+from localtelemetry._cli.app import make_app
+from localtelemetry._cli.render import human_bytes, wrap
+from localtelemetry._receive.text import plural, table
 
 import hostapp
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from bundle_factory import Run, documents_for, invoke, write_bundle, write_store
 
-from localtelemetry._report import build_report, render_text, version_key
+from localtelemetry._receive.report import build_report, render_text, version_key
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -383,7 +383,7 @@ def test_long_periods_use_weeks_then_months(tmp_path: Path) -> None:
 def test_worker_processes_give_the_same_report(
     sources: list[Path], report: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from localtelemetry import _report
+    from localtelemetry._receive import report as _report
 
     monkeypatch.setattr(_report, "PARALLEL_THRESHOLD", 1)  # workers even for 3 bundles
     assert build_report(sources, jobs=2) == report

@@ -17,8 +17,8 @@ import pytest
 from bundle_factory import Population, invoke
 from test_report import make_sources
 
-from localtelemetry._report import build_report
-from localtelemetry._report_html import fmt_int, fmt_ms, fmt_rate, render_html
+from localtelemetry._receive.report import build_report
+from localtelemetry._receive.report_html import fmt_int, fmt_ms, fmt_rate, render_html
 
 CHROMIUM_ARGS = [
     "--headless",

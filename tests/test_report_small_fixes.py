@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bundle_factory import EPOCH, Run, documents_for, write_bundle
 
-from localtelemetry._report import build_report
-from localtelemetry._report_html import render_html
+from localtelemetry._receive.report import build_report
+from localtelemetry._receive.report_html import render_html
 
 
 def _report(tmp_path: Path, runs: list[Run]) -> dict[str, object]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from localtelemetry._wrap import default_app_name, describe_arguments, looks_like_path
+from localtelemetry._cli.wrap import default_app_name, describe_arguments, looks_like_path
 
 from conftest import TESTS, all_files, clean_env, store_documents
 
@@ -277,7 +277,7 @@ def test_ctrl_c_on_a_terminal_reaches_the_child_once(
 
 DECIDE = """
 import subprocess, sys
-from localtelemetry._wrap import _Forwarder
+from localtelemetry._cli.wrap import _Forwarder
 forwarder = _Forwarder()
 forwarder.install()
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(10)"])
@@ -482,9 +482,9 @@ def test_default_app_name() -> None:
 
 
 def test_recorded_runs_apply_retention(base: Path, home: Path) -> None:
-    from localtelemetry._ids import new_id
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._contract.ids import new_id
+    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store.store import Store
 
     store = Store(StoreLocation("child", base=base))
     old_ms = int(time.time() * 1000) - 40 * 86_400_000  # older than the 30-day limit

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from localtelemetry import _runcmd
-from localtelemetry._cli import make_app
-from localtelemetry._runcmd import RunOptions, parse
+from localtelemetry._cli import runcmd as _runcmd
+from localtelemetry._cli.app import make_app
+from localtelemetry._cli.runcmd import RunOptions, parse
 
 from conftest import ROOT, clean_env
 
@@ -28,9 +28,9 @@ NOT_FOR_RUN = (
     "click",
     "pydantic",
     "rich",
-    "localtelemetry._cli",
-    "localtelemetry._commands",
-    "localtelemetry._recorder",
+    "localtelemetry._cli.app",
+    "localtelemetry._cli.commands",
+    "localtelemetry._record.recorder",
     "subprocess",
     "typing",
     "pathlib",
@@ -52,7 +52,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 #: The Typer CLI alone, as `localtelemetry` ran before the fast path.
 TYPER_ONLY = (
     "import sys\n"
-    "from localtelemetry._cli import _invoke, make_app\n"
+    "from localtelemetry._cli.app import _invoke, make_app\n"
     "_invoke(make_app(None), sys.argv[1:], 'localtelemetry')\n"
 )
 
@@ -89,7 +89,7 @@ def test_run_imports_neither_typer_nor_click(args: list[str], base: Path, tmp_pa
         (tmp_path / "result.json").unlink(missing_ok=True)
     code, modules = _probe(args, clean_env(base, home), tmp_path)
     assert code == (1 if "false" in args else 0)
-    assert "localtelemetry._runcmd" in modules  # it really went the fast way
+    assert "localtelemetry._cli.runcmd" in modules  # it really went the fast way
     assert [m for m in NOT_FOR_RUN if m in modules and m not in _needed(args)] == []
     if "--telemetry" in args:  # and it really recorded
         assert list(base.glob("*/run-summary-*.json"))
@@ -98,7 +98,7 @@ def test_run_imports_neither_typer_nor_click(args: list[str], base: Path, tmp_pa
 def _needed(args: list[str]) -> set[str]:
     """A recorded run loads the recorder; -o and --format json load the output helpers,
     which use pathlib and typing (still no Typer)."""
-    needed = {"localtelemetry._recorder"} if "--telemetry" in args else set()
+    needed = {"localtelemetry._record.recorder"} if "--telemetry" in args else set()
     if "-o" in args or any(a.startswith("--format") for a in args):
         needed |= {"typing", "pathlib"}
     return needed
@@ -122,7 +122,7 @@ def test_what_the_fast_path_does_not_handle_goes_to_typer(
     home.mkdir()
     code, modules = _probe(args, clean_env(base, home), tmp_path)
     assert code == (0 if "--help" in args else 2)
-    assert "typer" in modules and "localtelemetry._cli" in modules
+    assert "typer" in modules and "localtelemetry._cli.app" in modules
 
 
 def test_the_console_script_is_the_fast_entry_point() -> None:
@@ -274,7 +274,7 @@ def test_program_lookup_agrees_with_shutil_which(
 ) -> None:
     import shutil
 
-    from localtelemetry._wrap import _which
+    from localtelemetry._cli.wrap import _which
 
     bin_dir = tmp_path / "bin"
     (bin_dir / "dir").mkdir(parents=True)

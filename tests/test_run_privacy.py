@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from localtelemetry._wrap import default_app_name, describe_arguments, is_plain_word
+from localtelemetry._cli.wrap import default_app_name, describe_arguments, is_plain_word
 
 from conftest import TESTS, all_files, clean_env, store_documents
 

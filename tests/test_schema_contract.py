@@ -32,16 +32,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from localtelemetry import KINDS
-from localtelemetry._cli import make_app
-from localtelemetry._exceptions import InvalidJSON
-from localtelemetry._limits import (
+from localtelemetry._cli.app import make_app
+from localtelemetry._contract.exceptions import InvalidJSON
+from localtelemetry._contract.limits import (
     FIRST_YEAR,
     LAST_YEAR,
     MAX_DOCUMENT_BYTES,
     MAX_ENTRIES,
     MAX_SAFE_INTEGER,
 )
-from localtelemetry._schemas import (
+from localtelemetry._contract.schemas import (
     CREATED_AT_PATTERN,
     END,
     ID_PATTERN,
@@ -238,7 +238,7 @@ def test_the_pattern_constants_are_the_envelopes() -> None:
     defs = load_schema("envelope")["$defs"]
     assert defs["id"]["pattern"] == ID_PATTERN
     assert defs["created_at"]["pattern"] == CREATED_AT_PATTERN
-    from localtelemetry._hashing import HASH_PATTERN
+    from localtelemetry._record.hashing import HASH_PATTERN
 
     assert defs["hash"]["pattern"] == HASH_PATTERN
 
@@ -246,9 +246,9 @@ def test_the_pattern_constants_are_the_envelopes() -> None:
 def test_every_extension_limit_is_the_schemas() -> None:
     """One extension limit: the path descriptor's field (hashing) and the extension in
     a ``<path:HASH.ext>`` token (scrubbing) keep exactly what the schemas admit."""
-    from localtelemetry import _scrub
-    from localtelemetry._hashing import Hasher, is_extension
-    from localtelemetry._limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
+    from localtelemetry._contract.limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
+    from localtelemetry._record import scrub as _scrub
+    from localtelemetry._record.hashing import Hasher, is_extension
 
     for kind in ("envelope", "build", "cli-command"):
         text = json.dumps(load_schema(kind))
@@ -292,7 +292,7 @@ def test_the_manifest_states_the_bundle_limits() -> None:
 
 
 def _ours(value: dict[str, Any]) -> bytes:
-    from localtelemetry._documents import serialize
+    from localtelemetry._record.documents import serialize
 
     return serialize(value)
 
@@ -336,8 +336,8 @@ def test_values_without_repeated_keys_parse_in_any_format(value: Any, compact: b
 def test_depth_is_decided_the_same_in_our_format_and_any_other(depth: int, inner: Any) -> None:
     """Our own format lets the parser skip the depth walk (indentation tells); the
     answer must be the walk's, in any format."""
-    from localtelemetry._limits import MAX_DEPTH
-    from localtelemetry._schemas import nested_deeper_than
+    from localtelemetry._contract.limits import MAX_DEPTH
+    from localtelemetry._contract.schemas import nested_deeper_than
 
     value: Any = inner
     for level in range(depth):
@@ -545,7 +545,7 @@ def test_ajv_in_strict_mode(kind: str, ajv: Path, recorded: dict[str, Path]) -> 
 @given(st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyzIL!-", max_size=30))
 @settings(max_examples=300, deadline=None)
 def test_an_id_prefix_is_the_start_of_what_the_id_pattern_admits(text: str) -> None:
-    from localtelemetry._ids import is_id_prefix
+    from localtelemetry._contract.ids import is_id_prefix
 
     padded = text + "0" * (26 - len(text))
     expected = 0 < len(text) <= 26 and re.fullmatch(ID_PATTERN, padded) is not None

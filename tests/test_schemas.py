@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from localtelemetry import KINDS
-from localtelemetry._schemas import explain_fields, schema_directory, validation_errors
+from localtelemetry._contract.schemas import explain_fields, schema_directory, validation_errors
 
 from conftest import ROOT
 
@@ -59,7 +59,7 @@ def test_the_installed_package_finds_the_schemas(installed_wheel: Path, tmp_path
     # In a checkout, schema_directory() is schema/ itself: only an installation from the
     # built wheel shows that the package carries its own copy and reads that one.
     probe = (
-        "import json, sys; from localtelemetry._schemas import schema_directory as d; "
+        "import json, sys; from localtelemetry._contract.schemas import schema_directory as d; "
         "print(json.dumps([str(d()), {p.name: p.read_text() for p in d().glob('*.json')}]))"
     )
     proc = subprocess.run(

@@ -1,4 +1,4 @@
-"""Tests for localtelemetry._scrub.
+"""Tests for localtelemetry._record.scrub.
 
 Every fake secret below is assembled from pieces at import time, so that no literal in
 this file looks like a real credential to a secret scanner.
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from privacy_corpus.generate import luhn_complete
 
-from localtelemetry._scrub import PATH_KINDS, RULE_KINDS, RULES, Rule, ScrubResult, scrub
+from localtelemetry._record.scrub import PATH_KINDS, RULE_KINDS, RULES, Rule, ScrubResult, scrub
 
 # The autouse fixtures of conftest.py only point HOME etc. at temporary directories,
 # which is harmless to share between the examples of one Hypothesis test.

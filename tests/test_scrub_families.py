@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from privacy_corpus.generate import Gen, iban_complete, luhn_complete
 from test_scrub import POSITIVE
 
-from localtelemetry._scrub import RULE_KINDS, scrub
-from localtelemetry._scrub_rules import SPECS, secret_like
+from localtelemetry._record.scrub import RULE_KINDS, scrub
+from localtelemetry._record.scrub_rules import SPECS, secret_like
 
 FAST = settings(
     deadline=None,
@@ -402,7 +402,7 @@ def test_benign_family_look_alikes(text: str) -> None:
 
 def test_a_message_compiles_only_the_rules_it_may_need() -> None:
     code = (
-        "from localtelemetry import _scrub as s\n"
+        "from localtelemetry._record import scrub as s\n"
         "s.scrub(\"FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'\","
         " hash_path=lambda p: 'ab')\n"
         "print(sum(st.pattern is not None for st in s._get_stages()), len(s._get_stages()))\n"
@@ -414,7 +414,7 @@ def test_a_message_compiles_only_the_rules_it_may_need() -> None:
 
 
 def test_rules_compile_all_patterns_on_access() -> None:
-    from localtelemetry import _scrub
+    from localtelemetry._record import scrub as _scrub
 
     assert len(_scrub.RULES) == len(SPECS)
     assert all(st.pattern is not None for st in _scrub._get_stages()[: len(SPECS)])
@@ -605,7 +605,7 @@ PATH_PIECES = ["/", "\\", "C:", "c:", "home", "Users", "root", "var", "usr", "mn
 def test_home_check_matches_the_old_pattern(path: str) -> None:
     import re
 
-    from localtelemetry._scrub import _is_home
+    from localtelemetry._record.scrub import _is_home
 
     assert _is_home(path) == bool(re.match(_OLD_HOME, path))
 
@@ -628,7 +628,7 @@ def test_scrub_benchmark_runs() -> None:
 def test_internal_host_names_are_not_plain_words(word: str) -> None:
     # The recorder keeps plain words without scrubbing them (_documents.is_plain_word,
     # tests/test_names.py): a name a rule would change must never be one.
-    from localtelemetry._documents import is_plain_word
+    from localtelemetry._record.documents import is_plain_word
 
     assert run(word)[0] == "<redacted:internal-hostname>"
     assert not is_plain_word(word)

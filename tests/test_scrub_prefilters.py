@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from test_scrub import BENIGN, POSITIVE, SECRETS
 from test_scrub_families import BENIGN_FAMILIES, FAMILIES, NEW_SECRETS
 
-from localtelemetry import _scrub
+from localtelemetry._record import scrub as _scrub
 
 STAGES = range(len(_scrub._get_filters()))
 

@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import DocumentError, Limits, StoreLocation
-from localtelemetry._ids import ID_PATTERN, id_time_ms, new_id
-from localtelemetry._listing import load_document
-from localtelemetry._location import MAX_DOCUMENT_BYTES, TEMP_NAME_RE
-from localtelemetry._store import Store
+from localtelemetry._contract.ids import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._store.listing import load_document
+from localtelemetry._store.location import MAX_DOCUMENT_BYTES, TEMP_NAME_RE
+from localtelemetry._store.store import Store
 
 from conftest import all_files
 
@@ -193,8 +193,8 @@ def test_a_concurrent_reader_sees_each_document_whole_or_not_at_all(tmp_path: Pa
 _KILLED_WRITER = """
 import os, sys
 from localtelemetry import StoreLocation
-from localtelemetry._ids import new_id
-from localtelemetry._store import Store
+from localtelemetry._contract.ids import new_id
+from localtelemetry._store.store import Store
 store = Store(StoreLocation("app", base=sys.argv[1]))
 for n in range(40):  # bounded: a few hundred MB at most if no kill comes
     head = b'{"n": %d, "pad": "' % n

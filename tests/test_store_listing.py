@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_store import NOW, _put
 
-from localtelemetry import _commands
-from localtelemetry._ids import new_id
-from localtelemetry._location import (
+from localtelemetry._cli import commands as _commands
+from localtelemetry._cli.render import status_text
+from localtelemetry._contract.ids import new_id
+from localtelemetry._store.location import (
     DOCUMENT_NAME_RE,
     KINDS,
     OWN_FILES,
@@ -23,8 +24,7 @@ from localtelemetry._location import (
     StoreLocation,
     _user_state_dir,
 )
-from localtelemetry._render import status_text
-from localtelemetry._store import Store
+from localtelemetry._store.store import Store
 
 DOC = b'{"kind": "build", "run_id": "r", "payload": {"name": "x", "phases": []}}'
 

@@ -75,7 +75,7 @@ def test_record_reads_only_what_its_run_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import localtelemetry.testing as testing_module
-    from localtelemetry._store import Store
+    from localtelemetry._store.store import Store
 
     first = record(hostapp.app, ["ok"], directory=tmp_path)
     store = tmp_path / "hostapp"

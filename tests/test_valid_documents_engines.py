@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import KINDS
-from localtelemetry._documents import serialize
-from localtelemetry._ids import new_id
-from localtelemetry._ingest import ingest
-from localtelemetry._limits import MAX_SAFE_INTEGER
-from localtelemetry._report import build_report, render_text
-from localtelemetry._report_html import render_html
-from localtelemetry._schemas import END, load_schema, validation_errors
+from localtelemetry._contract.ids import new_id
+from localtelemetry._contract.limits import MAX_SAFE_INTEGER
+from localtelemetry._contract.schemas import END, load_schema, validation_errors
+from localtelemetry._receive.ingest import ingest
+from localtelemetry._receive.report import build_report, render_text
+from localtelemetry._receive.report_html import render_html
+from localtelemetry._record.documents import serialize
 
 _PATTERNS: dict[str, Any] = {}
 

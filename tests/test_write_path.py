@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._documents import encode_document, serialize
+from localtelemetry._record.documents import encode_document, serialize
 
 _FLOATS = st.floats(allow_nan=False, allow_infinity=False).filter(
     lambda f: "e" not in repr(f)  # Python writes 1e-05 where orjson writes 0.00001
@@ -57,12 +57,12 @@ def test_refuses_what_json_cannot_hold(value: dict[Any, Any]) -> None:
 # The recording path checks names with string methods instead of compiling regexes; each
 # check must accept exactly what its published pattern fully matches.
 _CHECKS = [
-    ("localtelemetry._documents", "is_name", "NAME_PATTERN"),
-    ("localtelemetry._documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
-    ("localtelemetry._recorder", "is_flag", "FLAG_PATTERN"),
-    ("localtelemetry._hashing", "is_extension", "EXTENSION_PATTERN"),
-    ("localtelemetry._limits", "is_app_name", "APP_NAME_PATTERN"),
-    ("localtelemetry._limits", "is_version", "VERSION_PATTERN"),
+    ("localtelemetry._record.documents", "is_name", "NAME_PATTERN"),
+    ("localtelemetry._record.documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
+    ("localtelemetry._record.recorder", "is_flag", "FLAG_PATTERN"),
+    ("localtelemetry._record.hashing", "is_extension", "EXTENSION_PATTERN"),
+    ("localtelemetry._contract.limits", "is_app_name", "APP_NAME_PATTERN"),
+    ("localtelemetry._contract.limits", "is_version", "VERSION_PATTERN"),
 ]
 _ALPHABET = st.sampled_from("aZ09_.:-+/ \n\tÉé٣²") | st.characters()
 
@@ -88,9 +88,9 @@ def test_string_checks_match_their_patterns(
 def test_the_published_patterns_compile_and_match() -> None:
     import re
 
-    from localtelemetry._documents import NAME_PATTERN, PLAIN_WORD_PATTERN
-    from localtelemetry._limits import APP_NAME_PATTERN, VERSION_PATTERN
-    from localtelemetry._location import DOCUMENT_NAME_RE, TEMP_NAME_RE
+    from localtelemetry._contract.limits import APP_NAME_PATTERN, VERSION_PATTERN
+    from localtelemetry._record.documents import NAME_PATTERN, PLAIN_WORD_PATTERN
+    from localtelemetry._store.location import DOCUMENT_NAME_RE, TEMP_NAME_RE
 
     NAME_RE, _PLAIN_WORD_RE = re.compile(NAME_PATTERN), re.compile(PLAIN_WORD_PATTERN)
     APP_NAME_RE, VERSION_RE = re.compile(APP_NAME_PATTERN), re.compile(VERSION_PATTERN)

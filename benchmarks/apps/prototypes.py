@@ -32,7 +32,7 @@ from typing import Any
 
 def _typer_flag() -> None:
     from localtelemetry import _integration as integration
-    from localtelemetry._limits import FLAG
+    from localtelemetry._contract.limits import FLAG
 
     integration._typer_flag_param(FLAG)
 
@@ -62,7 +62,8 @@ def _gc_pause() -> None:
 
 
 def _scrub_warm() -> None:
-    from localtelemetry import _known, _scrub  # noqa: F401 - imported as a failing run does
+    from localtelemetry._record import known as _known  # noqa: F401 - as a failing run does
+    from localtelemetry._record import scrub as _scrub
 
     _scrub.scrub(
         "<path:0123456789abcdef0123456789abcdef.md> links to missing note 'missing-note' "

@@ -31,12 +31,12 @@ from .common import BENCH, PYTHON, child_env, run_timed, table
 from .costs import HOSTS, Variant, localtelemetry_command, make_notes, time_rounds
 
 PRELOAD = BENCH / "apps" / "preload.py"
-RUN_MODULES = "import localtelemetry._runcmd, localtelemetry._wrap"
-TYPER_CLI = "from localtelemetry._cli import make_app; make_app(None)"
+RUN_MODULES = "import localtelemetry._cli.runcmd, localtelemetry._cli.wrap"
+TYPER_CLI = "from localtelemetry._cli.app import make_app; make_app(None)"
 #: Modules a recorded run loads (``_recorder`` brings the rest: _documents, _hashing,
 #: blake3, _store, _location, _ids, _limits, _version, _env).
-RECORDING = "localtelemetry._offswitch,localtelemetry._recorder"
-SCRUBBING = "localtelemetry._known,localtelemetry._scrub"
+RECORDING = "localtelemetry._record.offswitch,localtelemetry._record.recorder"
+SCRUBBING = "localtelemetry._record.known,localtelemetry._record.scrub"
 EMPTY_MODULES = 10
 
 

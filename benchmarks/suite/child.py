@@ -30,8 +30,8 @@ def _pyzip(directory: str, out: str) -> dict[str, object]:
 
 
 def _store(base: str, app: str) -> object:
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store.store import Store
 
     return Store(StoreLocation(app, base=Path(base)))
 
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     if what == "pyzip":
         result = _pyzip(argv[1], argv[2])
     elif what in ("status", "list"):
-        from localtelemetry import _commands
+        from localtelemetry._cli import commands as _commands
 
         store = _store(argv[1], argv[2])
         t0 = time.perf_counter()

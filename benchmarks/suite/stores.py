@@ -25,8 +25,8 @@ _BAD = {"a.md": "see [[missing-note]]\n"}
 
 def seed_documents(work: Path) -> list[list[bytes]]:
     """Documents of a few real runs, grouped by run (each group in write order)."""
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store.store import Store
 
     good, bad, empty = work / "good", work / "bad", work / "empty"
     for directory, files in ((good, _GOOD), (bad, _BAD), (empty, {})):
@@ -60,9 +60,9 @@ def generate(base: Path, app: str, count: int, groups: list[list[bytes]], seed: 
     """A store of ``count`` documents under ``base/app``; returns its directory."""
     import orjson
 
-    from localtelemetry._ids import new_id
-    from localtelemetry._location import StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._contract.ids import new_id
+    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store.store import Store
 
     rng = random.Random(seed)
     store = Store(StoreLocation(app, base=base))
@@ -94,8 +94,8 @@ def make_document(
     """A copy of ``template`` with a new id and time (and a varied duration)."""
     import orjson
 
-    from localtelemetry._documents import duration_bucket, rfc3339, serialize
-    from localtelemetry._ids import new_id
+    from localtelemetry._contract.ids import new_id
+    from localtelemetry._record.documents import duration_bucket, rfc3339, serialize
 
     doc: dict[str, Any] = orjson.loads(orjson.dumps(template))
     doc["id"] = new_id(ms, random_bytes=os.urandom(10))
@@ -111,8 +111,8 @@ def make_document(
 
 def newest_subset(source: Path, base: Path, app: str, count: int) -> Path:
     """A store holding hard links to the newest ``count`` documents of ``source``."""
-    from localtelemetry._location import DOCUMENT_NAME_RE, StoreLocation
-    from localtelemetry._store import Store
+    from localtelemetry._store.location import DOCUMENT_NAME_RE, StoreLocation
+    from localtelemetry._store.store import Store
 
     store = Store(StoreLocation(app, base=base))
     target = store.ensure_directory()

@@ -38,9 +38,9 @@ def _per_op(fn: Callable[[], object], per_batch: int, batches: int) -> list[floa
 
 def run(per_batch: int, batches: int) -> dict[str, Any]:
     from localtelemetry import Limits, Telemetry
-    from localtelemetry._documents import envelope, serialize
-    from localtelemetry._ids import new_id
-    from localtelemetry._recorder import BuildRecorder
+    from localtelemetry._contract.ids import new_id
+    from localtelemetry._record.documents import envelope, serialize
+    from localtelemetry._record.recorder import BuildRecorder
 
     work = Path(tempfile.mkdtemp(prefix="lt-bench-write-"))
     try:

@@ -40,7 +40,7 @@ def leaked(entry: dict[str, Any], out: str) -> list[str]:
 
 def evaluate(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per kind: texts, misses (secret kinds) or changed texts (benign kinds)."""
-    from localtelemetry._scrub import scrub
+    from localtelemetry._record.scrub import scrub
 
     rows: dict[str, dict[str, Any]] = {}
     for entry in entries:
