@@ -14,10 +14,11 @@ import operator
 import os
 import stat
 
-from ._exceptions import DocumentError, InvalidJSON
-from ._ids import ID_CHARS, id_time_ms
-from ._limits import KINDS, MAX_DOCUMENT_BYTES
-from ._location import (
+from localtelemetry._contract.exceptions import DocumentError, InvalidJSON
+from localtelemetry._contract.ids import ID_CHARS, id_time_ms
+from localtelemetry._contract.limits import KINDS, MAX_DOCUMENT_BYTES
+
+from .location import (
     BINARY,
     NOFOLLOW,
     OWN_FILES,
@@ -299,7 +300,7 @@ def read_document_bytes(
 def parse_document(data: bytes, name: str) -> dict[str, object]:
     """Parse document bytes as every reader does (``_schemas.parse_json_object``: a JSON
     object, not nested too deep, no key twice); anything else is a DocumentError."""
-    from ._schemas import parse_json_object
+    from localtelemetry._contract.schemas import parse_json_object
 
     try:
         return parse_json_object(data)
