@@ -269,7 +269,7 @@ def list_documents(
     for id_, kind_ in _newest_first(by_kind, wanted):
         if len(rows) >= wanted:
             break
-        entry = DocumentEntry(kind_, id_, directory / f"{kind_}-{id_}.json", -1)
+        entry = DocumentEntry(kind_, id_, str(directory), f"{kind_}-{id_}.json", -1)
         try:
             document = load_document(entry.path)
         except (DocumentError, OSError):

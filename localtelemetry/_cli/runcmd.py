@@ -36,32 +36,27 @@ _VALUED = {"--app": "app_name", "--format": "fmt", "--output": "output", "-o": "
 
 
 class RunOptions:
-    """``run``'s options, as the Typer command receives them."""
+    """``run``'s options, as the Typer command receives them. An option that was not
+    given keeps the class's default; ``parse`` and the Typer command set the rest."""
 
-    __slots__ = ("app_name", "command", "fmt", "force", "keep_word", "output", "telemetry")
+    telemetry: bool = False
+    app_name: str | None = None
+    keep_word: list[str] | None = None
+    fmt: str = "text"  # one of FORMATS
+    output: str | None = None
+    force: bool = False
+    FIELDS = ("app_name", "command", "fmt", "force", "keep_word", "output", "telemetry")
 
-    def __init__(
-        self,
-        command: list[str] | None,
-        *,
-        telemetry: bool = False,
-        app_name: str | None = None,
-        keep_word: list[str] | None = None,
-        fmt: str = "text",
-        output: str | None = None,
-        force: bool = False,
-    ) -> None:
+    def __init__(self, command: list[str] | None, **given: Any) -> None:
         #: What follows the first ``--``; None when there is no ``--``.
         self.command = command
-        self.telemetry = telemetry
-        self.app_name = app_name
-        self.keep_word = keep_word
-        self.fmt = fmt
-        self.output = output
-        self.force = force
+        unknown = sorted(set(given) - set(self.FIELDS))
+        if unknown:
+            raise TypeError(f"not an option of run: {', '.join(unknown)}")
+        self.__dict__.update(given)
 
     def as_dict(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.FIELDS}
 
 
 def parse(args: list[str]) -> RunOptions | None:

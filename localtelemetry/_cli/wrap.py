@@ -48,6 +48,7 @@ else:
         import signal
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
+    from resource import struct_rusage as Rusage
     from types import FrameType
     from typing import IO, Any
 
@@ -305,33 +306,27 @@ def hashed_app_name(program: str) -> str:
 
 
 class ChildResult:
-    __slots__ = (
-        "cpu_system_s",
-        "cpu_user_s",
-        "exit_code",
-        "interrupted_wrapper",
-        "peak_rss_kib",
-        "signal",
-        "wall_s",
-    )
+    """How the child ended: its exit code (128+N when signal N ended it) and that
+    signal, its wall time, its resource usage as ``wait4`` gives it (None where there is
+    no ``wait4``), and whether the wrapper itself got a SIGINT meanwhile."""
+
+    __slots__ = ("exit_code", "interrupted_wrapper", "signal", "usage", "wall_s")
 
     def __init__(
-        self,
-        exit_code: int,
-        signal: int | None,
-        wall_s: float,
-        cpu_user_s: float,
-        cpu_system_s: float,
-        peak_rss_kib: int | None,
-        interrupted_wrapper: bool,
+        self, returncode: int, wall_s: float, usage: Rusage | None, interrupted_wrapper: bool
     ) -> None:
-        self.exit_code = exit_code
-        self.signal = signal
+        self.signal = -returncode if returncode < 0 else None
+        self.exit_code = 128 - returncode if returncode < 0 else returncode
         self.wall_s = wall_s
-        self.cpu_user_s = cpu_user_s
-        self.cpu_system_s = cpu_system_s
-        self.peak_rss_kib = peak_rss_kib
+        self.usage = usage
         self.interrupted_wrapper = interrupted_wrapper
+
+    def cost(self) -> tuple[float, float, int | None]:
+        """CPU seconds (user, system) and peak memory in KiB; 0.0, 0.0, None without
+        ``wait4``."""
+        if self.usage is None:
+            return 0.0, 0.0, None
+        return self.usage.ru_utime, self.usage.ru_stime, _peak_kib(self.usage.ru_maxrss)
 
 
 class _Forwarder:
@@ -470,9 +465,7 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
     if wait4 is None:  # Windows: no rusage of a child
         code = proc.wait()
         forwarder.reaped = True
-        return ChildResult(
-            code, None, time.perf_counter() - t0, 0.0, 0.0, None, forwarder.saw_interrupt
-        )
+        return ChildResult(code, time.perf_counter() - t0, None, forwarder.saw_interrupt)
     waitid = getattr(os, "waitid", None)
     if waitid is not None:
         # Wait without reaping first, so a signal handled from here on can never be
@@ -484,18 +477,7 @@ def spawn_and_wait(command: Sequence[str], forwarder: _Forwarder) -> ChildResult
     forwarder.reaped = True
     _, status, usage = wait4(pid, 0)
     wall = time.perf_counter() - t0
-    returncode = os.waitstatus_to_exitcode(status)
-    signum = -returncode if returncode < 0 else None
-    exit_code = 128 + signum if signum is not None else returncode
-    return ChildResult(
-        exit_code=exit_code,
-        signal=signum,
-        wall_s=wall,
-        cpu_user_s=usage.ru_utime,
-        cpu_system_s=usage.ru_stime,
-        peak_rss_kib=_peak_kib(usage.ru_maxrss),
-        interrupted_wrapper=forwarder.saw_interrupt,
-    )
+    return ChildResult(os.waitstatus_to_exitcode(status), wall, usage, forwarder.saw_interrupt)
 
 
 # -- recording ------------------------------------------------------------------------
@@ -560,13 +542,14 @@ def record(run: Run, arguments: Arguments, result: ChildResult, started: float) 
     t0 = time.perf_counter()
     run.write("cli-command", lambda safe: command_payload(safe, arguments, result))
     outcome, _ = outcome_of(result)
+    cpu_user_s, cpu_system_s, peak_rss_kib = result.cost()
     run.write_summary(
         exit_code=result.exit_code,
         outcome=outcome,
         duration_s=time.perf_counter() - started,
-        cpu_user_s=result.cpu_user_s,
-        cpu_system_s=result.cpu_system_s,
-        peak_rss_kib=result.peak_rss_kib,
+        cpu_user_s=cpu_user_s,
+        cpu_system_s=cpu_system_s,
+        peak_rss_kib=peak_rss_kib,
         finishing_since=t0,
     )
     # The same retention step as an in-process run: the journal's cheap check, and a

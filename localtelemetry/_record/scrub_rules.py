@@ -596,6 +596,21 @@ _LONG_SECRET_OPTIONS = (
 _spec = Spec
 
 
+def _xml_secret(pattern: str, description: str, words: tuple[str, str]) -> Spec:
+    """A secret in XML (group ``value``): the text of an element or a setting's value.
+    The first of ``words`` is the hint, and the second must occur too (both in the
+    lower-cased text) before the pattern is compiled."""
+    hint, also = words
+    return Spec(
+        "xml-secret",
+        pattern,
+        description,
+        group="value",
+        hints=(hint,),
+        pre=lambda lower: also in lower,
+    )
+
+
 def _assignment(
     kind: str, keys: str, description: str, hints: tuple[str, ...], validate: Validator
 ) -> Spec:
@@ -1376,26 +1391,20 @@ SPECS: tuple[Spec, ...] = (
         hints=("identified",),
         group="value",
     ),
-    _spec(
-        "xml-secret",
+    _xml_secret(
         r"<(?=[A-Za-z0-9_.:\-]{0,40}?(?i:passw|pwd|secret|token|apikey|api_key|api-key"
         r"|credential|privatekey|private_key|accesskey|access_key|auth))"
         r"(?P<tag>[A-Za-z_][A-Za-z0-9_.:\-]{0,40})(?:[ \t][^<>]{0,200})?>"
         r"(?P<value>[^<]{1,4096})</(?P=tag)>",
         "Text of an XML element named for a secret: <password>...</password>, "
         "<apiKey>...</apiKey>.",
-        hints=("<",),
-        pre=lambda lower: "</" in lower,
-        group="value",
+        ("<", "</"),
     ),
-    _spec(
-        "xml-secret",
+    _xml_secret(
         r"""(?ai:key[ \t]*=[ \t]*\\?"[^"\n]{0,60}(?:passw|secret|token|apikey|api_key|pwd)"""
         r"""[^"\n]{0,60}"[ \t]+value[ \t]*=[ \t]*\\?")(?P<value>[^"\\\n]*)(?=\\?")""",
         'XML setting <add key="ClearTextPassword" value="..."/> (NuGet, .NET app settings).',
-        hints=("value",),
-        pre=lambda lower: "key" in lower,
-        group="value",
+        ("value", "key"),
     ),
     _assignment(
         "secret-assignment",

@@ -263,15 +263,46 @@ def _merged(runs: IO[bytes], bounds: list[int]) -> Iterator[tuple[str, str]]:
         runs.close()
 
 
-def prepare(
+class Pass:
+    """One walk over the selected documents, as export writes them and preview shows
+    them: the keys, the report of what was skipped, the rewriter and the documents
+    (an iterator: each is read, rewritten and validated when it is reached)."""
+
+    def __init__(
+        self,
+        store: Store,
+        selection: Selection,
+        keep_hashes: bool,
+        redaction: Redaction | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.selection = selection
+        self.keys = _Keys(store, keep_hashes)
+        self.report = Report()
+        self.rewriter, self.documents = _prepare(
+            store, selection, self.keys, self.report, redaction or Redaction(), progress
+        )
+
+    def manifest(self, app_name: str, files: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+        return build_manifest(
+            app_name=app_name,
+            selection=self.selection,
+            report=self.report,
+            rewriter=self.rewriter,
+            keys=self.keys,
+            files=files,
+            now=now,
+        )
+
+
+def _prepare(
     store: Store,
     selection: Selection,
     keys: _Keys,
     report: Report,
-    progress: Callable[[int, int], None] | None = None,
-    redaction: Redaction | None = None,
+    redaction: Redaction,
+    progress: Callable[[int, int], None] | None,
 ) -> tuple[Rewriter, Iterator[Prepared]]:
-    redaction = redaction or Redaction()
     rewriter = Rewriter(
         rekey=keys.rekey,
         key_id=keys.key_id,
@@ -535,9 +566,7 @@ def export(
     app_name = shared_app_name(store.location.app_name, redaction)
     target = target or Path(default_bundle_name(app_name, now))
     check_target(target, force=force, option="--output")
-    keys = _Keys(store, keep_hashes)
-    report = Report()
-    rewriter, documents = prepare(store, selection, keys, report, progress, redaction)
+    walk = Pass(store, selection, keep_hashes, redaction, progress)
     with (
         new_file(target, force=force, mode=0o600, doing="exporting", buffering=1 << 18) as raw,
         tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as files,
@@ -550,7 +579,7 @@ def export(
         files.write(_file_line(README_NAME, readme))
         count = 0
         lines: list[bytes] = []
-        for item in documents:
+        for item in walk.documents:
             name = document_entry_name(item.kind, item.id)
             zf.write_document(name, item.data)
             lines.append(_file_line(name, item.data))
@@ -560,16 +589,8 @@ def export(
                 lines.clear()
         files.write(b"".join(lines))
         if not count:
-            raise OperationFailed(_nothing_message(report))
-        manifest = build_manifest(
-            app_name=app_name,
-            selection=selection,
-            report=report,
-            rewriter=rewriter,
-            keys=keys,
-            files=[],
-            now=now,
-        )
+            raise OperationFailed(_nothing_message(walk.report))
+        manifest = walk.manifest(app_name, [], now)
         zf.writestream(zip_info(MANIFEST_NAME), _manifest_chunks(manifest, files))
     return {
         "bundle": str(target),
@@ -578,7 +599,7 @@ def export(
         "by_kind": manifest["counts"]["by_kind"],
         "hashing": manifest["hashing"],
         "ids": "kept" if keep_hashes else "remapped",
-        "messages": "kept" if rewriter.messages else "dropped",
+        "messages": "kept" if walk.rewriter.messages else "dropped",
         "redaction": {k: v for k, v in manifest["redaction"].items() if k != "skipped"},
     }
 
@@ -593,29 +614,18 @@ def preview(
 ) -> dict[str, Any]:
     """Everything ``export`` would write, without writing anything, and every free-text
     string the bundle would hold (after redaction), by kind and field with its count."""
-    keys = _Keys(store, keep_hashes)
-    report = Report()
-    rewriter, documents = prepare(store, selection, keys, report, redaction=redaction)
-    items = list(documents)
+    walk = Pass(store, selection, keep_hashes, redaction)
+    items = list(walk.documents)
     if not items:
-        raise OperationFailed(_nothing_message(report))
+        raise OperationFailed(_nothing_message(walk.report))
     readme = README_TEXT.encode("utf-8")
     files = [{"path": README_NAME, "blake3": _digest(readme), "size": len(readme)}] + [
         {"path": document_entry_name(i.kind, i.id), "blake3": _digest(i.data), "size": len(i.data)}
         for i in items
     ]
-    manifest = build_manifest(
-        app_name=shared_app_name(store.location.app_name, redaction),
-        selection=selection,
-        report=report,
-        rewriter=rewriter,
-        keys=keys,
-        files=files,
-        now=now,
-    )
     return {
-        "manifest": manifest,
-        "messages": "kept" if rewriter.messages else "dropped",
+        "manifest": walk.manifest(shared_app_name(store.location.app_name, redaction), files, now),
+        "messages": "kept" if walk.rewriter.messages else "dropped",
         "free_text": free_text_of(items),
         "documents": [i.document for i in items],
     }

@@ -49,24 +49,13 @@ class DocumentEntry:
 
     __slots__ = ("_directory", "_path", "id", "kind", "name", "size")
 
-    def __init__(self, kind: str, id: str, path: Path | str, size: int) -> None:
+    def __init__(self, kind: str, id: str, directory: str, name: str, size: int) -> None:
         self.kind = kind
         self.id = id
-        text = os.fspath(path)
-        self._directory, self.name = os.path.split(text)
+        self._directory = directory
+        self.name = name
         self._path: Path | None = None  # made on first use (pathlib loads only then)
         self.size = size
-
-    @classmethod
-    def _make(cls, kind: str, id: str, directory: str, name: str, size: int) -> DocumentEntry:
-        entry = cls.__new__(cls)
-        entry.kind = kind
-        entry.id = id
-        entry._directory = directory
-        entry.name = name
-        entry._path = None
-        entry.size = size
-        return entry
 
     @property
     def path(self) -> Path:
@@ -103,7 +92,7 @@ def scan(
     result = Scan()
     documents = result.documents
     base = os.fspath(directory)
-    make = DocumentEntry._make
+    make = DocumentEntry
     with os.scandir(directory) as it:
         for entry in it:
             name = entry.name
