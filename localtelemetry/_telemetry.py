@@ -224,7 +224,7 @@ class Telemetry:
             self._say(f"{blocker}, so {self.flag} is ignored and nothing is recorded")
             return None
         try:
-            from ._record.session import open_run
+            from ._record.recorder import open_run
 
             run = open_run(
                 self.location,

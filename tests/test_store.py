@@ -240,3 +240,16 @@ def test_ids_round_trip_their_time_and_sort_by_it(ms: int, rnd: bytes) -> None:
     if ms < 2**48 - 1:
         assert new_id(ms + 1, random_bytes=b"\0" * 10) > id_  # later time sorts after
     assert new_id(ms, random_bytes=b"\0" * 10) <= id_ <= new_id(ms, random_bytes=b"\xff" * 10)
+
+
+@given(st.integers(min_value=0, max_value=2**48 - 1), st.binary(min_size=10, max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_ids_encode_time_and_random_part_exactly(ms: int, rnd: bytes) -> None:
+    # All 26 characters, most significant first, 5 bits each: decoding them gives back
+    # the 48-bit time and the 80 random bits (new_id's encoding was rewritten, issue 14).
+    from localtelemetry._contract.ids import ID_CHARS
+
+    value = 0
+    for char in new_id(ms, random_bytes=rnd):
+        value = value * 32 + ID_CHARS.index(char)
+    assert value == (ms << 80) | int.from_bytes(rnd, "big")

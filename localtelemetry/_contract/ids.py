@@ -15,6 +15,8 @@ ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_LENGTH = 26
 _INDEX = {c: i for i, c in enumerate(ID_CHARS)}
 _LOWEST_RANDOM = bytes(10)
+#: Where each character's 5 bits start, most significant first.
+_SHIFTS = tuple(range(5 * (ID_LENGTH - 1), -1, -5))
 
 
 _lock = _thread.allocate_lock()
@@ -52,11 +54,7 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
                 rnd = int.from_bytes(os.urandom(10), "big")
             _last[0], _last[1] = ms, rnd
     value = (ms << 80) | rnd
-    chars = []
-    for _ in range(26):
-        chars.append(ID_CHARS[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    return "".join([ID_CHARS[(value >> shift) & 31] for shift in _SHIFTS])
 
 
 def is_id_prefix(text: str) -> bool:

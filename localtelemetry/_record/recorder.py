@@ -18,16 +18,19 @@ from localtelemetry._store.location import KEY_FILE_NAME
 from localtelemetry._store.store import Store
 
 from .documents import SafeValues, clamp_int, duration_bucket, encode_document, envelope, round_ms
-from .env import describe
+from .env import describe, is_true
 from .hashing import Hasher, home_directory, load_or_create_key
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
     from typing import IO, Any
 
+    from localtelemetry._store.location import Limits, StoreLocation
+
     from .known import Redactor
+    from .observed import Observer
 
 OUTCOMES = ("success", "failure", "interrupted")
 BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
@@ -622,3 +625,30 @@ def _text(value: object) -> str:
         return value if isinstance(value, str) else str(value)
     except Exception:
         return f"<{type(value).__name__}>"
+
+
+def open_run(
+    location: StoreLocation, limits: Limits, observers: Sequence[Observer], **run: Any
+) -> Run:
+    """A ``Run`` writing into the store at ``location``, an observed store when someone
+    watches the documents as they are written; ``run`` are the ``Run``'s own arguments
+    (``app_name``, ``environ``, ``stderr``, ...). ``LOCALTELEMETRY_ECHO`` in its
+    environment adds an observer that prints each document on its stderr.
+
+    Both ways a run records open it here: a host app's ``Telemetry.begin_run`` (face)
+    and ``localtelemetry run`` (through ``session``, which re-exports it). It lives in
+    this module, not its own, because every module a recorded run imports costs the
+    host its import (issue 14)."""
+    watching = list(observers)
+    if is_true(run["environ"].get("LOCALTELEMETRY_ECHO")):
+        from .observed import echo_to
+
+        watching.append(echo_to(run.get("stderr")))
+    store: Store
+    if watching:
+        from .observed import ObservedStore
+
+        store = ObservedStore(location, limits=limits, observers=watching)
+    else:
+        store = Store(location, limits=limits)
+    return Run(store=store, **run)
