@@ -15,6 +15,7 @@ cost a host that does not import them itself several milliseconds).
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
+    from ._contract import __version__
     from ._contract.exceptions import (
         BundleError,
         CommandError,
@@ -28,9 +29,8 @@ if TYPE_CHECKING:
         UsageError,
     )
     from ._receive.reader import Document, Environment, read_bundle, read_sources, read_store
-    from ._store.location import KINDS, Limits, StoreLocation
+    from ._store import KINDS, Limits, StoreLocation
     from ._telemetry import Telemetry
-    from ._version import __version__
 del TYPE_CHECKING  # not a public name
 
 __all__ = [
@@ -73,12 +73,12 @@ _LAZY = {
         ),
         "_contract.exceptions",
     ),
-    **dict.fromkeys(("KINDS", "Limits", "StoreLocation"), "_store.location"),
+    **dict.fromkeys(("KINDS", "Limits", "StoreLocation"), "_store"),
     "Telemetry": "_telemetry",
     **dict.fromkeys(
         ("Document", "Environment", "read_bundle", "read_sources", "read_store"), "_receive.reader"
     ),
-    "__version__": "_version",
+    "__version__": "_contract",
 }
 
 

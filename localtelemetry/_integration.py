@@ -26,7 +26,7 @@ import enum
 import os
 import sys
 
-from ._contract.limits import FLAG
+from ._contract import FLAG
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._cli.store import Mount
     from ._contract.exceptions import ConfigurationError
     from ._record.recorder import Run
-    from ._store.location import Limits, StoreLocation
+    from ._store import Limits, StoreLocation
 
     class Telemetry(Protocol):
         """What the integration needs of the ``Telemetry`` object that installs it (the

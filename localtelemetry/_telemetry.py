@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 
 # The naming rules every layer shares (store directories, the CLI's --app) live in
-# the contract layer; _limits imports nothing.
-from ._contract.limits import COMMAND, FLAG, is_app_name, is_version
+# the contract package itself (its __init__ imports nothing).
+from ._contract import COMMAND, FLAG, is_app_name, is_version
 from ._integration import configuration_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import IO, TypeVar
 
     from ._record.recorder import BuildRecorder, Run
-    from ._store.location import Limits, StoreLocation
+    from ._store import Limits, StoreLocation
 
     T = TypeVar("T")
 
@@ -133,7 +133,7 @@ class Telemetry:
     def limits(self) -> Limits:
         """The retention limits (``Limits()``, the defaults, unless given)."""
         if self._limits is None:
-            from ._store.location import Limits
+            from ._store import Limits
 
             self._limits = Limits()
         return self._limits
@@ -145,7 +145,7 @@ class Telemetry:
     @property
     def location(self) -> StoreLocation:
         """Where this app's documents live (computing it creates nothing)."""
-        from ._store.location import StoreLocation
+        from ._store import StoreLocation
 
         return StoreLocation(self.app_name, self._directory, self.environ)
 
@@ -217,7 +217,7 @@ class Telemetry:
         if not requested:
             return None
         environ = self.environ
-        from ._record.offswitch import off_reason
+        from ._record.env import off_reason
 
         blocker = off_reason(environ)
         if blocker is not None:

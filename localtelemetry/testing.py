@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._store import StoreLocation
 from ._store.listing import load_document
-from ._store.location import StoreLocation
 from ._store.store import Store
 from ._telemetry import (
     Telemetry,

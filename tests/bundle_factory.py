@@ -24,6 +24,7 @@ from typing import Any
 
 import blake3
 
+from localtelemetry._contract import __version__
 from localtelemetry._contract.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
@@ -33,10 +34,9 @@ from localtelemetry._contract.bundle import (
     document_entry_name,
     zip_info,
 )
-from localtelemetry._contract.ids import new_id
+from localtelemetry._contract.limits import new_id
 from localtelemetry._record.documents import SCHEMA_IDS, duration_bucket, rfc3339, serialize
-from localtelemetry._store.location import KINDS
-from localtelemetry._version import __version__
+from localtelemetry._store import KINDS
 
 EPOCH = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 Phase = tuple[str, float, str]

@@ -20,14 +20,13 @@ PACKAGE = ROOT / "localtelemetry"
 
 # Bottom to top. A module may import its own layer and the layers below it.
 LAYERS = ("_contract", "_store", "_record", "_share", "_receive", "_cli", "face")
-# Top-level modules: the face, plus the version string the build reads from its own file.
+# Top-level modules: the face.
 TOP_LEVEL = {
     "localtelemetry": "face",
     "localtelemetry.__main__": "face",
     "localtelemetry._integration": "face",
     "localtelemetry._telemetry": "face",
     "localtelemetry.testing": "face",
-    "localtelemetry._version": "_contract",
 }
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import localtelemetry._store as _location
 from localtelemetry._contract.exceptions import UsageError
-from localtelemetry._store import location as _location
-from localtelemetry._store.location import TEMP_NAME_RE, AtomicFile, temp_name
+from localtelemetry._store import TEMP_NAME_RE, AtomicFile, temp_name
 from localtelemetry._store.outfile import new_file
 
 

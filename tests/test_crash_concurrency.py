@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry._store.location import TEMP_NAME_RE
+from localtelemetry._store import TEMP_NAME_RE
 
 import hostapp
 from conftest import HOSTAPP, clean_env, store_documents

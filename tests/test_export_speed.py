@@ -27,8 +27,8 @@ from localtelemetry._contract.exceptions import DocumentError
 from localtelemetry._share.export import _Keys, _Reader
 from localtelemetry._share.projection import Rewriter
 from localtelemetry._share.zipstream import ZipWriter
+from localtelemetry._store import StoreLocation
 from localtelemetry._store.listing import load_document
-from localtelemetry._store.location import StoreLocation
 from localtelemetry._store.store import Store
 
 import hostapp
@@ -168,7 +168,7 @@ def _plant_store(base: Path) -> Store:
     import os
     import random
 
-    from localtelemetry._contract.ids import new_id
+    from localtelemetry._contract.limits import new_id
 
     documents = _documents(base)
     store = Store(StoreLocation("hostapp", base=base))

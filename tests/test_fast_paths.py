@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from localtelemetry._contract.limits import MAX_EXTENSION_CHARS
 from localtelemetry._record import known as _known
 from localtelemetry._record import scrub as _scrub
-from localtelemetry._store.location import pure_path
+from localtelemetry._store import pure_path
 
 SETTINGS = settings(max_examples=400, deadline=None)
 

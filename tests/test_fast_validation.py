@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from localtelemetry._contract.bundle import MANIFEST_NAME
 from localtelemetry._contract.schemas import all_schemas, is_valid, validation_errors
 from localtelemetry._receive.bundle import iter_verified
-from localtelemetry._store.location import KINDS
+from localtelemetry._store import KINDS
 
 
 def _jsonschema_valid(name: str, value: Any) -> bool:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry._contract.ids import new_id
-from localtelemetry._store import location as _location
+import localtelemetry._store as _location
+from localtelemetry._contract.limits import new_id
 from localtelemetry._store import store as _store
 
 import hostapp

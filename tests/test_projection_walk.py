@@ -30,8 +30,8 @@ from localtelemetry._record.hashing import Hasher
 from localtelemetry._record.scrub import scrub
 from localtelemetry._share.projection import CLEAN_PATTERNS, Rewriter
 from localtelemetry._share.redact import Redactor
+from localtelemetry._store import StoreLocation
 from localtelemetry._store.listing import load_document
-from localtelemetry._store.location import StoreLocation
 from localtelemetry._store.store import Store
 
 import hostapp

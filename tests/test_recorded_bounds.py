@@ -112,7 +112,7 @@ def _status() -> Any:
 def _key_state(base: Path) -> tuple[str | None, bool | None]:
     """What status reports of the key (its JSON result: key_mode, key_private)."""
     from localtelemetry._cli.commands import status
-    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
     result = status(Store(StoreLocation("hostapp", base=base)), {})

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from localtelemetry._contract.bundle import MANIFEST_NAME
-from localtelemetry._contract.ids import new_id
+from localtelemetry._contract.limits import new_id
 from localtelemetry._receive.bundle import iter_verified
-from localtelemetry._store.location import TEMP_NAME_RE
+from localtelemetry._store import TEMP_NAME_RE
 
 from conftest import HOSTAPP, clean_env, run_script, store_documents
 

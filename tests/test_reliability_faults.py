@@ -33,7 +33,7 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry
-from localtelemetry._store.location import DOCUMENT_NAME_RE, TEMP_NAME_RE
+from localtelemetry._store import DOCUMENT_NAME_RE, TEMP_NAME_RE
 
 from conftest import ROOT, store_documents
 

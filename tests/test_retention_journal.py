@@ -21,8 +21,8 @@ import typer
 from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry
+from localtelemetry._store import JOURNAL_NAME, STATE_NAME, StoreLocation
 from localtelemetry._store import store as _store
-from localtelemetry._store.location import JOURNAL_NAME, STATE_NAME, StoreLocation
 from localtelemetry._store.store import Store
 
 from conftest import ROOT, clean_env

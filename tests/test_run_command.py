@@ -482,8 +482,8 @@ def test_default_app_name() -> None:
 
 
 def test_recorded_runs_apply_retention(base: Path, home: Path) -> None:
-    from localtelemetry._contract.ids import new_id
-    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._contract.limits import new_id
+    from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
     store = Store(StoreLocation("child", base=base))

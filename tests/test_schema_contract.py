@@ -545,7 +545,7 @@ def test_ajv_in_strict_mode(kind: str, ajv: Path, recorded: dict[str, Path]) -> 
 @given(st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyzIL!-", max_size=30))
 @settings(max_examples=300, deadline=None)
 def test_an_id_prefix_is_the_start_of_what_the_id_pattern_admits(text: str) -> None:
-    from localtelemetry._contract.ids import is_id_prefix
+    from localtelemetry._contract.limits import is_id_prefix
 
     padded = text + "0" * (26 - len(text))
     expected = 0 < len(text) <= 26 and re.fullmatch(ID_PATTERN, padded) is not None

@@ -15,8 +15,8 @@ from test_store import NOW, _put
 
 from localtelemetry._cli import commands as _commands
 from localtelemetry._cli.render import status_text
-from localtelemetry._contract.ids import new_id
-from localtelemetry._store.location import (
+from localtelemetry._contract.limits import new_id
+from localtelemetry._store import (
     DOCUMENT_NAME_RE,
     KINDS,
     OWN_FILES,

@@ -61,8 +61,8 @@ _CHECKS = [
     ("localtelemetry._record.documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
     ("localtelemetry._record.recorder", "is_flag", "FLAG_PATTERN"),
     ("localtelemetry._record.hashing", "is_extension", "EXTENSION_PATTERN"),
-    ("localtelemetry._contract.limits", "is_app_name", "APP_NAME_PATTERN"),
-    ("localtelemetry._contract.limits", "is_version", "VERSION_PATTERN"),
+    ("localtelemetry._contract", "is_app_name", "APP_NAME_PATTERN"),
+    ("localtelemetry._contract", "is_version", "VERSION_PATTERN"),
 ]
 _ALPHABET = st.sampled_from("aZ09_.:-+/ \n\tÉé٣²") | st.characters()
 
@@ -88,9 +88,9 @@ def test_string_checks_match_their_patterns(
 def test_the_published_patterns_compile_and_match() -> None:
     import re
 
-    from localtelemetry._contract.limits import APP_NAME_PATTERN, VERSION_PATTERN
+    from localtelemetry._contract import APP_NAME_PATTERN, VERSION_PATTERN
     from localtelemetry._record.documents import NAME_PATTERN, PLAIN_WORD_PATTERN
-    from localtelemetry._store.location import DOCUMENT_NAME_RE, TEMP_NAME_RE
+    from localtelemetry._store import DOCUMENT_NAME_RE, TEMP_NAME_RE
 
     NAME_RE, _PLAIN_WORD_RE = re.compile(NAME_PATTERN), re.compile(PLAIN_WORD_PATTERN)
     APP_NAME_RE, VERSION_RE = re.compile(APP_NAME_PATTERN), re.compile(VERSION_PATTERN)

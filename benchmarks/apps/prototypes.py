@@ -32,7 +32,7 @@ from typing import Any
 
 def _typer_flag() -> None:
     from localtelemetry import _integration as integration
-    from localtelemetry._contract.limits import FLAG
+    from localtelemetry._contract import FLAG
 
     integration._typer_flag_param(FLAG)
 

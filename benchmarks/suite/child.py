@@ -30,7 +30,7 @@ def _pyzip(directory: str, out: str) -> dict[str, object]:
 
 
 def _store(base: str, app: str) -> object:
-    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
     return Store(StoreLocation(app, base=Path(base)))

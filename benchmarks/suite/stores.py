@@ -25,7 +25,7 @@ _BAD = {"a.md": "see [[missing-note]]\n"}
 
 def seed_documents(work: Path) -> list[list[bytes]]:
     """Documents of a few real runs, grouped by run (each group in write order)."""
-    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
     good, bad, empty = work / "good", work / "bad", work / "empty"
@@ -60,8 +60,8 @@ def generate(base: Path, app: str, count: int, groups: list[list[bytes]], seed: 
     """A store of ``count`` documents under ``base/app``; returns its directory."""
     import orjson
 
-    from localtelemetry._contract.ids import new_id
-    from localtelemetry._store.location import StoreLocation
+    from localtelemetry._contract.limits import new_id
+    from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
     rng = random.Random(seed)
@@ -94,7 +94,7 @@ def make_document(
     """A copy of ``template`` with a new id and time (and a varied duration)."""
     import orjson
 
-    from localtelemetry._contract.ids import new_id
+    from localtelemetry._contract.limits import new_id
     from localtelemetry._record.documents import duration_bucket, rfc3339, serialize
 
     doc: dict[str, Any] = orjson.loads(orjson.dumps(template))
@@ -111,7 +111,7 @@ def make_document(
 
 def newest_subset(source: Path, base: Path, app: str, count: int) -> Path:
     """A store holding hard links to the newest ``count`` documents of ``source``."""
-    from localtelemetry._store.location import DOCUMENT_NAME_RE, StoreLocation
+    from localtelemetry._store import DOCUMENT_NAME_RE, StoreLocation
     from localtelemetry._store.store import Store
 
     store = Store(StoreLocation(app, base=base))

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperCommand
 
-from localtelemetry._contract.limits import FLAG
+from localtelemetry._contract import FLAG
 
 from . import maintainer as _maintainer_cli
 from . import run as _cli_run

@@ -17,12 +17,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from localtelemetry._contract import FLAG, is_app_name
 from localtelemetry._contract.exceptions import DocumentError, KeyFileError, StoreError, UsageError
-from localtelemetry._contract.ids import id_time_ms, lowest_id
-from localtelemetry._contract.limits import FLAG, is_app_name
+from localtelemetry._contract.limits import id_time_ms, lowest_id
 from localtelemetry._record.env import HARD_OFF_VARIABLES, is_true
-from localtelemetry._store.listing import DocumentEntry, load_document
-from localtelemetry._store.location import (
+from localtelemetry._store import (
     KINDS,
     OWN_FILES,
     Limits,
@@ -30,6 +29,7 @@ from localtelemetry._store.location import (
     document_name,
     stores_base,
 )
+from localtelemetry._store.listing import DocumentEntry, load_document
 from localtelemetry._store.store import STATE_VERSION, Store
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -174,7 +174,7 @@ def status(
         source = "recorded" if limits is not None else "default"
         limits = limits or Limits()
     assert limits is not None
-    from localtelemetry._record.offswitch import find_marker, home_of
+    from localtelemetry._record.env import find_marker, home_of
 
     return {
         "app": store.location.app_name,

@@ -17,8 +17,8 @@ from typing import Any
 
 from localtelemetry._contract.exceptions import OperationFailed
 from localtelemetry._record.env import hard_off_reason
+from localtelemetry._store import StoreLocation
 from localtelemetry._store.listing import load_document
-from localtelemetry._store.location import StoreLocation
 from localtelemetry._store.store import Store
 
 from . import commands as _commands

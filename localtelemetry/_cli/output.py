@@ -126,7 +126,7 @@ def __getattr__(name: str) -> Any:
 
     import typer
 
-    from localtelemetry._store.location import KINDS
+    from localtelemetry._store import KINDS
 
     made = {
         "FormatOption": Annotated[Output, typer.Option("--format", help=FORMAT_HELP)],

@@ -170,7 +170,7 @@ def _result(
     """What ``run --format json`` reports: the exit code and what was recorded."""
     import json
 
-    from localtelemetry._store.location import document_name
+    from localtelemetry._store import document_name
 
     from .wrap import default_app_name
 

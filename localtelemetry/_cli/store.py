@@ -18,9 +18,9 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
+from localtelemetry._contract import FLAG
 from localtelemetry._contract.exceptions import UsageError
-from localtelemetry._contract.limits import FLAG
-from localtelemetry._store.location import Limits, StoreLocation
+from localtelemetry._store import Limits, StoreLocation
 from localtelemetry._store.store import Store
 
 from . import commands as _commands

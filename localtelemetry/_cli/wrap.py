@@ -31,12 +31,12 @@ import os
 import sys
 import time
 
+from localtelemetry._contract import is_app_name
 from localtelemetry._contract.exceptions import ProgramNotExecutable, ProgramNotFound, UsageError
 from localtelemetry._contract.exceptions import write_notice as _say
 from localtelemetry._contract.limits import (
     MAX_ITEMS as MAX_ENTRIES,  # what a parameter entry keeps at most
 )
-from localtelemetry._contract.limits import is_app_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def hashed_app_name(program: str) -> str:
     store name per program that says nothing about it. The key is that of the store
     ``NAMING_STORE`` (created on first use, like any store's key)."""
     from localtelemetry._record.hashing import Hasher, load_or_create_key
-    from localtelemetry._store.location import KEY_FILE_NAME, StoreLocation
+    from localtelemetry._store import KEY_FILE_NAME, StoreLocation
     from localtelemetry._store.store import Store
 
     store = Store(StoreLocation(NAMING_STORE))
@@ -592,7 +592,7 @@ def run_command(
     name = app_name
     if telemetry:
         name = name or default_app_name(command[0])
-        from localtelemetry._record.offswitch import off_reason
+        from localtelemetry._record.env import off_reason
 
         blocker = off_reason(os.environ)
         if blocker is not None:
@@ -644,7 +644,7 @@ def _record_quietly(
         from datetime import datetime, timezone
 
         from localtelemetry._record.session import open_run
-        from localtelemetry._store.location import Limits, StoreLocation
+        from localtelemetry._store import Limits, StoreLocation
 
         name = name or hashed_app_name(command[0])
         run = open_run(

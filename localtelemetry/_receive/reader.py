@@ -29,7 +29,7 @@ from typing import Any
 
 from localtelemetry._contract.exceptions import BundleError, DocumentError, UsageError
 from localtelemetry._contract.limits import ID_PATTERN
-from localtelemetry._store.location import DOCUMENT_NAME_RE, KINDS
+from localtelemetry._store import DOCUMENT_NAME_RE, KINDS
 
 #: Bundles whose documents add up to at most this many bytes are verified in one pass
 #: and held in memory until the last check passed; bigger ones are verified completely

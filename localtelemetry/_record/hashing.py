@@ -21,7 +21,7 @@ import blake3
 
 from localtelemetry._contract.limits import EXTENSION_PATTERN as _EXTENSION
 from localtelemetry._contract.limits import MAX_EXTENSION_CHARS
-from localtelemetry._store.location import BINARY, NOFOLLOW, AtomicFile
+from localtelemetry._store import BINARY, NOFOLLOW, AtomicFile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:

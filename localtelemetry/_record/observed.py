@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from localtelemetry._store.location import Limits, StoreLocation
+from localtelemetry._store import Limits, StoreLocation
 from localtelemetry._store.store import Store
 
 Observer = Callable[[Path, bytes], None]

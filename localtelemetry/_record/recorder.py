@@ -12,9 +12,8 @@ import os
 import sys
 import time
 
-from localtelemetry._contract.ids import new_id
-from localtelemetry._contract.limits import MAX_ITEMS, MAX_SAFE_INTEGER
-from localtelemetry._store.location import KEY_FILE_NAME
+from localtelemetry._contract.limits import MAX_ITEMS, MAX_SAFE_INTEGER, new_id
+from localtelemetry._store import KEY_FILE_NAME
 from localtelemetry._store.store import Store
 
 from .documents import SafeValues, clamp_int, duration_bucket, encode_document, envelope, round_ms
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import IO, Any
 
-    from localtelemetry._store.location import Limits, StoreLocation
+    from localtelemetry._store import Limits, StoreLocation
 
     from .known import Redactor
     from .observed import Observer

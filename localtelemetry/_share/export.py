@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from localtelemetry._contract import __version__
 from localtelemetry._contract.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
@@ -44,8 +45,7 @@ from localtelemetry._contract.exceptions import (
     Unredactable,
     UsageError,
 )
-from localtelemetry._contract.ids import lowest_id
-from localtelemetry._contract.limits import MAX_DEPTH
+from localtelemetry._contract.limits import MAX_DEPTH, lowest_id
 from localtelemetry._contract.schemas import MANIFEST, nested_deeper_than, validation_errors
 from localtelemetry._record.documents import (
     SCHEMA_IDS,
@@ -54,11 +54,10 @@ from localtelemetry._record.documents import (
     rfc3339,
     serialize,
 )
+from localtelemetry._store import KINDS, document_name
 from localtelemetry._store.listing import read_document_bytes
-from localtelemetry._store.location import KINDS, document_name
 from localtelemetry._store.outfile import check_target, new_file
 from localtelemetry._store.store import Store
-from localtelemetry._version import __version__
 
 from .projection import Rewriter, free_text_fields, values_at
 from .redact import Redactor, check_word, machine_values, read_redact_file

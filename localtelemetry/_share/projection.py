@@ -61,7 +61,7 @@ from localtelemetry._contract.schemas import (
 )
 from localtelemetry._record.hashing import HASH_PATTERN
 from localtelemetry._record.scrub import scrub
-from localtelemetry._store.location import KINDS
+from localtelemetry._store import KINDS
 
 from .redact import Redactor
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from localtelemetry._contract.exceptions import OperationFailed
-from localtelemetry._contract.ids import ID_CHARS, lowest_id
-from localtelemetry._store.location import KINDS
+from localtelemetry._contract.limits import ID_CHARS, lowest_id
+from localtelemetry._store import KINDS
 
 DAY_MS = 86_400_000
 MIDNIGHT = "T00:00:00.000Z"  # the time of day of every created_at in a re-mapped bundle

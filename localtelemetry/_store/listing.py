@@ -15,10 +15,9 @@ import os
 import stat
 
 from localtelemetry._contract.exceptions import DocumentError, InvalidJSON
-from localtelemetry._contract.ids import ID_CHARS, id_time_ms
-from localtelemetry._contract.limits import KINDS, MAX_DOCUMENT_BYTES
+from localtelemetry._contract.limits import ID_CHARS, KINDS, MAX_DOCUMENT_BYTES, id_time_ms
 
-from .location import (
+from . import (
     BINARY,
     NOFOLLOW,
     OWN_FILES,

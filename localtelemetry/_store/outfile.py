@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from localtelemetry._contract.exceptions import UsageError
 
-from .location import AtomicFile, pid_alive
+from . import AtomicFile, pid_alive
 
 
 def check_target(target: Path, *, force: bool, option: str) -> Path:

@@ -12,10 +12,10 @@ import contextlib
 import os
 import stat
 
-from localtelemetry._contract.ids import lowest_id
+from localtelemetry._contract.limits import lowest_id
 
+from . import TEMP_PREFIX, Limits, name_regex, pid_alive
 from .listing import DocumentEntry, entries
-from .location import TEMP_PREFIX, Limits, name_regex, pid_alive
 
 #: A temp file whose writer is gone, or older than this, is stale.
 STALE_TEMP_SECONDS = 15 * 60

@@ -17,7 +17,7 @@ import os
 import stat
 import sys
 
-from .location import BINARY, JOURNAL_NAME, NOFOLLOW, STATE_NAME, AtomicFile, Limits, StoreLocation
+from . import BINARY, JOURNAL_NAME, NOFOLLOW, STATE_NAME, AtomicFile, Limits, StoreLocation
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
