@@ -217,7 +217,7 @@ class Telemetry:
         if not requested:
             return None
         environ = self.environ
-        from ._record.env import off_reason
+        from ._record import off_reason
 
         blocker = off_reason(environ)
         if blocker is not None:

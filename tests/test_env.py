@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from localtelemetry._record.env import (
+from localtelemetry._record import (
     AGENT_MARKERS,
     AGENT_NAMES,
     CI_PROVIDER_NAMES,

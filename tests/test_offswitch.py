@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from localtelemetry._record import env as _offswitch
-from localtelemetry._record.env import MARKER, find_marker, off_reason
+import localtelemetry._record as _offswitch
+from localtelemetry._record import MARKER, find_marker, off_reason
 
 import hostapp
 from conftest import HOSTAPP, ROOT, clean_env
@@ -122,7 +122,7 @@ try:
     hostapp.app()
 except SystemExit:
     pass
-print("localtelemetry._record.env" in sys.modules, file=sys.stderr)
+print("localtelemetry._record" in sys.modules, file=sys.stderr)
 """
 
 

@@ -35,7 +35,7 @@ RUN_MODULES = "import localtelemetry._cli.runcmd, localtelemetry._cli.wrap"
 TYPER_CLI = "from localtelemetry._cli.app import make_app; make_app(None)"
 #: Modules a recorded run loads (``_recorder`` brings the rest: _documents, _hashing,
 #: blake3, _store, _location, _ids, _limits, _version, _env).
-RECORDING = "localtelemetry._record.env,localtelemetry._record.recorder"
+RECORDING = "localtelemetry._record,localtelemetry._record.recorder"
 SCRUBBING = "localtelemetry._record.known,localtelemetry._record.scrub"
 EMPTY_MODULES = 10
 

@@ -20,7 +20,7 @@ from typing import Any
 from localtelemetry._contract import FLAG, is_app_name
 from localtelemetry._contract.exceptions import DocumentError, KeyFileError, StoreError, UsageError
 from localtelemetry._contract.limits import id_time_ms, lowest_id
-from localtelemetry._record.env import HARD_OFF_VARIABLES, is_true
+from localtelemetry._record import HARD_OFF_VARIABLES, is_true
 from localtelemetry._store import (
     KINDS,
     OWN_FILES,
@@ -174,7 +174,7 @@ def status(
         source = "recorded" if limits is not None else "default"
         limits = limits or Limits()
     assert limits is not None
-    from localtelemetry._record.env import find_marker, home_of
+    from localtelemetry._record import find_marker, home_of
 
     return {
         "app": store.location.app_name,

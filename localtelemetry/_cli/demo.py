@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localtelemetry._contract.exceptions import OperationFailed
-from localtelemetry._record.env import hard_off_reason
+from localtelemetry._record import hard_off_reason
 from localtelemetry._store import StoreLocation
 from localtelemetry._store.listing import load_document
 from localtelemetry._store.store import Store

@@ -592,7 +592,7 @@ def run_command(
     name = app_name
     if telemetry:
         name = name or default_app_name(command[0])
-        from localtelemetry._record.env import off_reason
+        from localtelemetry._record import off_reason
 
         blocker = off_reason(os.environ)
         if blocker is not None:

@@ -16,8 +16,8 @@ from localtelemetry._contract.limits import MAX_ITEMS, MAX_SAFE_INTEGER, new_id
 from localtelemetry._store import KEY_FILE_NAME
 from localtelemetry._store.store import Store
 
+from . import describe, is_true
 from .documents import SafeValues, clamp_int, duration_bucket, encode_document, envelope, round_ms
-from .env import describe, is_true
 from .hashing import Hasher, home_directory, load_or_create_key
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
