@@ -24,7 +24,7 @@ from typing import Any
 
 import blake3
 
-from localtelemetry._contract import __version__
+from localtelemetry._contract import __version__, new_id
 from localtelemetry._contract.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
@@ -34,7 +34,6 @@ from localtelemetry._contract.bundle import (
     document_entry_name,
     zip_info,
 )
-from localtelemetry._contract.limits import new_id
 from localtelemetry._record.documents import SCHEMA_IDS, duration_bucket, rfc3339, serialize
 from localtelemetry._store import KINDS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localtelemetry._contract.limits import MAX_DEPTH
+from localtelemetry._contract import MAX_DEPTH
 from localtelemetry._contract.schemas import load_schema, nested_deeper_than, resolve
 from localtelemetry._record.hashing import HASH_PATTERN
 from localtelemetry._share.projection import FIXED, Rewriter

@@ -27,10 +27,10 @@ import pytest
 from bundle_factory import invoke
 from hostile_values import good_bundle
 
+from localtelemetry._contract import MAX_CENTRAL_RECORD_BYTES, MAX_ENTRIES
 from localtelemetry._contract import bundle as _bundle_format
 from localtelemetry._contract import schemas as _schemas
 from localtelemetry._contract.bundle import MANIFEST_NAME, zip_info
-from localtelemetry._contract.limits import MAX_CENTRAL_RECORD_BYTES, MAX_ENTRIES
 from localtelemetry._receive import bundle as _bundle
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX symlinks")

@@ -84,7 +84,7 @@ def test_manifest_table_lists_every_manifest_field() -> None:
 
 
 def test_bundle_limits_match_the_code() -> None:
-    from localtelemetry._contract import limits as _limits
+    import localtelemetry._contract as _limits
     from localtelemetry._receive import bundle as _bundle
 
     stated = {

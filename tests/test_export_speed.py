@@ -168,7 +168,7 @@ def _plant_store(base: Path) -> Store:
     import os
     import random
 
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
 
     documents = _documents(base)
     store = Store(StoreLocation("hostapp", base=base))
@@ -268,7 +268,7 @@ def test_reader_reads_what_load_document_reads(base: Path) -> None:
                 expected = None
             got = read(name)
             if expected is None and got is not None:  # the walk refuses these, not the reader
-                from localtelemetry._contract.limits import MAX_DEPTH
+                from localtelemetry._contract import MAX_DEPTH
                 from localtelemetry._contract.schemas import nested_deeper_than
 
                 assert nested_deeper_than(got, MAX_DEPTH), name

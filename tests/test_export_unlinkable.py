@@ -17,7 +17,7 @@ from export_helpers import cli, manifest_of, members, record_runs, recording_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._contract.limits import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._contract import ID_PATTERN, id_time_ms, new_id
 from localtelemetry._share.relabel import DAY_MS, Relabel
 
 ID_RE = re.compile(ID_PATTERN)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._contract.limits import MAX_EXTENSION_CHARS
+from localtelemetry._contract import MAX_EXTENSION_CHARS
 from localtelemetry._record import known as _known
 from localtelemetry._record import scrub as _scrub
 from localtelemetry._store import pure_path

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import localtelemetry._store as _location
-from localtelemetry._contract.limits import new_id
+from localtelemetry._contract import new_id
 from localtelemetry._store import store as _store
 
 import hostapp

@@ -99,7 +99,6 @@ def test_a_recorded_run_loads_only_the_recording_modules(tmp_path: Path) -> None
     assert ours == [
         "localtelemetry",
         "localtelemetry._contract",
-        "localtelemetry._contract.limits",
         "localtelemetry._integration",
         "localtelemetry._record",
         "localtelemetry._record.documents",

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
+from localtelemetry._contract import MAX_DEPTH
 from localtelemetry._contract.exceptions import TooDeepError, UsageError
-from localtelemetry._contract.limits import MAX_DEPTH
 from localtelemetry._contract.schemas import load_schema
 from localtelemetry._record.hashing import Hasher
 from localtelemetry._record.scrub import scrub

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
 from localtelemetry._cli.app import make_app
-from localtelemetry._contract.limits import MAX_SAFE_INTEGER
+from localtelemetry._contract import MAX_SAFE_INTEGER
 from localtelemetry._record.documents import rfc3339
 from localtelemetry._record.recorder import plain_value
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from localtelemetry._contract import new_id
 from localtelemetry._contract.bundle import MANIFEST_NAME
-from localtelemetry._contract.limits import new_id
 from localtelemetry._receive.bundle import iter_verified
 from localtelemetry._store import TEMP_NAME_RE
 

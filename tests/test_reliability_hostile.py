@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from localtelemetry._cli.app import make_app
-from localtelemetry._contract.limits import new_id
+from localtelemetry._contract import new_id
 from localtelemetry._record.hashing import KEY_BYTES
 from localtelemetry._store import store as _store
 

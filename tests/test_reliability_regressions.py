@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 import localtelemetry._store as _location
 from localtelemetry._cli.app import make_app
+from localtelemetry._contract import new_id
 from localtelemetry._contract.bundle import zip_info
-from localtelemetry._contract.limits import new_id
 from localtelemetry._record.hashing import KEY_BYTES, load_or_create_key
 
 import hostapp
@@ -300,7 +300,7 @@ def test_a_directory_with_a_temp_files_name_does_not_break_retention(base: Path)
 def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     code = (
         "import os, sys\n"
-        "from localtelemetry._contract.limits import new_id\n"
+        "from localtelemetry._contract import new_id\n"
         "ms = 1_800_000_000_000\n"
         "new_id(ms)\n"
         "pid = os.fork()\n"

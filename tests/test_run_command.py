@@ -482,7 +482,7 @@ def test_default_app_name() -> None:
 
 
 def test_recorded_runs_apply_retention(base: Path, home: Path) -> None:
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
     from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 

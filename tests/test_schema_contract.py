@@ -33,14 +33,14 @@ from typer.testing import CliRunner
 
 from localtelemetry import KINDS
 from localtelemetry._cli.app import make_app
-from localtelemetry._contract.exceptions import InvalidJSON
-from localtelemetry._contract.limits import (
+from localtelemetry._contract import (
     FIRST_YEAR,
     LAST_YEAR,
     MAX_DOCUMENT_BYTES,
     MAX_ENTRIES,
     MAX_SAFE_INTEGER,
 )
+from localtelemetry._contract.exceptions import InvalidJSON
 from localtelemetry._contract.schemas import (
     CREATED_AT_PATTERN,
     END,
@@ -246,7 +246,7 @@ def test_the_pattern_constants_are_the_envelopes() -> None:
 def test_every_extension_limit_is_the_schemas() -> None:
     """One extension limit: the path descriptor's field (hashing) and the extension in
     a ``<path:HASH.ext>`` token (scrubbing) keep exactly what the schemas admit."""
-    from localtelemetry._contract.limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
+    from localtelemetry._contract import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
     from localtelemetry._record import scrub as _scrub
     from localtelemetry._record.hashing import Hasher, is_extension
 
@@ -336,7 +336,7 @@ def test_values_without_repeated_keys_parse_in_any_format(value: Any, compact: b
 def test_depth_is_decided_the_same_in_our_format_and_any_other(depth: int, inner: Any) -> None:
     """Our own format lets the parser skip the depth walk (indentation tells); the
     answer must be the walk's, in any format."""
-    from localtelemetry._contract.limits import MAX_DEPTH
+    from localtelemetry._contract import MAX_DEPTH
     from localtelemetry._contract.schemas import nested_deeper_than
 
     value: Any = inner
@@ -545,7 +545,7 @@ def test_ajv_in_strict_mode(kind: str, ajv: Path, recorded: dict[str, Path]) -> 
 @given(st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyzIL!-", max_size=30))
 @settings(max_examples=300, deadline=None)
 def test_an_id_prefix_is_the_start_of_what_the_id_pattern_admits(text: str) -> None:
-    from localtelemetry._contract.limits import is_id_prefix
+    from localtelemetry._contract import is_id_prefix
 
     padded = text + "0" * (26 - len(text))
     expected = 0 < len(text) <= 26 and re.fullmatch(ID_PATTERN, padded) is not None

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import DocumentError, Limits, StoreLocation
-from localtelemetry._contract.limits import ID_PATTERN, id_time_ms, new_id
+from localtelemetry._contract import ID_PATTERN, id_time_ms, new_id
 from localtelemetry._store import MAX_DOCUMENT_BYTES, TEMP_NAME_RE
 from localtelemetry._store.listing import load_document
 from localtelemetry._store.store import Store
@@ -193,7 +193,7 @@ def test_a_concurrent_reader_sees_each_document_whole_or_not_at_all(tmp_path: Pa
 _KILLED_WRITER = """
 import os, sys
 from localtelemetry import StoreLocation
-from localtelemetry._contract.limits import new_id
+from localtelemetry._contract import new_id
 from localtelemetry._store.store import Store
 store = Store(StoreLocation("app", base=sys.argv[1]))
 for n in range(40):  # bounded: a few hundred MB at most if no kill comes
@@ -247,7 +247,7 @@ def test_ids_round_trip_their_time_and_sort_by_it(ms: int, rnd: bytes) -> None:
 def test_ids_encode_time_and_random_part_exactly(ms: int, rnd: bytes) -> None:
     # All 26 characters, most significant first, 5 bits each: decoding them gives back
     # the 48-bit time and the 80 random bits (new_id's encoding was rewritten, issue 14).
-    from localtelemetry._contract.limits import ID_CHARS
+    from localtelemetry._contract import ID_CHARS
 
     value = 0
     for char in new_id(ms, random_bytes=rnd):

@@ -15,7 +15,7 @@ from test_store import NOW, _put
 
 from localtelemetry._cli import commands as _commands
 from localtelemetry._cli.render import status_text
-from localtelemetry._contract.limits import new_id
+from localtelemetry._contract import new_id
 from localtelemetry._store import (
     DOCUMENT_NAME_RE,
     KINDS,

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localtelemetry import KINDS
-from localtelemetry._contract.limits import MAX_SAFE_INTEGER, new_id
+from localtelemetry._contract import MAX_SAFE_INTEGER, new_id
 from localtelemetry._contract.schemas import END, load_schema, validation_errors
 from localtelemetry._receive.ingest import ingest
 from localtelemetry._receive.report import build_report, render_text

@@ -195,7 +195,7 @@ def retention_bench(
     """Cost of the retention step of one recorded run (3 documents written just before),
     under the limits and at them (steady state: every run pushes the store over)."""
     from localtelemetry import Limits
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
     from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 

@@ -60,7 +60,7 @@ def generate(base: Path, app: str, count: int, groups: list[list[bytes]], seed: 
     """A store of ``count`` documents under ``base/app``; returns its directory."""
     import orjson
 
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
     from localtelemetry._store import StoreLocation
     from localtelemetry._store.store import Store
 
@@ -94,7 +94,7 @@ def make_document(
     """A copy of ``template`` with a new id and time (and a varied duration)."""
     import orjson
 
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
     from localtelemetry._record.documents import duration_bucket, rfc3339, serialize
 
     doc: dict[str, Any] = orjson.loads(orjson.dumps(template))

@@ -38,7 +38,7 @@ def _per_op(fn: Callable[[], object], per_batch: int, batches: int) -> list[floa
 
 def run(per_batch: int, batches: int) -> dict[str, Any]:
     from localtelemetry import Limits, Telemetry
-    from localtelemetry._contract.limits import new_id
+    from localtelemetry._contract import new_id
     from localtelemetry._record.documents import envelope, serialize
     from localtelemetry._record.recorder import BuildRecorder
 

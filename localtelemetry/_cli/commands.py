@@ -17,9 +17,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from localtelemetry._contract import FLAG, is_app_name
+from localtelemetry._contract import FLAG, id_time_ms, is_app_name, lowest_id
 from localtelemetry._contract.exceptions import DocumentError, KeyFileError, StoreError, UsageError
-from localtelemetry._contract.limits import id_time_ms, lowest_id
 from localtelemetry._record import HARD_OFF_VARIABLES, is_true
 from localtelemetry._store import (
     KINDS,

@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from localtelemetry._contract import is_id_prefix
 from localtelemetry._contract.exceptions import UsageError
-from localtelemetry._contract.limits import is_id_prefix
 from localtelemetry._store import KINDS
 
 from . import commands as _commands

@@ -31,12 +31,12 @@ import os
 import sys
 import time
 
+from localtelemetry._contract import (
+    MAX_ITEMS as MAX_ENTRIES,  # what a parameter entry keeps at most
+)
 from localtelemetry._contract import is_app_name
 from localtelemetry._contract.exceptions import ProgramNotExecutable, ProgramNotFound, UsageError
 from localtelemetry._contract.exceptions import write_notice as _say
-from localtelemetry._contract.limits import (
-    MAX_ITEMS as MAX_ENTRIES,  # what a parameter entry keeps at most
-)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import re
 import stat
 import zipfile
 
-from localtelemetry._contract.limits import (
+from localtelemetry._contract import (
     ID_PATTERN,
     KINDS,
     MANIFEST_BASE_BYTES,

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import limits as _limits
+from . import ID_PATTERN as _ID_PATTERN
+from . import KINDS, MAX_DEPTH
 from .exceptions import InvalidJSON, UsageError
-from .limits import KINDS, MAX_DEPTH
 
 ENVELOPE = "envelope"
 #: End of input, in every regex dialect: Python's ``$`` also matches before a final
@@ -37,7 +37,7 @@ ENVELOPE = "envelope"
 END = r"(?![\s\S])"
 #: Two patterns of schema/src/envelope.schema.json that code relies on too (export
 #: leaves values that match them unscrubbed); tests/test_schema_contract.py checks them.
-ID_PATTERN = "^" + _limits.ID_PATTERN + END
+ID_PATTERN = "^" + _ID_PATTERN + END
 CREATED_AT_PATTERN = (
     r"^(?:(?:19[7-9][0-9]|20[0-9][0-9])-"  # 1970 to 2099
     r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # months of 31 days

@@ -28,15 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from localtelemetry._contract.bundle import (
-    DOCUMENT_NAME,
-    MANIFEST_NAME,
-    README_NAME,
-    limit_for,
-    manifest_limit,
-)
-from localtelemetry._contract.exceptions import BundleError, InvalidJSON, UsageError
-from localtelemetry._contract.limits import (
+from localtelemetry._contract import (
     MAX_CENTRAL_RECORD_BYTES,
     MAX_DOCUMENT_BYTES,
     MAX_ENTRIES,
@@ -45,6 +37,14 @@ from localtelemetry._contract.limits import (
     MAX_TOTAL_BYTES,
     RATIO_FLOOR,
 )
+from localtelemetry._contract.bundle import (
+    DOCUMENT_NAME,
+    MANIFEST_NAME,
+    README_NAME,
+    limit_for,
+    manifest_limit,
+)
+from localtelemetry._contract.exceptions import BundleError, InvalidJSON, UsageError
 
 
 def _check_name(name: str, seen: set[str]) -> None:

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from localtelemetry._contract import ID_PATTERN
 from localtelemetry._contract.exceptions import OperationFailed, UsageError
-from localtelemetry._contract.limits import ID_PATTERN
 
 from .ingest_tables import _DUCKDB, Table, clickhouse_ddl, duckdb_ddl
 

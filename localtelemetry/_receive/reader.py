@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from localtelemetry._contract import ID_PATTERN
 from localtelemetry._contract.exceptions import BundleError, DocumentError, UsageError
-from localtelemetry._contract.limits import ID_PATTERN
 from localtelemetry._store import DOCUMENT_NAME_RE, KINDS
 
 #: Bundles whose documents add up to at most this many bytes are verified in one pass

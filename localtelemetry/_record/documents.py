@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from localtelemetry._contract import __version__
-from localtelemetry._contract.limits import FIRST_YEAR, LAST_YEAR, MAX_ITEMS, MAX_SAFE_INTEGER
+from localtelemetry._contract import FIRST_YEAR, LAST_YEAR, MAX_ITEMS, MAX_SAFE_INTEGER, __version__
 
 from .hashing import ALGORITHM, Hasher
 

@@ -19,8 +19,8 @@ import stat
 
 import blake3
 
-from localtelemetry._contract.limits import EXTENSION_PATTERN as _EXTENSION
-from localtelemetry._contract.limits import MAX_EXTENSION_CHARS
+from localtelemetry._contract import EXTENSION_PATTERN as _EXTENSION
+from localtelemetry._contract import MAX_EXTENSION_CHARS
 from localtelemetry._store import BINARY, NOFOLLOW, AtomicFile
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)

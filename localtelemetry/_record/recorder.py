@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from localtelemetry._contract.limits import MAX_ITEMS, MAX_SAFE_INTEGER, new_id
+from localtelemetry._contract import MAX_ITEMS, MAX_SAFE_INTEGER, new_id
 from localtelemetry._store import KEY_FILE_NAME
 from localtelemetry._store.store import Store
 

@@ -104,7 +104,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from localtelemetry._contract.limits import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
+from localtelemetry._contract import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
 
 from .scrub_rules import _URL_REST, SPECS, Spec, Validator
 

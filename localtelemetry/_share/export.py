@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from localtelemetry._contract import __version__
+from localtelemetry._contract import MAX_DEPTH, __version__, lowest_id
 from localtelemetry._contract.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
@@ -45,7 +45,6 @@ from localtelemetry._contract.exceptions import (
     Unredactable,
     UsageError,
 )
-from localtelemetry._contract.limits import MAX_DEPTH, lowest_id
 from localtelemetry._contract.schemas import MANIFEST, nested_deeper_than, validation_errors
 from localtelemetry._record.documents import (
     SCHEMA_IDS,

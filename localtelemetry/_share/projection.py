@@ -50,8 +50,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from localtelemetry._contract import EXTENSION_PATTERN, MAX_DEPTH
 from localtelemetry._contract.exceptions import TooDeepError
-from localtelemetry._contract.limits import EXTENSION_PATTERN, MAX_DEPTH
 from localtelemetry._contract.schemas import (
     CREATED_AT_PATTERN,
     ID_PATTERN,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from localtelemetry._contract import ID_CHARS, lowest_id
 from localtelemetry._contract.exceptions import OperationFailed
-from localtelemetry._contract.limits import ID_CHARS, lowest_id
 from localtelemetry._store import KINDS
 
 DAY_MS = 86_400_000

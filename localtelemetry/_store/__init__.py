@@ -25,11 +25,11 @@ import os
 import posixpath
 import sys
 
-from localtelemetry._contract.limits import ID_CHARS, ID_PATTERN
-from localtelemetry._contract.limits import (
+from localtelemetry._contract import ID_CHARS, ID_PATTERN
+from localtelemetry._contract import (
     KINDS as KINDS,  # with the other things every layer agrees on
 )
-from localtelemetry._contract.limits import (
+from localtelemetry._contract import (
     MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES,  # the largest document read
 )
 

@@ -14,8 +14,8 @@ import operator
 import os
 import stat
 
+from localtelemetry._contract import ID_CHARS, KINDS, MAX_DOCUMENT_BYTES, id_time_ms
 from localtelemetry._contract.exceptions import DocumentError, InvalidJSON
-from localtelemetry._contract.limits import ID_CHARS, KINDS, MAX_DOCUMENT_BYTES, id_time_ms
 
 from . import (
     BINARY,

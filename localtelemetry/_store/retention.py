@@ -12,7 +12,7 @@ import contextlib
 import os
 import stat
 
-from localtelemetry._contract.limits import lowest_id
+from localtelemetry._contract import lowest_id
 
 from . import TEMP_PREFIX, Limits, name_regex, pid_alive
 from .listing import DocumentEntry, entries
