@@ -367,3 +367,24 @@ def test_extracted_documents_and_manifest_validate(bundle: Path, tmp_path: Path)
     result = CliRunner().invoke(make_app(None), ["validate", *paths])
     assert result.exit_code == 0, result.output
     assert "9 valid, 0 invalid" in result.stdout
+
+
+def test_validate_of_an_extracted_directory_checks_every_document(
+    bundle: Path, tmp_path: Path
+) -> None:
+    # `validate DIR` on what --extract wrote looks into the kind folders too: it once
+    # checked only manifest.json there and said "1 checked".
+    target = tmp_path / "out"
+    assert inspect(str(bundle), "--extract", str(target)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "bad.json").write_text("{}")
+    (target / "linked").symlink_to(elsewhere, target_is_directory=True)
+    result = CliRunner().invoke(make_app(None), ["validate", str(target), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["result"]
+    assert (data["checked"], data["valid"], data["invalid"]) == (9, 9, 0)
+    files = sorted(Path(r["file"]).relative_to(target).as_posix() for r in data["results"])
+    assert "manifest.json" in files
+    assert {f.split("/")[0] for f in files if "/" in f} >= {"cli-command", "run-summary"}
+    assert not any(f.startswith("linked/") for f in files)  # symlinked folders not followed

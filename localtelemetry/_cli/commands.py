@@ -319,6 +319,24 @@ def show(store: Store, ref: str) -> dict[str, Any]:
     return {"file": str(entry.path), "document": document}
 
 
+#: How deep ``validate DIR`` looks: an extracted bundle keeps its documents two levels
+#: down (``documents/<kind>/<id>.json``).
+VALIDATE_DEPTH = 4
+
+
+def _json_files_below(directory: Path) -> list[Path]:
+    """The ``.json`` files in ``directory`` and its subdirectories (not through symlinked
+    directories, at most ``VALIDATE_DEPTH`` levels down), sorted by path."""
+    found: list[Path] = []
+    top = len(directory.parts)
+    for root, dirs, files in os.walk(directory):
+        here = Path(root)
+        if len(here.parts) - top >= VALIDATE_DEPTH:
+            dirs.clear()
+        found.extend(here / name for name in files if name.endswith(".json"))
+    return sorted(found)
+
+
 def validate(store: Store | None, paths: list[Path]) -> dict[str, Any]:
     from localtelemetry._contract.schemas import manifest_errors, validation_errors
 
@@ -326,7 +344,7 @@ def validate(store: Store | None, paths: list[Path]) -> dict[str, Any]:
     if paths:
         for path in paths:
             if path.is_dir():
-                targets.extend(sorted(p for p in path.iterdir() if p.suffix == ".json"))
+                targets.extend(_json_files_below(path))
             elif path.exists():
                 targets.append(path)
             else:

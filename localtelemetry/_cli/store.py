@@ -212,7 +212,9 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or directories; the store when omitted."),
+        typer.Argument(
+            help="Files, or directories (searched 4 levels deep); the store when omitted."
+        ),
     ] = None,
     app_name: AppOption = None,
     fmt: FormatOption = Output.text,
