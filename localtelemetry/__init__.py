@@ -6,7 +6,7 @@
     telemetry.install(app)   # adds --telemetry and the `telemetry` command group
 
 Importing this package is cheap: every run of a host CLI imports it, so it loads
-nothing itself: ``Telemetry`` (its module and the naming rules of ``_limits``) loads when
+nothing itself: ``Telemetry`` (its module and the naming rules of ``_contract``) loads when
 a host asks for it, which ``localtelemetry run`` never does. Every other public name,
 the recording machinery and the maintainer API load on first use (issue 14: each
 module a run imports costs it about 0.1 ms, and ``typing``, ``pathlib`` and friends

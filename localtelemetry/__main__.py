@@ -1,6 +1,6 @@
 """``localtelemetry`` (the console script) and ``python -m localtelemetry``.
 
-``run`` goes straight to the wrapper when its command line is plain (``_runcmd``): no
+``run`` goes straight to the wrapper when its command line is plain (``_cli/runcmd``): no
 Typer, Click, pydantic or management commands are imported for it (issue 14). Every
 other command, and ``run --help`` or a ``run`` command line with a mistake in it, goes
 to the Typer CLI (``_cli``).

@@ -1,7 +1,7 @@
 """The object a CLI author creates: ``Telemetry("mycli", version="1.2.3")``.
 
 Every run of the host imports this module, ``--telemetry`` or not, so it imports nothing
-but ``os``, ``sys`` and the naming rules of ``_limits`` (issue 14): the exceptions, the
+but ``os``, ``sys`` and the naming rules of ``_contract`` (issue 14): the exceptions, the
 store location and its limits, the environment checks and the recording machinery
 (blake3, the store) are imported only where they are needed. ``NullBuild`` lives here
 for the same reason: a host that calls ``telemetry.build()`` in a run that does not
@@ -253,8 +253,10 @@ class Telemetry:
             self._run = None
 
     def _say(self, message: str) -> None:
-        from ._contract.exceptions import write_notice  # loaded only when there is something to say
-
+        try:  # loaded only when there is something to say, and that can fail too
+            from ._contract.exceptions import write_notice
+        except Exception:
+            return
         write_notice(self._stderr, self.app_name, message)
 
     def __repr__(self) -> str:

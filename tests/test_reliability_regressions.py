@@ -318,3 +318,64 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout.split()
     assert len(out) == 2 and out[0] != out[1]
+
+
+EMFILE_HOST = r"""
+import os, sys, typer
+from localtelemetry import Telemetry
+
+app = typer.Typer(add_completion=False)
+telemetry = Telemetry("emfhost", version="1.0")
+telemetry.install(app)
+
+@app.command()
+def go() -> None:
+    held = []
+    try:
+        while True:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        pass  # every descriptor is in use: recording cannot open or import anything
+    try:
+        telemetry.snapshot("s", counts={"a": 1})
+        with telemetry.build("b") as b:
+            b.count("n")
+        outcome = "returned"
+    except BaseException as exc:
+        outcome = f"host saw {type(exc).__name__}: {exc}"
+    for fd in held:
+        os.close(fd)
+    print(outcome)
+
+sys.argv = ["emfhost", *sys.argv[1:]]
+app()
+"""
+
+
+@POSIX
+def test_no_file_descriptor_left_never_reaches_the_host(tmp_path: Path) -> None:
+    """Found in review of the layered package: the stderr notice imported the exceptions
+    module lazily and unguarded, so with every descriptor in use that import's OSError
+    escaped snapshot() and build() into the host (principle 4)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(tmp_path / "store", home)
+    env["PYTHONPATH"] = str(ROOT)
+    script = tmp_path / "emfhost.py"
+    script.write_text(EMFILE_HOST)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)); "
+            f"exec(open({str(script)!r}).read())",
+            "--telemetry",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.stdout.strip().splitlines()[-1:] == ["returned"], proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -2,11 +2,11 @@
 standalone as ``localtelemetry ... --app NAME`` (also ``python -m localtelemetry``).
 
 The commands are plain functions in one module per group (``_cli_store``: one app's
-store; ``_cli_share``: export; ``_cli_run``: run and demo; ``_maintainer_cli``: inspect,
+store; ``_cli_share``: export; ``_cli_run``: run and demo; ``_cli/maintainer``: inspect,
 report, ingest); ``COMMANDS`` lists them once, and ``make_app`` only registers them.
-Each command gets plain data from ``_commands`` and renders it: human text by default,
+Each command gets plain data from ``_cli/commands`` and renders it: human text by default,
 or with ``--format json`` exactly one JSON object on stdout; ``-o/--output`` only ever
-names a file (the convention is in ``_cliout``). Errors are one line on stderr and exit
+names a file (the convention is in ``_cli/output``). Errors are one line on stderr and exit
 code 2 (bad input) or 1 (operation failed). Management commands never record.
 
 CLI layer: nothing here imports the face (``Telemetry``); a host's mount comes in as a
@@ -159,5 +159,5 @@ def run_mounted(
 
 def main() -> None:
     """The Typer CLI: every command line the console script (``__main__.main``) does not
-    run itself (``run`` with a plain command line goes to ``_runcmd`` without Typer)."""
+    run itself (``run`` with a plain command line goes to ``_cli/runcmd`` without Typer)."""
     _invoke(make_app(None), sys.argv[1:], "localtelemetry")

@@ -2,7 +2,7 @@
 ``ingest``; they read bundles (and stores) that users shared. CLI layer: ``_cli``
 registers them on ``localtelemetry`` only.
 
-They follow the convention of ``_cliout``: plain text by default, ``--format json`` for
+They follow the convention of ``_cli/output``: plain text by default, ``--format json`` for
 exactly one JSON object on stdout, ``-o FILE`` only for a file, one line on stderr and
 exit code 2 (bad input, including an invalid bundle) or 1 (the operation failed).
 """
@@ -38,7 +38,7 @@ SKIP_HELP = (
 
 def write_file(target: Path, data: bytes, *, force: bool) -> None:
     """Write a report to ``target`` (mode 0644), never leaving half of it and never
-    replacing an existing file unless ``force`` (``_outfile``)."""
+    replacing an existing file unless ``force`` (``_store/outfile``)."""
     from localtelemetry._store.outfile import check_target, new_file
 
     check_target(target, force=force, option="-o")

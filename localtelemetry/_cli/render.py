@@ -1,7 +1,7 @@
 """Human rendering of command results: plain aligned tables, no heavy imports.
 
 Renderers that can print long lines take ``width`` (the terminal's columns, see
-``_cliout.width``): the last column of a table, and free text, wrap to fit it.
+``_cli/output.width``): the last column of a table, and free text, wrap to fit it.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ recorded with ``--telemetry``) and ``demo`` (the bundled example app, as real
 subprocesses). CLI layer: ``_cli`` registers them on ``localtelemetry`` only; a host's
 mounted group has neither.
 
-The console script reads plain ``run`` command lines without Typer (``_runcmd``); this
+The console script reads plain ``run`` command lines without Typer (``_cli/runcmd``); this
 Typer command handles the rest (``--help``, mistakes) and ends in the same
-``_runcmd.execute``.
+``_cli/runcmd.execute``.
 """
 
 from pathlib import Path

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 USAGE = "localtelemetry run [--telemetry] [--app NAME] [--format json] [-o FILE] -- CMD [ARGS...]"
-#: The values of ``--format`` (``_cliout.Output``), exactly as Typer's choice takes them.
+#: The values of ``--format`` (``_cli/output.Output``), exactly as Typer's choice takes them.
 FORMATS = ("text", "json")
 #: Words ``-o`` once took as a format: the Typer CLI explains the new spelling.
 _OLD_FORMAT_WORDS = ("json", "text", "html")

@@ -1,6 +1,6 @@
 """The management command that shares: ``export`` (redact the recorded documents once
 more and zip them). CLI layer: ``_cli`` registers it, in a host's mounted group too;
-the work is ``_export``'s, the store and the mount come as in ``_cli_store``.
+the work is ``_share/export``'s, the store and the mount come as in ``_cli_store``.
 """
 
 import sys

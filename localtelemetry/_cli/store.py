@@ -2,7 +2,7 @@
 ``apps``, ``list``, ``show``, ``explain``, ``schema``, ``validate``, ``purge`` and
 ``reset-key``; and ``Mount``, what every management command knows of the host app it
 is mounted in. CLI layer: ``_cli`` registers these functions, they get plain data from
-``_commands`` and render it with ``_render``/``_cliout``.
+``_cli/commands`` and render it with ``_cli/render``/``_cli/output``.
 
 Each command takes the click context: ``ctx.obj`` is the ``Mount`` when the commands
 run as ``mycli telemetry ...`` (set by ``_cli.make_app``), None when standalone.

@@ -88,7 +88,7 @@ MAX_EXTENSION_CHARS = 10
 #: That extension, without anchors (the schemas anchor it).
 EXTENSION_PATTERN = rf"\.[a-z0-9]{{1,{MAX_EXTENSION_CHARS}}}"
 
-#: A document or run id: 26 characters of Crockford's base32, lower case (``_ids``).
+#: A document or run id: 26 characters of Crockford's base32, lower case (``_contract``).
 #: Written without anchors, to be embedded in the patterns of file and entry names.
 ID_PATTERN = "[0-9a-hjkmnp-tv-z]{26}"
 
@@ -139,8 +139,13 @@ def _forget_sequence() -> None:
     _last[0], _last[1] = -1, 0
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_sequence)
+_fork_hook: list[bool] = []  # registered once, on the first id of a process
+
+
+def _register_fork_hook() -> None:
+    if not _fork_hook:
+        _fork_hook.append(True)
+        os.register_at_fork(after_in_child=_forget_sequence)
 
 
 def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
@@ -154,6 +159,10 @@ def new_id(epoch_ms: int, *, random_bytes: bytes | None = None) -> str:
     if random_bytes is not None:
         rnd = int.from_bytes(random_bytes[:10], "big")
     else:
+        if not _fork_hook and hasattr(os, "register_at_fork"):
+            # First id of this process: from now on a forked child starts afresh. Done
+            # here, not at import: a host run without --telemetry imports this module.
+            _register_fork_hook()
         with _lock:
             # Same millisecond, or a small step back: continue the sequence. A large
             # step back is a clock set differently; follow it rather than stamping

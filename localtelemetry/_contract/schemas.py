@@ -14,7 +14,7 @@ integers within +/- (2^53 - 1).
 
 Validation is jsonschema-rs (a few microseconds per document); only a value it finds
 invalid goes to jsonschema, whose messages users read (and whose verdict then stands).
-Walking a schema (``resolve``, ``explain_fields``; export's walk in ``_projection``)
+Walking a schema (``resolve``, ``explain_fields``; export's walk in ``_share/projection``)
 follows local references only.
 """
 

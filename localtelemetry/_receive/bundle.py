@@ -232,7 +232,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
 
 def parse_json(data: bytes, name: str) -> dict[str, Any]:
     """An entry's JSON object, parsed as every reader parses documents
-    (``_schemas.parse_json_object``). Raises ``BundleError`` naming the entry."""
+    (``_contract/schemas.parse_json_object``). Raises ``BundleError`` naming the entry."""
     from localtelemetry._contract.schemas import parse_json_object
 
     try:

@@ -1,5 +1,5 @@
 """The tables ``ingest`` writes: their columns, the rows a document becomes, and the
-DDL for DuckDB and ClickHouse (see ``_ingest`` for the layout and why)."""
+DDL for DuckDB and ClickHouse (see ``_receive/ingest`` for the layout and why)."""
 
 from __future__ import annotations
 

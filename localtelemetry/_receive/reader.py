@@ -1,11 +1,11 @@
 """Reading recorded documents as data: bundles, stores and directories of them.
 
 Everything here streams: one bundle, one file at a time. Bundles are verified by the
-same hostile reader as ``localtelemetry inspect`` (``_bundle.iter_verified``: bounded
+same hostile reader as ``localtelemetry inspect`` (``_receive/bundle.iter_verified``: bounded
 sizes and ratios, no path tricks, manifest digests, schemas); loose documents (a store,
 an extracted bundle) are read with the store's size bound, never through a symlink,
 and matched to their file name. Either way a document is yielded only if it is valid
-as every reader defines it (``_schemas``: no key twice, not nested too deep, valid
+as every reader defines it (``_contract/schemas``: no key twice, not nested too deep, valid
 against its schema, whose patterns and bounds admit only values every consumer can
 hold), so what this module yields can be counted, rendered and stored without a
 second look.

@@ -2,7 +2,7 @@
 that both ``inspect`` and ``report`` print.
 
 Receive layer: the report renders its own text with these, and the command line
-(``_render``) builds on them; this module imports nothing of the package.
+(``_cli/render``) builds on them; this module imports nothing of the package.
 """
 
 from __future__ import annotations

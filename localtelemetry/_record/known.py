@@ -1,6 +1,6 @@
 """Known-value redaction: every value a run saw is removed from free text by value.
 
-The pattern scrubber (``_scrub``) finds secrets by their shape. This module needs no
+The pattern scrubber (``_record/scrub``) finds secrets by their shape. This module needs no
 shape: it knows the values themselves -- the words of the command line and their parts,
 option values from any source, values handed to the recording API, the login and real
 name, the host names, the home and working directories -- and replaces each one wherever

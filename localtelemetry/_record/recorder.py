@@ -128,7 +128,7 @@ class Run:
         self.finishing = False
         # Raw strings from argv and parameters (any source), and values handed to the
         # recording API: replaced in free text before scrubbing, so a message that
-        # quotes what the run saw keeps none of it (``_known``).
+        # quotes what the run saw keeps none of it (``_record/known``).
         self.sensitive: set[str] = set()
         self.api_values: set[str] = set()
         self.declared: set[str] = set()  # option and choice names the app declares
@@ -148,10 +148,10 @@ class Run:
         if self.warned:
             return
         self.warned = True
-        from localtelemetry._contract.exceptions import (
-            write_notice,  # loaded only when there is something to say
-        )
-
+        try:  # importing can fail too (no file descriptor left): the host never sees it
+            from localtelemetry._contract.exceptions import write_notice
+        except Exception:
+            return
         write_notice(self._stderr, self.app_name, message)
 
     # -- writing --------------------------------------------------------------------
@@ -290,7 +290,7 @@ class Run:
         """Write the run-summary document, the last of a run: what was written before
         it, and the recorder's own cost since the run began plus since
         ``finishing_since`` (a ``perf_counter`` time). The figures are this process's
-        (``finish``) or a wrapped child's (``_wrap``)."""
+        (``finish``) or a wrapped child's (``_cli/wrap``)."""
         overhead_ms = round_ms(self.overhead_s + (time.perf_counter() - finishing_since))
         written = dict(self.written)
         failed = self.failed_writes

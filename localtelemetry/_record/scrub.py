@@ -21,7 +21,7 @@ Engine
 6. ``max_length`` caps the result; the cut never splits a marker.
 
 Order matters: a rule only sees text that no earlier rule has claimed, so the table
-(``_scrub_rules.SPECS``) lists the most specific formats first (PEM blocks, vendor tokens
+(``_record/scrub_rules.SPECS``) lists the most specific formats first (PEM blocks, vendor tokens
 with a fixed prefix), then context rules (credentials in URLs, ``Authorization:``
 headers, command-line options, ``password=`` style assignments, random-looking values
 under credential-like keys), then personal data (e-mail, internal host names, MAC, IPv6,
@@ -33,7 +33,7 @@ Cost
 ----
 Importing compiles nothing, and a message compiles only the rules it may need: each rule
 has cheap pre-filters (substrings of the lower-cased text, substrings of the text as it
-is, a minimum number of digits, a small test function; see ``_scrub_rules.Spec``), and a
+is, a minimum number of digits, a small test function; see ``_record/scrub_rules.Spec``), and a
 rule's pattern is compiled the first time its pre-filters pass, then kept. A typical
 failing message compiles a handful of patterns; ``RULES`` (all of them, compiled) is built
 only when asked for. A second pass re-runs only the rules that passed their pre-filters in
@@ -57,7 +57,7 @@ Decisions
   paths (``'/Users/a b/c d.txt'``) may contain spaces; so may the inner components of
   Windows drive/UNC paths (``C:\\Users\\John Smith\\x``).
 * The extension kept in a token is the lower-cased last suffix of the last component if it
-  is ``.[a-z0-9]{1,10}`` (``_limits.EXTENSION_PATTERN``); dot-files (``.bashrc``) have
+  is ``.[a-z0-9]{1,10}`` (``_contract.EXTENSION_PATTERN``); dot-files (``.bashrc``) have
   none, like ``os.path.splitext``.
 * Home directories (``/home/NAME``, ``/Users/NAME``, ``/root``, ``C:\\Users\\NAME``,
   ``~`` and ``~NAME``, also under ``/var``, ``/usr``, ``/export``, ``/mnt/c``) are paths
@@ -462,7 +462,7 @@ def __getattr__(name: str) -> object:
 def _token(hash_path: Callable[[str], str], p: str, ext: str) -> str:
     digest = hash_path(p)
     if not digest or digest.strip(_HEX_DIGITS):
-        # A ValueError, not in _exceptions: the caller broke scrub()'s argument contract.
+        # A ValueError, not in _contract/exceptions: the caller broke scrub()'s argument contract.
         raise ValueError("hash_path must return a lower-case hexadecimal string")
     return f"<path:{digest}{ext}>"
 
@@ -598,7 +598,7 @@ def scrub(
     the result, in characters, after scrubbing.
     """
     if max_length is not None and max_length < 0:
-        # A ValueError, not in _exceptions: a programming error of the caller.
+        # A ValueError, not in _contract/exceptions: a programming error of the caller.
         raise ValueError("max_length must not be negative")
     if not text.isprintable():
         text = _replace_control(text)

@@ -3,7 +3,7 @@
 
 Written from the public format descriptions of the tokens and from the default rule sets
 of the open secret scanners (gitleaks, detect-secrets, trufflehog); no pattern is copied
-from them. ``_scrub`` runs the rules in table order and compiles a rule only when its
+from them. ``_record/scrub`` runs the rules in table order and compiles a rule only when its
 pre-filters say a message may contain a match (see ``Spec``).
 
 Every pattern is written to run in linear time: a literal or a fixed character set starts

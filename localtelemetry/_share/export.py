@@ -3,10 +3,10 @@ deterministic zip the user can read, check and attach to a bug report.
 
 The pipeline streams one document at a time (memory stays flat as the store grows):
 read with a size bound, project onto the schema, scrub every string again, remove the
-known values (``_redact``: the user's ``--redact`` words, this machine's names), re-key
+known values (``_share/redact``: the user's ``--redact`` words, this machine's names), re-key
 every hash with a fresh per-bundle key (the middle steps are one walk compiled from the
-schemas: ``_projection``), validate (``_schemas``), re-map ids and coarsen times
-(``_relabel``), write. The bundle is
+schemas: ``_share/projection``), validate (``_contract/schemas``), re-map ids and coarsen times
+(``_share/relabel``), write. The bundle is
 written to a temporary name (0600) and renamed into place, so an interrupted export
 leaves no partial zip at the target name.
 """

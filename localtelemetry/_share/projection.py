@@ -7,7 +7,7 @@ The walk does what the export needs of every value:
   documents written by an older version); names that now look like data are hashed;
 * re-keying: every hash (hash fields, ``h:`` names, ``<path:...>`` tokens in free text,
   and the key id) is mapped through the bundle's key, so two bundles cannot be linked;
-* known values (``_redact``: the user's ``--redact`` words, this machine's names): free
+* known values (``_share/redact``: the user's ``--redact`` words, this machine's names): free
   text gets ``<redacted:KIND>`` markers, a name that holds one is hashed, a short text
   field with a fixed format gets the word ``redacted``; with ``messages=False`` (export's
   ``--no-messages``) every free-text field becomes null.
@@ -19,7 +19,7 @@ Python and localtelemetry versions, enum and const values) carry nothing of the 
 and are never searched for known values: see ``MACHINE_MADE``.
 
 The walk is compiled once per bundle, per (schema node, rule name, depth), into
-closures (schema references resolved with ``_schemas.resolve``), and three things keep
+closures (schema references resolved with ``_contract/schemas.resolve``), and three things keep
 it cheap:
 
 * **Memo.** What a string becomes depends only on the string, its node and the bundle's
@@ -38,7 +38,7 @@ it cheap:
 
 A refused document adds nothing to the redaction report. The walk does not validate:
 a value of a type its node does not expect is walked as the value it is, and export
-validates what it writes (``_schemas.validation_errors``).
+validates what it writes (``_contract/schemas.validation_errors``).
 """
 
 from __future__ import annotations

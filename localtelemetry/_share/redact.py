@@ -155,7 +155,7 @@ def machine_values(
 ) -> frozenset[str]:
     """What identifies this machine and its user, to redact from every shared string.
 
-    The values are the recorder's (``_known.machine_values``: the login, real name and
+    The values are the recorder's (``_record/known.machine_values``: the login, real name and
     other account fields, host names, the user's domain, the home and working
     directories, from the environment and the operating system; ``system`` replaces what
     the operating system says, for tests), with export's rules on top, because export

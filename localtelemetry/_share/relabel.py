@@ -25,7 +25,7 @@ _TAIL_MASK = (1 << 5 * _TAIL_CHARS) - 1
 _SEQUENCE_LIMIT = len(ID_CHARS) ** SEQUENCE_CHARS
 
 
-# Made here, not in _ids: every recorded run imports _ids, only export needs these.
+# Made here, not in _contract: every recorded run imports _contract, only export needs these.
 PAIRS = [a + b for a in ID_CHARS for b in ID_CHARS]  # 10 bits -> 2 characters
 _TO_INT_DIGITS = str.maketrans(ID_CHARS, "0123456789abcdefghijklmnopqrstuv")
 
@@ -44,7 +44,7 @@ def format_id(ms: int, random_part: int) -> str:
 
 
 def valid_id_time_ms(id_: str) -> int:
-    """``_ids.id_time_ms`` of an id known to match ``ID_PATTERN``, at a fraction of its
+    """``_contract.id_time_ms`` of an id known to match ``ID_PATTERN``, at a fraction of its
     cost (through ``int``'s base 32, whose digits are not Crockford's)."""
     return int(id_[:10].translate(_TO_INT_DIGITS), 32)
 

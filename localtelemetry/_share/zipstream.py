@@ -8,7 +8,7 @@ time per document). Here each entry's local header and data go out at once; the 
 directory (about 90 bytes per entry) waits in a spooled file (on disk past
 ``SPOOL_BYTES``, about 700 entries) and is written at the end, with ZIP64 end records
 when there are 65,535 entries or more. Entries take their name, time, mode and
-compression from ``_bundle.zip_info`` (``zipfile``'s own ``ZipInfo``), and
+compression from ``_contract/bundle.zip_info`` (``zipfile``'s own ``ZipInfo``), and
 ``tests/test_export_speed.py`` reads the result back with ``zipfile``.
 """
 

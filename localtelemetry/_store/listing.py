@@ -286,7 +286,7 @@ def read_document_bytes(
 
 
 def parse_document(data: bytes, name: str) -> dict[str, object]:
-    """Parse document bytes as every reader does (``_schemas.parse_json_object``: a JSON
+    """Parse document bytes as every reader does (``_contract/schemas.parse_json_object``: a JSON
     object, not nested too deep, no key twice); anything else is a DocumentError."""
     from localtelemetry._contract.schemas import parse_json_object
 

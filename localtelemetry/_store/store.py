@@ -1,10 +1,10 @@
 """Writing documents, and the cheap retention check after a recording run.
 
-``Store`` does the I/O for one app's store (``StoreLocation``, in ``_location``, only
+``Store`` does the I/O for one app's store (``StoreLocation``, in ``_store``, only
 computes where it is): it creates the directory (0700) only when a document is actually
 written, writes each document atomically (0600 temp file, then rename), keeps the
 retention journal, and checks after each run whether the limits may be exceeded. Listing
-and reading (``_listing``) and pruning (``_retention``) load only when needed, so a
+and reading (``_store/listing``) and pruning (``_store/retention``) load only when needed, so a
 recording run that stays within its limits imports neither. A file that is not ours by
 name is never deleted. A recording run works with paths as text (``dirname``,
 ``write_document``): ``pathlib`` is imported only when a ``Path`` is asked for.
@@ -213,12 +213,12 @@ class Store:
             self._dirty = True
             return False
 
-    # -- listing, reading and pruning: in _listing and _retention, loaded on first use --
+    # -- listing, reading and pruning: in listing and retention, loaded on first use --
 
     def entries(
         self, *, kinds: frozenset[str] | None = None, sizes: bool = True
     ) -> list[DocumentEntry]:
-        """Our documents, oldest first (``_listing.entries``)."""
+        """Our documents, oldest first (``_store/listing.entries``)."""
         from .listing import entries
 
         return entries(self.existing_dirname(), kinds=kinds, sizes=sizes)
@@ -226,7 +226,7 @@ class Store:
     def ids(
         self, *, kinds: frozenset[str] | None = None, foreign: bool = False
     ) -> tuple[dict[str, list[str]], list[str]]:
-        """Document ids by kind, and foreign file names (``_listing.ids``)."""
+        """Document ids by kind, and foreign file names (``_store/listing.ids``)."""
         from .listing import ids
 
         return ids(self.existing_dirname(), kinds=kinds, foreign=foreign)
@@ -248,7 +248,7 @@ class Store:
         return find(self.existing_dirname(), ref)
 
     def prune(self, now_ms: int) -> int:
-        """Apply the retention limits exactly (``_retention.prune``)."""
+        """Apply the retention limits exactly (``_store/retention.prune``)."""
         from .retention import prune
 
         return prune(self.limits, self.existing_dirname(), now_ms)
