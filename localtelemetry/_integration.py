@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ._cli.store import Mount
     from ._contract.exceptions import ConfigurationError
-    from ._record.recorder import Run
+    from ._record.recorder import ParamObservation, Run
     from ._store import Limits, StoreLocation
 
     class Telemetry(Protocol):
@@ -528,7 +528,7 @@ def _run_main(
     try:
         _instrument(cmd, (), run, undo)
         result = parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
-        noted = run.command.exception
+        noted = run.command["exception"]
         if (
             not standalone_mode
             and noted is not None
@@ -605,14 +605,14 @@ def _sensitive_tokens(args: list[str]) -> set[str]:
 def _note(run: Run, exc: BaseException, stage: str) -> None:
     """Remember the first (deepest) exception of the run."""
     observation = run.command
-    if observation.exception is not None:
+    if observation["exception"] is not None:
         return
     if _is_exit(exc):
         if _exc_exit_code(exc) == 0:
             return
         stage = "exit"
-    observation.exception = exc
-    observation.stage = stage
+    observation["exception"] = exc
+    observation["stage"] = stage
 
 
 def _is_usage_error(exc: BaseException) -> bool:
@@ -628,18 +628,18 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
     observation = run.command
 
     def invoke(ctx: Any) -> Any:
-        observation.path = path
-        observation.is_group = is_group
+        observation["path"] = path
+        observation["is_group"] = is_group
         try:
-            observation.params = _capture_params(ctx, run.sensitive)
+            observation["params"] = _capture_params(ctx, run.sensitive)
         except Exception:  # an odd parameter type must not hurt the host
-            observation.params = []
+            observation["params"] = []
         try:
             return original_invoke(ctx)
         except BaseException as exc:
-            if observation.exception is None and observation.path == path and is_group:
+            if observation["exception"] is None and observation["path"] == path and is_group:
                 if _is_usage_error(exc):
-                    observation.unknown_child = True
+                    observation["unknown_child"] = True
                     _note(run, exc, "usage")
                 else:
                     _note(run, exc, "callback")
@@ -651,9 +651,9 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
         try:
             return original_make_context(info_name, args, parent=parent, **extra)
         except BaseException as exc:
-            if observation.exception is None and not _is_exit(exc):
-                observation.path = path
-                observation.is_group = is_group
+            if observation["exception"] is None and not _is_exit(exc):
+                observation["path"] = path
+                observation["is_group"] = is_group
             _note(run, exc, "usage")
             raise
 
@@ -769,9 +769,7 @@ def _param_type(param: Any, value: Any) -> str:
     return "string"
 
 
-def _capture_params(ctx: Any, sensitive: set[str]) -> list[Any]:
-    from ._record.recorder import ParamObservation
-
+def _capture_params(ctx: Any, sensitive: set[str]) -> list[ParamObservation]:
     chain = []
     while ctx is not None:
         chain.append(ctx)
@@ -799,7 +797,9 @@ def _capture_params(ctx: Any, sensitive: set[str]) -> list[Any]:
                 if kind == "boolean" and value is False and getattr(param, "secondary_opts", None):
                     opts = list(param.secondary_opts)
                 flag = max(opts, key=len) if source_name == "commandline" else None
-            observed.append(ParamObservation(name, kind, source_name, value, flag))
+            observed.append(
+                {"name": name, "type": kind, "source": source_name, "value": value, "flag": flag}
+            )
     return observed
 
 

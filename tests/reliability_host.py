@@ -90,7 +90,6 @@ def _warm_up() -> None:
     """Import what recording needs once, before forking (without recording anything:
     the children must start from a process that never recorded)."""
     import localtelemetry._record.documents
-    import localtelemetry._record.hashing
     import localtelemetry._record.recorder
     import localtelemetry._record.scrub
     import localtelemetry._store.store  # noqa: F401

@@ -7,7 +7,7 @@ from typing import Any
 
 from localtelemetry._contract import MAX_DEPTH
 from localtelemetry._contract.schemas import load_schema, nested_deeper_than, resolve
-from localtelemetry._record.hashing import HASH_PATTERN
+from localtelemetry._record.documents import HASH_PATTERN
 from localtelemetry._share.projection import FIXED, Rewriter
 
 

@@ -15,13 +15,9 @@ from hypothesis import strategies as st
 
 from localtelemetry import KeyFileError
 from localtelemetry._contract.schemas import load_schema
-from localtelemetry._record.hashing import (
-    KEY_BYTES,
-    Hasher,
-    load_or_create_key,
-    read_key,
-    replace_key,
-)
+from localtelemetry._record.documents import Hasher
+from localtelemetry._store import KEY_BYTES
+from localtelemetry._store.store import load_or_create_key, read_key, replace_key
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))

@@ -102,7 +102,6 @@ def test_a_recorded_run_loads_only_the_recording_modules(tmp_path: Path) -> None
         "localtelemetry._integration",
         "localtelemetry._record",
         "localtelemetry._record.documents",
-        "localtelemetry._record.hashing",
         "localtelemetry._record.recorder",
         "localtelemetry._store",
         "localtelemetry._store.store",

@@ -203,3 +203,42 @@ def test_builds_outside_a_recorded_run_do_nothing(base: Path) -> None:
             pass
     telemetry.snapshot("s", counts={"a": 1})
     assert not base.exists()
+
+
+def test_phases_record_how_they_ended_and_never_change_what_the_app_sees(base: Path) -> None:
+    """A phase is timed whatever ends it: the app's own exception goes through it
+    untouched (recorded as ``failure``, Ctrl-C as ``interrupted``), ``as`` gives the
+    build in both kinds of run, and a build keeps at most MAX_ITEMS phases."""
+    app = typer.Typer()
+    telemetry = Telemetry("phases", version="1.0")
+    telemetry.install(app)
+    seen: list[object] = []
+
+    @app.command()
+    def work() -> None:
+        with telemetry.build("b") as b:
+            with b.phase("ok") as p:
+                seen.append(p is b)
+            with pytest.raises(LookupError, match="mine"), b.phase("fails"):
+                raise LookupError("mine")
+            with pytest.raises(KeyboardInterrupt), b.phase("stopped"):
+                raise KeyboardInterrupt
+            for i in range(150):
+                with b.phase(f"p{i}"):
+                    pass
+
+    result = CliRunner().invoke(app, ["--telemetry"])
+    assert result.exit_code == 0, result.output
+    (build,) = [d["payload"] for d in store_documents(base / "phases") if d["kind"] == "build"]
+    phases = build["phases"]  # type: ignore[index]
+    assert len(phases) == 100
+    assert [(p["name"], p["status"]) for p in phases[:4]] == [
+        ("ok", "success"),
+        ("fails", "failure"),
+        ("stopped", "interrupted"),
+        ("p0", "success"),
+    ]
+    assert all(p["duration_ms"] >= 0 for p in phases)
+    # Unrecorded, the same code runs and ``as`` still gives the build.
+    assert CliRunner().invoke(app, []).exit_code == 0
+    assert seen == [True, True]

@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from localtelemetry import Telemetry
-from localtelemetry._record.documents import SafeValues
-from localtelemetry._record.hashing import Hasher
+from localtelemetry._record.documents import Hasher, SafeValues
 from localtelemetry._record.known import (
     ANYWHERE_LENGTH,
     COMMON_WORDS,

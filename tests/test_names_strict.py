@@ -18,12 +18,12 @@ from localtelemetry._record.documents import (
     CLEAR_NAME_MAX,
     CLEAR_NAME_PATTERN,
     NAME_PATTERN,
+    Hasher,
     SafeValues,
     is_clear_name,
     is_clear_version,
     looks_random,
 )
-from localtelemetry._record.hashing import Hasher
 
 from conftest import TESTS, all_files, clean_env, store_documents
 

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from localtelemetry._contract import MAX_DEPTH
 from localtelemetry._contract.exceptions import TooDeepError, UsageError
 from localtelemetry._contract.schemas import load_schema
-from localtelemetry._record.hashing import Hasher
+from localtelemetry._record.documents import Hasher
 from localtelemetry._record.scrub import scrub
 from localtelemetry._share.projection import CLEAN_PATTERNS, Rewriter
 from localtelemetry._share.redact import Redactor

@@ -38,8 +38,8 @@ from typer.testing import CliRunner
 
 from localtelemetry import Limits, Telemetry
 from localtelemetry._contract.schemas import validation_errors
-from localtelemetry._record.hashing import KEY_BYTES, Hasher
-from localtelemetry._store import DOCUMENT_NAME_RE, KEY_FILE_NAME, TEMP_NAME_RE
+from localtelemetry._record.documents import Hasher
+from localtelemetry._store import DOCUMENT_NAME_RE, KEY_BYTES, KEY_FILE_NAME, TEMP_NAME_RE
 from localtelemetry._store.listing import load_document
 
 from conftest import TESTS, clean_env

@@ -101,7 +101,6 @@ class FaultyOS:
 def _modules_using_os() -> list[types.ModuleType]:
     """Every loaded module of the package that holds ``os`` (the recording path's are
     loaded: the ``templates`` fixture has recorded a run before any fault)."""
-    import localtelemetry._record.hashing
     import localtelemetry._record.recorder
     import localtelemetry._store.store  # noqa: F401
 

@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from localtelemetry._cli.app import make_app
 from localtelemetry._contract import new_id
-from localtelemetry._record.hashing import KEY_BYTES
+from localtelemetry._store import KEY_BYTES
 from localtelemetry._store import store as _store
 
 import hostapp

@@ -27,7 +27,8 @@ import localtelemetry._store as _location
 from localtelemetry._cli.app import make_app
 from localtelemetry._contract import new_id
 from localtelemetry._contract.bundle import zip_info
-from localtelemetry._record.hashing import KEY_BYTES, load_or_create_key
+from localtelemetry._store import KEY_BYTES
+from localtelemetry._store.store import load_or_create_key
 
 import hostapp
 from conftest import HOSTAPP, ROOT, clean_env, run_script

@@ -238,7 +238,7 @@ def test_the_pattern_constants_are_the_envelopes() -> None:
     defs = load_schema("envelope")["$defs"]
     assert defs["id"]["pattern"] == ID_PATTERN
     assert defs["created_at"]["pattern"] == CREATED_AT_PATTERN
-    from localtelemetry._record.hashing import HASH_PATTERN
+    from localtelemetry._record.documents import HASH_PATTERN
 
     assert defs["hash"]["pattern"] == HASH_PATTERN
 
@@ -248,7 +248,7 @@ def test_every_extension_limit_is_the_schemas() -> None:
     a ``<path:HASH.ext>`` token (scrubbing) keep exactly what the schemas admit."""
     from localtelemetry._contract import EXTENSION_PATTERN, MAX_EXTENSION_CHARS
     from localtelemetry._record import scrub as _scrub
-    from localtelemetry._record.hashing import Hasher, is_extension
+    from localtelemetry._record.documents import Hasher, is_extension
 
     for kind in ("envelope", "build", "cli-command"):
         text = json.dumps(load_schema(kind))

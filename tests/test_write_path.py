@@ -7,6 +7,7 @@ everything a document holds, and refuse what JSON cannot hold, like orjson does.
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -14,7 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localtelemetry._record.documents import encode_document, serialize
+from localtelemetry._record.documents import (
+    encode_document,
+    encode_envelope,
+    encode_run_part,
+    envelope,
+    serialize,
+)
 
 _FLOATS = st.floats(allow_nan=False, allow_infinity=False).filter(
     lambda f: "e" not in repr(f)  # Python writes 1e-05 where orjson writes 0.00001
@@ -31,6 +38,57 @@ _VALUES = st.recursive(
 @settings(max_examples=150, deadline=None)
 def test_same_bytes_as_orjson(document: dict[str, Any]) -> None:
     assert encode_document(document) == serialize(document)
+
+
+_KINDS = st.sampled_from(["cli-command", "build", "snapshot", "run-summary"])
+_MOMENTS = st.datetimes(timezones=st.just(timezone.utc))
+
+
+@given(
+    kind=_KINDS,
+    texts=st.lists(st.text(), min_size=5, max_size=5),
+    created_at=_MOMENTS,
+    environment=st.dictionaries(st.text(), _SCALARS, max_size=8),
+    payload=st.dictionaries(st.text(), _VALUES, max_size=8),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_run_part_encoded_once_gives_the_same_bytes(
+    kind: str,
+    texts: list[str],
+    created_at: datetime,
+    environment: dict[str, Any],
+    payload: dict[str, Any],
+) -> None:
+    """A run encodes the members every document shares once (issue 14); each document
+    must still be exactly the bytes of its whole envelope, as orjson writes it."""
+    id_, run_id, app_name, app_version, key_id = texts
+    run_part = encode_run_part(
+        app_name=app_name, app_version=app_version, environment=environment, key_id=key_id
+    )
+    whole = envelope(
+        kind=kind,
+        id_=id_,
+        run_id=run_id,
+        created_at=created_at,
+        app_name=app_name,
+        app_version=app_version,
+        environment=environment,
+        key_id=key_id,
+        payload=payload,
+    )
+    data = encode_envelope(
+        kind=kind,
+        id_=id_,
+        run_id=run_id,
+        created_at=created_at,
+        run_part=run_part,
+        payload=payload,
+    )
+    assert data == serialize(whole) == encode_document(whole)
+    assert list(orjson.loads(data)) == [
+        "schema", "kind", "id", "run_id", "created_at",
+        "app", "producer", "environment", "hashing", "payload",
+    ]  # fmt: skip
 
 
 def test_real_documents_and_odd_values() -> None:
@@ -60,7 +118,7 @@ _CHECKS = [
     ("localtelemetry._record.documents", "is_name", "NAME_PATTERN"),
     ("localtelemetry._record.documents", "is_plain_word", "PLAIN_WORD_PATTERN"),
     ("localtelemetry._record.recorder", "is_flag", "FLAG_PATTERN"),
-    ("localtelemetry._record.hashing", "is_extension", "EXTENSION_PATTERN"),
+    ("localtelemetry._record.documents", "is_extension", "EXTENSION_PATTERN"),
     ("localtelemetry._contract", "is_app_name", "APP_NAME_PATTERN"),
     ("localtelemetry._contract", "is_version", "VERSION_PATTERN"),
 ]

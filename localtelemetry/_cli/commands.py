@@ -154,7 +154,8 @@ def status(
     newest = max((max(ids) for ids in documents.values() if ids), default=None)
     key_id: str | None = None
     key_problem: str | None = None
-    from localtelemetry._record.hashing import Hasher, key_permissions, read_key
+    from localtelemetry._record.documents import Hasher
+    from localtelemetry._store.store import key_permissions, read_key
 
     try:
         key = read_key(store.location.key_path) if store.existing_directory() else None
@@ -389,7 +390,8 @@ def purge_candidates(store: Store, *, older_than: timedelta | None, now: datetim
 
 
 def reset_key(store: Store) -> dict[str, Any]:
-    from localtelemetry._record.hashing import Hasher, read_key, replace_key
+    from localtelemetry._record.documents import Hasher
+    from localtelemetry._store.store import read_key, replace_key
 
     try:
         store.ensure_directory()

@@ -293,9 +293,9 @@ def hashed_app_name(program: str) -> str:
     """``run-`` and 16 hex digits of a keyed hash of the program's real path: a stable
     store name per program that says nothing about it. The key is that of the store
     ``NAMING_STORE`` (created on first use, like any store's key)."""
-    from localtelemetry._record.hashing import Hasher, load_or_create_key
+    from localtelemetry._record.documents import Hasher
     from localtelemetry._store import KEY_FILE_NAME, StoreLocation
-    from localtelemetry._store.store import Store
+    from localtelemetry._store.store import Store, load_or_create_key
 
     store = Store(StoreLocation(NAMING_STORE))
     key = load_or_create_key(os.path.join(store.ensure_dirname(), KEY_FILE_NAME))
@@ -509,13 +509,16 @@ def command_payload(
 ) -> dict[str, object]:
     """A cli-command payload for the child, in the shape ``Run.finish`` writes."""
     from localtelemetry._record.documents import duration_bucket, round_ms
-    from localtelemetry._record.recorder import ParamObservation, parameter_entry
+    from localtelemetry._record.recorder import parameter_entry
 
     outcome, kind = outcome_of(result)
     sub = arguments.subcommand
     path = [sub if sub in arguments.keep else safe.name(sub)] if sub else []
     parameters = [
-        parameter_entry(safe, ParamObservation(name, kind_, "commandline", raw))
+        parameter_entry(
+            safe,
+            {"name": name, "type": kind_, "source": "commandline", "value": raw, "flag": None},
+        )
         for name, kind_, raw in arguments.values[:MAX_ENTRIES]
     ]
     duration = round_ms(result.wall_s)

@@ -3,22 +3,139 @@
 Everything that reaches a document from argv, the environment or the file system goes
 through ``SafeValues``: strings become keyed hashes, paths become descriptors, free text
 is scrubbed, and names that are not plain identifiers are hashed too.
+
+``Hasher`` is the keyed BLAKE3 underneath: the key is 32 random bytes per install (per
+app store, kept by ``_store.store``) and never written into any document; documents
+carry only ``key_id``, a keyed hash of a constant. Without the key a hash cannot be
+reversed by trying a dictionary of likely paths or values. Domains keep kinds of input
+apart: the same string hashed as a path and as a value gives different hashes, while
+the same path always gives the same hash, whether it arrives through ``b.path()`` or
+inside an error message. (Hashing lives here, not in a module of its own: every module
+a recorded run imports costs the host about 0.3M instructions, issue 14.)
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 from datetime import datetime, timezone
 
-from localtelemetry._contract import FIRST_YEAR, LAST_YEAR, MAX_ITEMS, MAX_SAFE_INTEGER, __version__
+import blake3
 
-from .hashing import ALGORITHM, Hasher
+from localtelemetry._contract import EXTENSION_PATTERN as _EXTENSION
+from localtelemetry._contract import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_EXTENSION_CHARS,
+    MAX_ITEMS,
+    MAX_SAFE_INTEGER,
+    __version__,
+)
+from localtelemetry._store import KEY_BYTES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+    from types import ModuleType
     from typing import Any
 
     from .known import Redactor
+
+HASH_BYTES = 16  # 128-bit hashes: 32 hex characters
+HASH_PATTERN = r"^[0-9a-f]{32}(?![\s\S])"  # as in the schemas: no final newline
+ALGORITHM = "blake3-keyed-128"
+EXTENSION_PATTERN = rf"^{_EXTENSION}$"
+_EXTENSION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+# -- keyed hashing ----------------------------------------------------------------------
+
+
+def _path_module(windows: bool) -> ModuleType:
+    """ntpath for Windows paths (tests hash them on any system), else posixpath: ntpath
+    is imported only when needed (a Click host does not import it otherwise)."""
+    if windows:
+        import ntpath
+
+        return ntpath
+    return posixpath
+
+
+def is_extension(text: str) -> bool:
+    """Whether ``text`` fully matches EXTENSION_PATTERN (no regex compiled per run)."""
+    return (
+        2 <= len(text) <= MAX_EXTENSION_CHARS + 1
+        and text[0] == "."
+        and not text[1:].strip(_EXTENSION_CHARS)
+    )
+
+
+class Hasher:
+    """Hashes strings and paths with one install key."""
+
+    __slots__ = ("_home", "_key", "_windows", "key_id")
+
+    def __init__(self, key: bytes, *, home: str | None = None, windows: bool | None = None):
+        if len(key) != KEY_BYTES:
+            from localtelemetry._contract.exceptions import KeyFileError
+
+            raise KeyFileError(f"hashing key must be {KEY_BYTES} bytes, got {len(key)}")
+        self._key = key
+        self._windows = os.name == "nt" if windows is None else windows
+        self._home = self._normalize(home) if home else None
+        self.key_id = blake3.blake3(b"localtelemetry key id", key=key).hexdigest(length=8)
+
+    def _digest(self, domain: bytes, data: str) -> str:
+        raw = data.encode("utf-8", "surrogatepass")
+        return blake3.blake3(domain + b"\0" + raw, key=self._key).hexdigest(length=HASH_BYTES)
+
+    def value(self, data: str) -> str:
+        """Hash a string value (filter, argument, name given by the user)."""
+        return self._digest(b"value", data)
+
+    def fingerprint(self, data: str | bytes) -> str:
+        """Hash content the app wants to compare across runs without revealing it."""
+        if isinstance(data, str):
+            return self._digest(b"fingerprint", data)
+        return blake3.blake3(b"fingerprint\0" + data, key=self._key).hexdigest(length=HASH_BYTES)
+
+    def _normalize(self, path: str) -> str:
+        if self._windows:
+            import ntpath  # only for Windows paths (tests hash them on any system)
+
+            return ntpath.normcase(ntpath.normpath(path))
+        return posixpath.normpath(path) if path else path
+
+    def path_hash(self, path: str) -> str:
+        """Hash of the normalized path (used for descriptors and for paths in free text)."""
+        return self._digest(b"path", self._normalize(path))
+
+    def path_descriptor(self, path: str | os.PathLike[str]) -> dict[str, object]:
+        """Hash + extension + absolute/under-home flags. Never the name."""
+        text = os.fspath(path)
+        normalized = self._normalize(text)
+        module = _path_module(self._windows)
+        is_absolute = module.isabs(normalized)
+        under_home = False
+        if self._home:
+            expanded = normalized
+            if text.startswith("~"):
+                expanded = self._normalize(self._home + text[1:])
+            sep = "\\" if self._windows else "/"
+            under_home = expanded == self._home or expanded.startswith(self._home.rstrip(sep) + sep)
+        ext = module.splitext(module.basename(normalized))[1].lower()
+        return {
+            "hash": self._digest(b"path", normalized),
+            "extension": ext if is_extension(ext) else None,
+            "is_absolute": is_absolute,
+            "under_home": under_home,
+        }
+
+
+def home_directory(environ: Mapping[str, str]) -> str | None:
+    return environ.get("HOME") or environ.get("USERPROFILE") or None
+
+
+# -- documents ------------------------------------------------------------------------
 
 SCHEMA_IDS = {
     kind: f"urn:localtelemetry:schema:{kind}:1"
@@ -324,11 +441,20 @@ def envelope(
         "id": id_,
         "run_id": run_id,
         "created_at": rfc3339(created_at),
+        **_run_part(app_name, app_version, environment, key_id),
+        "payload": dict(payload),
+    }
+
+
+def _run_part(
+    app_name: str, app_version: str, environment: Mapping[str, object], key_id: str
+) -> dict[str, object]:
+    """The members of an envelope that are the same in every document of a run."""
+    return {
         "app": {"name": app_name, "version": app_version},
         "producer": {"name": "localtelemetry", "version": __version__},
         "environment": dict(environment),
         "hashing": {"algorithm": ALGORITHM, "key_id": key_id},
-        "payload": dict(payload),
     }
 
 
@@ -449,6 +575,48 @@ def _encode_subclass(value: object, indent: str, out: list[str]) -> None:
         _encode(list(value), indent, out)
     else:
         raise TypeError(f"type {type(value).__name__} is not JSON serializable")
+
+
+def encode_run_part(
+    *, app_name: str, app_version: str, environment: Mapping[str, object], key_id: str
+) -> str:
+    """The run's part of every envelope (app, producer, environment, hashing), encoded
+    once per run for ``encode_envelope``: about a third of each document."""
+    out: list[str] = []
+    for key, value in _run_part(app_name, app_version, environment, key_id).items():
+        out.append(",\n  " + json_string(key) + ": ")
+        _encode(value, "\n  ", out)
+    return "".join(out)
+
+
+def encode_envelope(
+    *,
+    kind: str,
+    id_: str,
+    run_id: str,
+    created_at: datetime,
+    run_part: str,
+    payload: Mapping[str, object],
+) -> bytes:
+    """``encode_document(envelope(...))``, with the run's part encoded once
+    (``encode_run_part``) instead of once per document."""
+    out = [
+        '{\n  "schema": ',
+        json_string(SCHEMA_IDS[kind]),
+        ',\n  "kind": ',
+        json_string(kind),
+        ',\n  "id": ',
+        json_string(id_),
+        ',\n  "run_id": ',
+        json_string(run_id),
+        ',\n  "created_at": ',
+        json_string(rfc3339(created_at)),
+        run_part,
+        ',\n  "payload": ',
+    ]
+    _encode(dict(payload), "\n  ", out)
+    out.append("\n}\n")
+    return "".join(out).encode("utf-8")
 
 
 def encode_document(document: Mapping[str, object]) -> bytes:

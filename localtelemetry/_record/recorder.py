@@ -8,28 +8,59 @@ recorder is caught here and reported as at most one line on stderr for the whole
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 
 from localtelemetry._contract import MAX_ITEMS, MAX_SAFE_INTEGER, new_id
 from localtelemetry._store import KEY_FILE_NAME
-from localtelemetry._store.store import Store
+from localtelemetry._store.store import Store, load_or_create_key
 
 from . import describe, is_true
-from .documents import SafeValues, clamp_int, duration_bucket, encode_document, envelope, round_ms
-from .hashing import Hasher, home_directory, load_or_create_key
+from .documents import (
+    Hasher,
+    SafeValues,
+    clamp_int,
+    duration_bucket,
+    encode_envelope,
+    encode_run_part,
+    home_directory,
+    round_ms,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from datetime import datetime
-    from typing import IO, Any
+    from typing import IO, Any, TypedDict
 
     from localtelemetry._store import Limits, StoreLocation
 
     from .known import Redactor
     from .observed import Observer
+
+    # Typed dicts, not classes: creating a class costs every recorded run about 70k
+    # instructions (issue 14), and these are only ever read and written by key.
+    class ParamObservation(TypedDict):
+        """A parameter the user set, before hashing."""
+
+        name: str
+        type: str  # boolean | integer | number | choice | string | path
+        source: str  # commandline | environment | prompt
+        value: Any
+        flag: str | None
+
+    class CommandObservation(TypedDict):
+        """What the integration saw of the command: path, parameters, the first exception."""
+
+        path: tuple[str, ...]
+        is_group: bool
+        params: list[ParamObservation]
+        exception: BaseException | None
+        stage: str | None
+        unknown_child: bool
+
 
 OUTCOMES = ("success", "failure", "interrupted")
 BUILD_STATUSES = (*OUTCOMES, "skipped", "partial")
@@ -63,33 +94,15 @@ def is_interrupt(exc: BaseException | None) -> bool:
     return False
 
 
-class ParamObservation:
-    """A parameter the user set, before hashing."""
-
-    __slots__ = ("flag", "name", "source", "type", "value")
-
-    def __init__(
-        self, name: str, type: str, source: str, value: Any, flag: str | None = None
-    ) -> None:
-        self.name = name
-        self.type = type  # boolean | integer | number | choice | string | path
-        self.source = source  # commandline | environment | prompt
-        self.value = value
-        self.flag = flag
-
-
-class CommandObservation:
-    """What the integration saw of the command: path, parameters, the first exception."""
-
-    __slots__ = ("exception", "is_group", "params", "path", "stage", "unknown_child")
-
-    def __init__(self) -> None:
-        self.path: tuple[str, ...] = ()
-        self.is_group = False
-        self.params: list[ParamObservation] = []
-        self.exception: BaseException | None = None
-        self.stage: str | None = None
-        self.unknown_child = False
+def new_observation() -> CommandObservation:
+    return {
+        "path": (),
+        "is_group": False,
+        "params": [],
+        "exception": None,
+        "stage": None,
+        "unknown_child": False,
+    }
 
 
 class Run:
@@ -123,7 +136,7 @@ class Run:
         self.started_perf = time.perf_counter()
         self._cpu0 = os.times()
         self.run_id = new_id(_epoch_ms(self.started))
-        self.command = CommandObservation()
+        self.command = new_observation()
         self.management = False
         self.finishing = False
         # Raw strings from argv and parameters (any source), and values handed to the
@@ -140,6 +153,7 @@ class Run:
         self._safe: SafeValues | None = None
         self._version = app_version
         self._environment: dict[str, object] | None = None
+        self._run_part: str | None = None  # the envelope's members every document shares
 
     # -- reporting ------------------------------------------------------------------
 
@@ -174,7 +188,7 @@ class Run:
 
         if self._machine is None:
             self._machine = machine_values(self.environ, system=self.identity)
-        own = (*self.declared, *self.command.path, *exclude)
+        own = (*self.declared, *self.command["path"], *exclude)
         # A failing run scrubs its message for the build and again for the cli-command
         # document: the second gets the same redactor when nothing new was seen.
         key = (frozenset(self.sensitive), frozenset(self.api_values), frozenset(own))
@@ -201,20 +215,24 @@ class Run:
         t0 = time.perf_counter()
         try:
             safe = self.safe()
+            if self._run_part is None:
+                self._run_part = encode_run_part(
+                    app_name=self.app_name,
+                    app_version=self._version,
+                    environment=self.environment(),
+                    key_id=safe.hasher.key_id,
+                )
             moment = self.now()
             doc_id = new_id(_epoch_ms(moment))
-            document = envelope(
+            data = encode_envelope(
                 kind=kind,
                 id_=doc_id,
                 run_id=self.run_id,
                 created_at=moment,
-                app_name=self.app_name,
-                app_version=self._version,
-                environment=self.environment(),
-                key_id=safe.hasher.key_id,
+                run_part=self._run_part,
                 payload=build_payload(safe),
             )
-            self.store.write_document(kind, doc_id, encode_document(document), journal=True)
+            self.store.write_document(kind, doc_id, data, journal=True)
         except KeyboardInterrupt:
             self.failed_writes += 1
             if not self.finishing:
@@ -250,7 +268,7 @@ class Run:
         t0 = time.perf_counter()
         duration_s = t0 - self.started_perf
         observation = self.command
-        exc = observation.exception
+        exc = observation["exception"]
         interrupted = is_interrupt(exc)
         outcome = "interrupted" if interrupted else ("success" if exit_code == 0 else "failure")
         self.write(
@@ -261,7 +279,7 @@ class Run:
                 exit_code=exit_code,
                 outcome=outcome,
                 duration_s=duration_s,
-                known=lambda: self.redactor(observation.path),
+                known=lambda: self.redactor(observation["path"]),
             ),
         )
         cpu = os.times()
@@ -380,9 +398,9 @@ def cli_command_payload(
     path = [
         # A name not found in the registered tree came from argv: hash it.
         safe.hashed_name(part[1:]) if part.startswith(UNLISTED) else safe.name(part)
-        for part in observation.path[:MAX_PATH_DEPTH]
+        for part in observation["path"][:MAX_PATH_DEPTH]
     ]
-    exc = observation.exception
+    exc = observation["exception"]
     failed = outcome != "success"
     kind: str | None = None
     stage: str | None = None
@@ -390,24 +408,25 @@ def cli_command_payload(
     if failed:
         if exc is not None:
             kind = safe.name(error_kind(exc))
-            stage = observation.stage
+            stage = observation["stage"]
             text = str(exc)
             message = safe.message(text, known) if text else None
         else:
             kind, stage = "Exit", "exit"
-    if observation.unknown_child:
+    if observation["unknown_child"]:
         shape = "unknown_child"
-    elif observation.is_group:
+    elif observation["is_group"]:
         shape = "bare_group"
-    elif path or observation.stage != "usage":
+    elif path or observation["stage"] != "usage":
         shape = "leaf"
     else:
         shape = "unknown_child"
     flags: list[str] = []
     parameters: list[dict[str, object]] = []
-    for param in observation.params[:MAX_ITEMS]:
-        if param.flag and param.flag not in flags:
-            flags.append(param.flag)
+    for param in observation["params"][:MAX_ITEMS]:
+        flag = param["flag"]
+        if flag and flag not in flags:
+            flags.append(flag)
         parameters.append(parameter_entry(safe, param))
     duration = round_ms(duration_s)
     return {
@@ -427,16 +446,17 @@ def cli_command_payload(
 
 
 def parameter_entry(safe: SafeValues, param: ParamObservation) -> dict[str, object]:
+    kind, value = param["type"], param["value"]
     entry: dict[str, object] = {
-        "name": safe.name(param.name),
-        "type": param.type,
-        "source": param.source,
+        "name": safe.name(param["name"]),
+        "type": kind,
+        "source": param["source"],
     }
-    values = list(param.value) if isinstance(param.value, list | tuple) else [param.value]
+    values = list(value) if isinstance(value, list | tuple) else [value]
     values = [v for v in values if v is not None][:MAX_ITEMS]
-    if param.type in ("boolean", "integer", "number", "choice"):
-        entry["values"] = [plain_value(param.type, v, safe) for v in values]
-    elif param.type == "path":
+    if kind in ("boolean", "integer", "number", "choice"):
+        entry["values"] = [plain_value(kind, v, safe) for v in values]
+    elif kind == "path":
         entry["paths"] = [safe.path(v) for v in values]
     else:
         entry["hashes"] = [safe.value_hash(v) for v in values]
@@ -462,26 +482,6 @@ def plain_value(kind: str, value: Any, safe: SafeValues) -> object:
 def _outcome(exc: BaseException | None) -> str:
     """How a phase or build ended, from the exception that ended it."""
     return "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
-
-
-class Phase:
-    """Times one phase of a build."""
-
-    __slots__ = ("_build", "_name", "_t0")
-
-    def __init__(self, build: BuildRecorder, name: str) -> None:
-        self._build = build
-        self._name = name
-        self._t0 = 0.0
-
-    def __enter__(self) -> Phase:
-        self._t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        if len(self._build._phases) < MAX_ITEMS:
-            duration_s = time.perf_counter() - self._t0
-            self._build._phases.append((self._name, duration_s, _outcome(exc)))
 
 
 class BuildRecorder:
@@ -546,8 +546,22 @@ class BuildRecorder:
         key = _text(category)
         self._warnings[key] = self._warnings.get(key, 0) + max(0, clamp_int(n))
 
-    def phase(self, name: str) -> Phase:
-        return Phase(self, _text(name))
+    # A generator, not a class: creating a class costs every recorded run about 70k
+    # instructions, a generator's context manager a few thousand per phase.
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[BuildRecorder]:
+        """Times one phase of the build: ``with b.phase("scan"):`` (``as`` gives the build)."""
+        label = _text(name)
+        t0 = time.perf_counter()
+        outcome = "success"
+        try:
+            yield self
+        except BaseException as exc:
+            outcome = _outcome(exc)
+            raise
+        finally:
+            if len(self._phases) < MAX_ITEMS:
+                self._phases.append((label, time.perf_counter() - t0, outcome))
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         duration_s = time.perf_counter() - self._t0

@@ -157,7 +157,8 @@ class _Keys:
     def __init__(self, store: Store, keep_hashes: bool) -> None:
         import blake3
 
-        from localtelemetry._record.hashing import Hasher, read_key
+        from localtelemetry._record.documents import Hasher
+        from localtelemetry._store.store import read_key
 
         self.keep = keep_hashes
         self._blake3 = blake3.blake3

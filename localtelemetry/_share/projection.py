@@ -59,7 +59,7 @@ from localtelemetry._contract.schemas import (
     nested_deeper_than,
     resolve,
 )
-from localtelemetry._record.hashing import HASH_PATTERN
+from localtelemetry._record.documents import HASH_PATTERN
 from localtelemetry._record.scrub import scrub
 from localtelemetry._store import KINDS
 

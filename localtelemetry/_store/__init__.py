@@ -37,6 +37,7 @@ DOCUMENT_NAME_PATTERN = rf"^({'|'.join(KINDS)})-({ID_PATTERN})\.json$"
 TEMP_PREFIX = ".tmp-"
 TEMP_NAME_PATTERN = r"^\.tmp-(\d+)-[0-9a-f]{16}\.partial$"
 KEY_FILE_NAME = ".hashkey"
+KEY_BYTES = 32  # the install key: 32 random bytes
 #: Retention bookkeeping (see ``Store.apply_retention``); both are ours, never foreign.
 STATE_NAME = ".retention"
 JOURNAL_NAME = ".retention-log"

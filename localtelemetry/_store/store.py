@@ -6,7 +6,9 @@ written, writes each document atomically (0600 temp file, then rename), keeps th
 retention journal, and checks after each run whether the limits may be exceeded. Listing
 and reading (``_store/listing``) and pruning (``_store/retention``) load only when needed, so a
 recording run that stays within its limits imports neither. A file that is not ours by
-name is never deleted. A recording run works with paths as text (``dirname``,
+name is never deleted. The store also keeps its install key (``KEY_FILE_NAME``: 32
+random bytes, 0600, created race-free on the first recorded run, read by the hashing
+in ``_record/documents``). A recording run works with paths as text (``dirname``,
 ``write_document``): ``pathlib`` is imported only when a ``Path`` is asked for.
 """
 
@@ -17,16 +19,29 @@ import os
 import stat
 import sys
 
-from . import BINARY, JOURNAL_NAME, NOFOLLOW, STATE_NAME, AtomicFile, Limits, StoreLocation
+from . import (
+    BINARY,
+    JOURNAL_NAME,
+    KEY_BYTES,
+    NOFOLLOW,
+    STATE_NAME,
+    AtomicFile,
+    Limits,
+    StoreLocation,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from localtelemetry._contract.exceptions import UnsafeStoreError
+    from localtelemetry._contract.exceptions import KeyFileError, UnsafeStoreError
 
     from .listing import DocumentEntry
+
+    #: Key files are named by text on the recording path (no pathlib) and by ``Path``
+    #: in the management commands.
+    PathLike = str | os.PathLike[str]
 
 STATE_MAGIC = "localtelemetry-retention"
 STATE_VERSION = 1
@@ -397,3 +412,125 @@ class Store:
         finally:
             if jfd >= 0:
                 os.close(jfd)
+
+
+# -- the install key ---------------------------------------------------------------------
+
+# Opening a FIFO for reading blocks until a writer appears: a FIFO planted where the key
+# should be would hang every recorded run. Non-blocking, the open returns at once and
+# the file-type check refuses it. (No effect on regular files.)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _key_file_error(message: str) -> KeyFileError:
+    # The exceptions module loads only when one is raised: a recorded run that goes
+    # well never needs it (issue 14: its ten classes cost about 0.3 ms to create).
+    from localtelemetry._contract.exceptions import KeyFileError
+
+    return KeyFileError(message)
+
+
+def _check_key_stat(st: os.stat_result, path: PathLike) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise _key_file_error(f"key file {path} is not a regular file; remove it or run reset-key")
+    if st.st_size != KEY_BYTES:
+        raise _key_file_error(
+            f"key file {path} is corrupt ({st.st_size} bytes, expected {KEY_BYTES}); "
+            "run 'telemetry reset-key' to make a new one"
+        )
+
+
+def read_key(path: PathLike, *, on_repair: Callable[[str], None] | None = None) -> bytes | None:
+    """The key, None if there is none yet. Symlinks and wrong sizes are refused.
+
+    With ``on_repair`` (a recorded run), a key other users may read (group or other
+    permission bits set) is made 0600 and ``on_repair`` is told in one line; without
+    it the file is left as it is (``key_permissions`` tells).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY | _NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise _key_file_error(f"key file {path} is a symlink; refusing to follow it") from None
+        raise _key_file_error(f"key file {path} cannot be read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        _check_key_stat(st, path)
+        data = os.read(fd, KEY_BYTES + 1)
+        if on_repair is not None and _loose(st.st_mode):
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError as exc:
+                raise _key_file_error(
+                    f"key file {path} is readable by other users (mode "
+                    f"{stat.S_IMODE(st.st_mode):04o}) and cannot be made 0600 ({exc.strerror})"
+                ) from None
+            on_repair(
+                f"key file {path} was readable by other users (mode "
+                f"{stat.S_IMODE(st.st_mode):04o}); made it 0600 (run 'telemetry reset-key' "
+                "if someone may have read it)"
+            )
+    finally:
+        os.close(fd)
+    if len(data) != KEY_BYTES:
+        raise _key_file_error(f"key file {path} is corrupt; run 'telemetry reset-key'")
+    return data
+
+
+def _loose(mode: int) -> bool:
+    return os.name == "posix" and bool(stat.S_IMODE(mode) & 0o077)
+
+
+def key_permissions(path: PathLike) -> tuple[str, bool] | None:
+    """The key file's mode (``"0600"``) and whether other users may read or change it;
+    None when there is no key file."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return f"{stat.S_IMODE(st.st_mode):04o}", _loose(st.st_mode)
+
+
+def load_or_create_key(path: PathLike, on_repair: Callable[[str], None] | None = None) -> bytes:
+    """Read the key, creating it first if needed (``on_repair``: see ``read_key``).
+
+    Creation is race-free: the key is written whole to a temp file and hard-linked into
+    place, which fails if another process got there first; then everyone reads the same
+    file. A kill at any instant leaves either no key or a whole one.
+    """
+    existing = read_key(path, on_repair=on_repair)
+    if existing is not None:
+        return existing
+    # Written whole to a temp file, then hard-linked into place: if another process got
+    # there first, its key stays and everyone reads the same file.
+    with contextlib.suppress(FileExistsError), AtomicFile(os.fspath(path), replace=False) as out:
+        out.write(os.urandom(KEY_BYTES))
+    key = read_key(path)
+    if key is None:
+        raise _key_file_error(f"key file {path} vanished while being created")
+    return key
+
+
+def replace_key(path: PathLike) -> bytes:
+    """Make a new key, atomically replacing any old (or corrupt) one.
+
+    Whatever is in the key's place is replaced by name: a symlink's target, a FIFO's
+    writer, a device are never touched. A directory is refused: it may hold someone's
+    files, and it is not ours to remove.
+    """
+    try:
+        st: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise _key_file_error(
+            f"key file {path} is a directory; move it away, then run reset-key again"
+        )
+    # A rename: it replaces a symlink, never follows it.
+    with AtomicFile(os.fspath(path), replace=True) as out:
+        out.write(os.urandom(KEY_BYTES))
+    key = read_key(path)
+    assert key is not None
+    return key
