@@ -248,12 +248,7 @@ def _decorate(cmd: Any, telemetry: Telemetry) -> None:
             base: type[Any] = TyperCommand
         else:
             base = _click_core(cmd).Command
-        help_text = MOUNT_HELP.format(flag=flag_name)
-        mount = _mount_class(base)(
-            name=telemetry.command, help=help_text, short_help=help_text, add_help_option=False
-        )
-        mount._localtelemetry_owner = telemetry
-        commands[telemetry.command] = mount
+        commands[telemetry.command] = _mounted(base, telemetry, MOUNT_HELP.format(flag=flag_name))
 
 
 # -- names the host already uses --------------------------------------------------------
@@ -373,9 +368,6 @@ def _is_group_app(app: Any) -> bool:
     )
 
 
-_MOUNT_CLASSES: dict[type[Any], type[Any]] = {}
-
-
 def mount_of(telemetry: Telemetry) -> Mount:
     """What the management commands need of ``telemetry`` to run as its app's
     ``telemetry`` group: the face hands it down, the CLI never imports ``Telemetry``."""
@@ -385,33 +377,34 @@ def mount_of(telemetry: Telemetry) -> Mount:
     return Mount(t.app_name, t.command, t.flag, t.location, t.limits, t.environ, t._now)
 
 
-def _mount_class(base: type[Any]) -> type[Any]:
-    """A command that hands its whole argv to the management CLI."""
-    if base not in _MOUNT_CLASSES:
+def _mounted(base: type[Any], telemetry: Telemetry, help_text: str) -> Any:
+    """A command of the host's own class that hands its whole argv to the management
+    CLI. Its two methods are the instance's own, as ``_instrument`` sets them: a class
+    made for it would cost every run of the host about 70k instructions (issue 14)."""
+    mount = base(
+        name=telemetry.command, help=help_text, short_help=help_text, add_help_option=False
+    )
 
-        def parse_args(self: Any, ctx: Any, args: list[str]) -> list[str]:
-            ctx.meta[_META_ARGS] = list(args)
-            return []
+    def parse_args(ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_META_ARGS] = list(args)
+        return []
 
-        def invoke(self: Any, ctx: Any) -> Any:
-            telemetry: Telemetry = self._localtelemetry_owner
-            run = telemetry._run
-            if run is not None:
-                run.management = True  # management commands never record
-            from ._cli.app import run_mounted
+    def invoke(ctx: Any) -> Any:
+        run = telemetry._run
+        if run is not None:
+            run.management = True  # management commands never record
+        from ._cli.app import run_mounted
 
-            settings = {name: getattr(ctx, name, None) for name in INHERITED_SETTINGS}
-            return run_mounted(
-                mount_of(telemetry),
-                ctx.meta.get(_META_ARGS, []),
-                ctx.command_path,
-                {k: v for k, v in settings.items() if v is not None},
-            )
-
-        _MOUNT_CLASSES[base] = type(
-            "TelemetryCommands", (base,), {"parse_args": parse_args, "invoke": invoke}
+        settings = {name: getattr(ctx, name, None) for name in INHERITED_SETTINGS}
+        return run_mounted(
+            mount_of(telemetry),
+            ctx.meta.get(_META_ARGS, []),
+            ctx.command_path,
+            {k: v for k, v in settings.items() if v is not None},
         )
-    return _MOUNT_CLASSES[base]
+
+    mount.__dict__.update(parse_args=parse_args, invoke=invoke, _localtelemetry_owner=telemetry)
+    return mount
 
 
 # -- installing -----------------------------------------------------------------------
