@@ -163,3 +163,72 @@ def test_newest_first_is_the_full_sort(by_kind: dict[str, list[str]], wanted: in
 
     everything = sorted(((i, k) for k, ids in by_kind.items() for i in ids), reverse=True)
     assert list(_newest_first(by_kind, wanted)) == everything
+
+
+# -- the path stage's reduced patterns ----------------------------------------------------
+
+PATHISH = st.lists(
+    st.sampled_from(
+        [
+            "/",
+            "\\",
+            "\\\\",
+            "C:",
+            "c:\\",
+            "d:/",
+            ":",
+            "'",
+            '"',
+            "`",
+            "~",
+            "~user/",
+            ".",
+            "..",
+            "./",
+            " ",
+            "\t",
+            "\n",
+            "a",
+            "Zz",
+            "é",
+            "1",
+            "-",
+            "_",
+            "=",
+            ",",
+            ";",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "<",
+            ">",
+            "|",
+            "*",
+            "?",
+            "Program Files",
+            "\u00a0",
+            "\u2028",
+        ]
+    ),
+    max_size=24,
+).map("".join)
+
+
+@given(PATHISH)
+@SETTINGS
+@example("see '/tmp/a b/c.txt' and \"C:\\Program Files\\x y\\z\" or \\\\srv\\share\\f ~/n")
+@example("it's at /home/jane/x.md, not C:/data")
+def test_the_path_stage_finds_with_its_reduced_pattern_what_the_whole_pattern_finds(
+    text: str,
+) -> None:
+    """A failing run compiles only the path alternatives its message can match (issue 14):
+    every match, in every group, must be the whole pattern's."""
+    whole = re.compile(_scrub._PATH)
+    reduced = re.compile(_scrub._path_pattern(*_scrub._path_variant(text)))
+    assert [m.span() for m in reduced.finditer(text)] == [m.span() for m in whole.finditer(text)]
+    for start in range(len(text) + 1):  # the scrubber searches again from inside a text
+        a, b = reduced.search(text, start), whole.search(text, start)
+        assert (a and a.span()) == (b and b.span())

@@ -209,15 +209,38 @@ _BODY = rf"(?:{_C}+{_SEP})*{_LAST}"
 # Inner components of Windows paths may contain spaces: C:\Program Files\x, C:\Users\A B\x
 _BODY_WS = rf"(?:{_C}+(?:(?: {_C}+){{1,3}}(?=\\))?{_SEP})*{_LAST}"
 _QROOT = r"(?:/|~|\.{1,2}[\\/]|[A-Za-z]:[\\/]|\\\\)"
-_PATH = (
-    r"""(?<![^\s'"`(\[{=,;:])(?:"""  # a path starts the text or follows one of these
-    rf"(?<='){_QROOT}[^'\n]*(?=')"  # quoted: may contain spaces
-    rf"""|(?<="){_QROOT}[^"\n]*(?=")"""
-    rf"|(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}"  # C:\... and \\server\share\...
+
+
+def _path_pattern(single: bool = True, double: bool = True, windows: bool = True) -> str:
+    """The path stage's pattern. Without ``single``, ``double`` or ``windows`` it leaves
+    out the alternatives that cannot match a text without a single quote, a double quote,
+    or a drive or UNC start (a colon before a slash or backslash, or two backslashes).
+    Compiling the whole pattern costs a failing run about 5M instructions, one with only
+    the alternatives a message can match about half that (issue 14); ``_path_variant``
+    says which a text needs."""
+    alternatives = []
+    if single:  # quoted: may contain spaces
+        alternatives.append(rf"(?<='){_QROOT}[^'\n]*(?=')")
+    if double:
+        alternatives.append(rf"""(?<="){_QROOT}[^"\n]*(?=")""")
+    if windows:  # C:\... and \\server\share\...
+        alternatives.append(rf"(?:[A-Za-z]:[\\/]|\\\\){_BODY_WS}")
     # ~/... and ~user/..., ./... and ../..., /..., and a/b... share one body (each copy
     # of it costs the first message that has a path a tenth of a millisecond to compile)
-    rf"|(?:~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]|\.{{1,2}}[\\/]|/|(?={_C}+{_SEP})){_BODY})"
-)
+    alternatives.append(
+        rf"(?:~(?:[A-Za-z_][A-Za-z0-9_.\-]*)?[\\/]|\.{{1,2}}[\\/]|/|(?={_C}+{_SEP})){_BODY}"
+    )
+    # a path starts the text or follows one of these
+    return r"""(?<![^\s'"`(\[{=,;:])(?:""" + "|".join(alternatives) + ")"
+
+
+def _path_variant(text: str) -> tuple[bool, bool, bool]:
+    """The alternatives of ``_path_pattern`` that can match somewhere in ``text`` (or in
+    any part of it): each needs a character or pair that must occur in the text."""
+    return ("'" in text, '"' in text, ":\\" in text or ":/" in text or "\\\\" in text)
+
+
+_PATH = _path_pattern()
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 MARKER_PATTERN = rf"<(?:redacted:[a-z0-9]+(?:-[a-z0-9]+)*|path:[0-9a-f]+(?:{EXTENSION_PATTERN})?)>"
 
@@ -372,6 +395,7 @@ class _Stage:
         "pre",
         "source",
         "validate",
+        "variants",
     )
 
     def __init__(self, spec: Spec, mode: int = _REDACT) -> None:
@@ -390,8 +414,19 @@ class _Stage:
         self.pattern: re.Pattern[str] | None = None
         self.mode = mode
         self.marker = f"<redacted:{spec.kind}>"
+        #: The path stage's patterns by ``_path_variant``, compiled on first use.
+        self.variants: dict[tuple[bool, bool, bool], re.Pattern[str]] = {}
 
-    def compiled(self) -> re.Pattern[str]:
+    def compiled(self, text: str | None = None) -> re.Pattern[str]:
+        """The stage's pattern; for the path stage and a ``text``, the pattern with only
+        the alternatives that can match in that text (the same matches, cheaper to
+        compile: see ``_path_pattern``)."""
+        if text is not None and self.mode == _PATH_MODE:
+            key = _path_variant(text)
+            pattern = self.variants.get(key)
+            if pattern is None:
+                pattern = self.variants[key] = re.compile(_path_pattern(*key))
+            return pattern
         pattern = self.pattern
         if pattern is None:
             pattern = self.pattern = re.compile(self.source)
@@ -481,7 +516,7 @@ def _apply(
     longer run cannot hide a card number inside it)."""
     out: list[str] = []
     pos = 0  # end of the text already emitted
-    search = stage.compiled().search
+    search = stage.compiled(seg).search  # the pattern ``_pass`` found ``m`` with
     while m is not None:
         start, end = m.span(stage.group)
         replacement: str | None = None
@@ -556,7 +591,7 @@ def _pass(
             continue
         active.append(index)
         stage = _made[index] or _stage(index)
-        search = stage.compiled().search
+        search = stage.compiled(free).search
         new_parts: list[str] | None = None
         for i in range(0, len(parts), 2):
             seg = parts[i]
