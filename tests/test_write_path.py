@@ -65,25 +65,16 @@ def test_the_run_part_encoded_once_gives_the_same_bytes(
     run_part = encode_run_part(
         app_name=app_name, app_version=app_version, environment=environment, key_id=key_id
     )
+    per_document = {"kind": kind, "id_": id_, "run_id": run_id, "created_at": created_at}
     whole = envelope(
-        kind=kind,
-        id_=id_,
-        run_id=run_id,
-        created_at=created_at,
+        **per_document,
         app_name=app_name,
         app_version=app_version,
         environment=environment,
         key_id=key_id,
         payload=payload,
     )
-    data = encode_envelope(
-        kind=kind,
-        id_=id_,
-        run_id=run_id,
-        created_at=created_at,
-        run_part=run_part,
-        payload=payload,
-    )
+    data = encode_envelope(**per_document, run_part=run_part, payload=payload)
     assert data == serialize(whole) == encode_document(whole)
     assert list(orjson.loads(data)) == [
         "schema", "kind", "id", "run_id", "created_at",
