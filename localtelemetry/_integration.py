@@ -519,7 +519,7 @@ def _run_main(
     if run is None:
         return parent_main(pass_args, prog_name, complete_var, standalone_mode, **extra)
     run.sensitive.update(_sensitive_tokens(stripped))
-    undo: list[tuple[Any, tuple[str, ...]]] = []
+    undo: list[tuple[Any, dict[str, Any]]] = []
     exit_code = 0
     try:
         _instrument(cmd, (), run, undo)
@@ -540,9 +540,7 @@ def _run_main(
             _note(run, exc, "command")
         raise
     finally:
-        for obj, names in undo:
-            for name in names:
-                obj.__dict__.pop(name, None)
+        _undo(undo)
         telemetry.end_run(run, exit_code)
 
 
@@ -615,6 +613,22 @@ def _is_usage_error(exc: BaseException) -> bool:
     return any(k.__name__ in ("UsageError", "BadParameter") for k in type(exc).__mro__)
 
 
+_ABSENT = object()
+#: The names ``_instrument`` sets on a command object for the length of a recorded run.
+_INSTRUMENTED = ("_lt_path", "invoke", "make_context", "get_command")
+
+
+def _undo(undo: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Take the instrumentation off: each name gets back the object's own value, or
+    goes (the class's method shows through again)."""
+    for obj, before in reversed(undo):
+        for name, value in before.items():
+            if value is _ABSENT:
+                obj.__dict__.pop(name, None)
+            else:
+                obj.__dict__[name] = value
+
+
 def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> None:
     if "_lt_path" in cmd.__dict__:
         return
@@ -657,8 +671,11 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
         run.declared.update(getattr(param, "opts", ()))
         run.declared.update(getattr(param, "secondary_opts", ()))
         _watch_values(param, run, undo)
-    names: tuple[str, ...] = ("_lt_path", "invoke", "make_context")
-    cmd.__dict__.update(_lt_path=path, invoke=invoke, make_context=make_context)
+    # What the object had of its own under these names (the mounted group's methods, a
+    # host's override) comes back when the run ends.
+    own = cmd.__dict__
+    undo.append((cmd, {n: own.get(n, _ABSENT) for n in _INSTRUMENTED}))
+    own.update(_lt_path=path, invoke=invoke, make_context=make_context)
     if is_group:
         original_get_command = cmd.get_command
 
@@ -668,9 +685,7 @@ def _instrument(cmd: Any, path: tuple[str, ...], run: Run, undo: list[Any]) -> N
                 _instrument(sub, (*path, _registered_name(cmd, ctx, name, sub)), run, undo)
             return sub
 
-        cmd.__dict__["get_command"] = get_command
-        names = (*names, "get_command")
-    undo.append((cmd, names))
+        own["get_command"] = get_command
 
 
 _WATCHED_SOURCES = frozenset({"COMMANDLINE", "ENVIRONMENT", "DEFAULT_MAP", "PROMPT"})
@@ -700,7 +715,7 @@ def _watch_values(param: Any, run: Run, undo: list[Any]) -> None:
         return result
 
     param.__dict__["consume_value"] = consume_value
-    undo.append((param, ("consume_value",)))
+    undo.append((param, {"consume_value": _ABSENT}))
 
 
 def _add_raw(sensitive: set[str], value: Any, depth: int = 0) -> None:

@@ -232,3 +232,19 @@ def test_the_path_stage_finds_with_its_reduced_pattern_what_the_whole_pattern_fi
     for start in range(len(text) + 1):  # the scrubber searches again from inside a text
         a, b = reduced.search(text, start), whole.search(text, start)
         assert (a and a.span()) == (b and b.span())
+
+
+def test_a_message_compiles_one_path_variant_even_when_a_marker_splits_it() -> None:
+    """The path stage picks its variant from the whole free text and retries within a
+    part with the same pattern (review of issue 14: a part's own variant was compiled
+    a second time when an earlier stage's marker split the message)."""
+    (path_stage,) = [
+        s
+        for s in _scrub._get_stages()
+        if s.mode == _scrub._PATH_MODE  # type: ignore[attr-defined]
+    ]
+    path_stage.variants.clear()
+    text = "it's bob@example.com at /home/x/y.txt"
+    result = _scrub.scrub(text, hash_path=lambda p: "ab")
+    assert "<redacted:email>" in result.text and "<path:ab.txt>" in result.text
+    assert list(path_stage.variants) == [_scrub._path_variant(text)]

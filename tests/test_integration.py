@@ -242,3 +242,60 @@ def test_phases_record_how_they_ended_and_never_change_what_the_app_sees(base: P
     # Unrecorded, the same code runs and ``as`` still gives the build.
     assert CliRunner().invoke(app, []).exit_code == 0
     assert seen == [True, True]
+
+
+def test_a_click_app_is_the_same_after_a_recorded_run_in_the_same_process(base: Path) -> None:
+    """A recorded run instruments the command objects and takes the instrumentation off
+    after; what the objects had of their own before stays. A Click app lives as long as
+    the process (test suites, REPLs): the mounted group's own ``invoke`` and a host's
+    instance-level override must survive a recorded run (review of issue 14: both were
+    erased, so ``telemetry status`` printed nothing afterwards)."""
+
+    @click.group()
+    def cli() -> None:
+        pass
+
+    @cli.command()
+    def hello() -> None:
+        click.echo("hi")
+
+    original = hello.invoke
+
+    def override(ctx: click.Context) -> object:
+        click.echo("override")
+        return original(ctx)
+
+    hello.invoke = override  # type: ignore[method-assign]
+    Telemetry("samecli", version="1.0").install(cli)
+    runner = ClickRunner()
+    status = runner.invoke(cli, ["telemetry", "status"])
+    assert status.exit_code == 0 and "samecli" in status.output, status.output
+    assert runner.invoke(cli, ["hello"]).output == "override\nhi\n"
+    for args in (["--telemetry", "hello"], ["--telemetry", "telemetry", "status"]):
+        assert runner.invoke(cli, args).exit_code == 0
+    assert runner.invoke(cli, ["hello"]).output == "override\nhi\n"
+    again = runner.invoke(cli, ["telemetry", "status"])  # now with the run's documents
+    assert again.exit_code == 0 and "samecli" in again.output, again.output
+
+
+def test_a_phase_object_can_be_used_again_in_both_kinds_of_run(base: Path) -> None:
+    """``p = b.phase(...)`` entered twice works when the run records as when it does not
+    (review of issue 14: a generator-based phase raised on its second use, only under
+    ``--telemetry``); each use is one phase."""
+    app = typer.Typer()
+    telemetry = Telemetry("reuse", version="1.0")
+    telemetry.install(app)
+
+    @app.command()
+    def work() -> None:
+        with telemetry.build("b") as b:
+            p = b.phase("again")
+            for _ in range(2):
+                with p:
+                    pass
+
+    assert CliRunner().invoke(app, []).exit_code == 0
+    result = CliRunner().invoke(app, ["--telemetry"])
+    assert result.exit_code == 0, result.output
+    (build,) = [d["payload"] for d in store_documents(base / "reuse") if d["kind"] == "build"]
+    assert [(p["name"], p["status"]) for p in build["phases"]] == [("again", "success")] * 2  # type: ignore[index]

@@ -33,8 +33,8 @@ from .costs import HOSTS, Variant, localtelemetry_command, make_notes, time_roun
 PRELOAD = BENCH / "apps" / "preload.py"
 RUN_MODULES = "import localtelemetry._cli.runcmd, localtelemetry._cli.wrap"
 TYPER_CLI = "from localtelemetry._cli.app import make_app; make_app(None)"
-#: Modules a recorded run loads (``_recorder`` brings the rest: _documents, _hashing,
-#: blake3, _store, _location, _ids, _limits, _version, _env).
+#: Modules a recorded run loads (``_record.recorder`` brings the rest: ``_record.documents``
+#: with blake3, ``_store`` and ``_store.store``).
 RECORDING = "localtelemetry._record,localtelemetry._record.recorder"
 SCRUBBING = "localtelemetry._record.known,localtelemetry._record.scrub"
 EMPTY_MODULES = 10
@@ -124,7 +124,7 @@ def _gc_pause(h: str, row: str) -> Item:
     return Item(
         row,
         f"collector paused in begin_run/end_run (prototype gc-pause; saved, mean of {n} phases)",
-        "_telemetry.py, _recorder.py",
+        "_telemetry.py, _record/recorder.py",
         pairs,
         scale=1 / n,
         sub=True,
@@ -163,8 +163,8 @@ def items() -> list[Item]:
             ),
             Item(
                 disabled,
-                "importing localtelemetry (the package: __init__ and _telemetry)",
-                "__init__.py, _telemetry.py",
+                "importing localtelemetry (the package: __init__, _telemetry, _contract)",
+                "__init__.py, _telemetry.py, _contract/__init__.py",
                 ((f"{h}:plain[localtelemetry]", f"{h}:plain[-]"),),
             ),
             Item(
@@ -201,15 +201,15 @@ def items() -> list[Item]:
             ),
             Item(
                 recorded,
-                "importing the recording modules: _offswitch, _env, _recorder, _documents, "
-                "_hashing, _store, _location, _ids, _limits, _version, and blake3",
+                "importing the recording modules: _record (environment, off switch), "
+                "_record.recorder, _record.documents, _store, _store.store, and blake3",
                 "_telemetry.begin_run",
                 ((f"{h}:installed[{RECORDING}]", f"{h}:installed[-]"),),
             ),
             Item(
                 recorded,
                 "of which loading the blake3 extension",
-                "_hashing.py (import blake3)",
+                "_record/documents.py (import blake3)",
                 ((f"{h}:installed[blake3]", f"{h}:installed[-]"),),
                 sub=True,
             ),
@@ -242,14 +242,14 @@ def items() -> list[Item]:
             Item(
                 failed,
                 "importing the known-value redactor and the scrubber",
-                "_known.py, _scrub.py, _scrub_rules.py",
+                "_record/known.py, _record/scrub.py, _record/scrub_rules.py",
                 ((f"{h}:installed-fail[{SCRUBBING}]", f"{h}:installed-fail[-]"),),
             ),
             Item(
                 failed,
                 "scrubbing what the redactor leaves of the row's message (a path token and "
                 "an e-mail address): pre-filters, compiling the e-mail rule",
-                "_scrub.py",
+                "_record/scrub.py",
                 (
                     (
                         f"{h}:installed-fail[@scrub-warm]",
@@ -263,15 +263,16 @@ def items() -> list[Item]:
         Item(run, "whole row", "", (("run:run", "run:python"),), whole=True),
         Item(
             run,
-            "importing what the run path needs: localtelemetry, _runcmd, _wrap, _exceptions",
-            "__main__.py, _runcmd.py, _wrap.py",
+            "importing what the run path needs: localtelemetry, _cli.runcmd, _cli.wrap, "
+            "_contract.exceptions",
+            "__main__.py, _cli/runcmd.py, _cli/wrap.py",
             (("run:import-run-modules", "run:python"),),
         ),
         Item(
             run,
             "(reference) what the Typer CLI would cost it (importing typer and its click, "
             "building the management app); `run` reaches it only for --help and mistakes",
-            "_cli.py",
+            "_cli/app.py",
             (("run:typer-cli", "run:python"),),
             reference=True,
         ),

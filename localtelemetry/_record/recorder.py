@@ -8,7 +8,6 @@ recorder is caught here and reported as at most one line on stderr for the whole
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -31,7 +30,7 @@ from .documents import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows it)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
     from typing import IO, Any, TypedDict
 
@@ -484,6 +483,28 @@ def _outcome(exc: BaseException | None) -> str:
     return "success" if exc is None else ("interrupted" if is_interrupt(exc) else "failure")
 
 
+class Phase:
+    """Times one phase of a build: ``with b.phase("scan"):``. A class, not a generator:
+    a phase object may be entered again (each use is one phase), as ``NullBuild``'s can;
+    ``as`` gives the build in both kinds of run."""
+
+    __slots__ = ("_build", "_name", "_t0")
+
+    def __init__(self, build: BuildRecorder, name: str) -> None:
+        self._build = build
+        self._name = name
+        self._t0 = 0.0
+
+    def __enter__(self) -> BuildRecorder:
+        self._t0 = time.perf_counter()
+        return self._build
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        phases = self._build._phases
+        if len(phases) < MAX_ITEMS:
+            phases.append((self._name, time.perf_counter() - self._t0, _outcome(exc)))
+
+
 class BuildRecorder:
     """Collects what a unit of work reports; written as one ``build`` document on exit."""
 
@@ -546,22 +567,8 @@ class BuildRecorder:
         key = _text(category)
         self._warnings[key] = self._warnings.get(key, 0) + max(0, clamp_int(n))
 
-    # A generator, not a class: creating a class costs every recorded run about 70k
-    # instructions, a generator's context manager a few thousand per phase.
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[BuildRecorder]:
-        """Times one phase of the build: ``with b.phase("scan"):`` (``as`` gives the build)."""
-        label = _text(name)
-        t0 = time.perf_counter()
-        outcome = "success"
-        try:
-            yield self
-        except BaseException as exc:
-            outcome = _outcome(exc)
-            raise
-        finally:
-            if len(self._phases) < MAX_ITEMS:
-                self._phases.append((label, time.perf_counter() - t0, outcome))
+    def phase(self, name: str) -> Phase:
+        return Phase(self, _text(name))
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         duration_s = time.perf_counter() - self._t0

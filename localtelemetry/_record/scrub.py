@@ -508,15 +508,18 @@ def _apply(
     m: re.Match[str] | None,
     hash_path: Callable[[str], str],
     counts: dict[str, int],
+    search: Callable[[str, int], re.Match[str] | None] | None = None,
 ) -> list[str] | None:
-    """Replace the matches of ``stage`` in ``seg``, starting with the match ``m``.
+    """Replace the matches of ``stage`` in ``seg``, starting with the match ``m``;
+    ``search`` is the search that found ``m`` (default: the stage's whole pattern's).
 
     Returns alternating free text and markers, or None if nothing was replaced. A
     rejected candidate is retried one character later (so a failed Luhn check on a
     longer run cannot hide a card number inside it)."""
     out: list[str] = []
     pos = 0  # end of the text already emitted
-    search = stage.compiled(seg).search  # the pattern ``_pass`` found ``m`` with
+    if search is None:
+        search = stage.compiled().search
     while m is not None:
         start, end = m.span(stage.group)
         replacement: str | None = None
@@ -596,7 +599,7 @@ def _pass(
         for i in range(0, len(parts), 2):
             seg = parts[i]
             m = search(seg) if seg else None
-            pieces = None if m is None else _apply(stage, seg, m, hash_path, counts)
+            pieces = None if m is None else _apply(stage, seg, m, hash_path, counts, search)
             if pieces is not None:
                 if new_parts is None:
                     new_parts = parts[:i]
