@@ -13,6 +13,7 @@ import pytest
 from bundle_factory import Population, documents_for, templates, write_bundle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutations import BASIC_ACTIONS, mutate_at, paths
 
 from localtelemetry._contract.bundle import MANIFEST_NAME
 from localtelemetry._contract.schemas import all_schemas, is_valid, validation_errors
@@ -98,17 +99,6 @@ _values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
 @settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -118,27 +108,9 @@ def test_never_accepts_what_jsonschema_rejects(
 ) -> None:
     name, original = data.draw(st.sampled_from(samples))
     doc = copy.deepcopy(original)
+    same_kind = [d for k, d in samples if k == name]
     for _ in range(data.draw(st.integers(1, 3))):
-        paths = [p for p in _paths(doc) if p]
-        path = data.draw(st.sampled_from(paths))
-        parent: Any = doc
-        for part in path[:-1]:
-            parent = parent[part]
-        action = data.draw(st.sampled_from(["replace", "delete", "add", "swap"]))
-        if action == "swap":  # a value from another valid document: often still valid
-            other: Any = data.draw(st.sampled_from([d for k, d in samples if k == name]))
-            try:
-                for part in path:
-                    other = other[part]
-            except (KeyError, IndexError, TypeError):
-                continue
-            parent[path[-1]] = copy.deepcopy(other)
-        elif action == "replace":
-            parent[path[-1]] = data.draw(_values)
-        elif action == "delete":
-            del parent[path[-1]]
-        elif isinstance(parent, dict):
-            parent[data.draw(st.text(max_size=8))] = data.draw(_values)
-        else:
-            parent.append(data.draw(_values))
+        path = data.draw(st.sampled_from([p for p in paths(doc) if p]))
+        action = data.draw(st.sampled_from(BASIC_ACTIONS))
+        mutate_at(data, doc, path, action, same_kind, _values)
     assert is_valid(name, doc) == _jsonschema_valid(name, doc), doc

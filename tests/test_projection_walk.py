@@ -20,6 +20,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from mutations import at, mutate_at, paths
 from schema_interpreter import Interpreted
 from typer.testing import CliRunner
 
@@ -181,42 +182,25 @@ _values = st.one_of(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
-def _at(value: Any, path: tuple[Any, ...]) -> Any:
-    for part in path:
-        value = value[part]
-    return value
-
-
 def _mutated(data: st.DataObject, samples: list[dict[str, Any]]) -> dict[str, Any]:
     doc = copy.deepcopy(data.draw(st.sampled_from(samples)))
     kind = doc["kind"]
     for _ in range(data.draw(st.sampled_from([0, 1, 1, 1, 1, 2, 3, 4]))):
-        paths = [p for p in _paths(doc) if p]
-        if not paths:
+        found = [p for p in paths(doc) if p]
+        if not found:
             break
-        path = data.draw(st.sampled_from(paths))
+        path = data.draw(st.sampled_from(found))
         parent: Any = doc
         for part in path[:-1]:
             parent = parent[part]
         action = data.draw(
             st.sampled_from(["replace", "delete", "add", "swap", "leak", "leak", "key", "grow"])
         )
-        containers = [p for p in [(), *paths] if isinstance(_at(doc, p), dict | list)]
-        target = _at(doc, data.draw(st.sampled_from(containers)))
+        containers = [p for p in [(), *found] if isinstance(at(doc, p), dict | list)]
+        target = at(doc, data.draw(st.sampled_from(containers)))
         if action == "key":  # a key like a name, or not, in any object (maps among them)
-            maps = [p for p in containers if isinstance(_at(doc, p), dict)]
-            target = _at(doc, data.draw(st.sampled_from(maps)))
+            maps = [p for p in containers if isinstance(at(doc, p), dict)]
+            target = at(doc, data.draw(st.sampled_from(maps)))
             key = data.draw(
                 st.sampled_from(
                     [*LEAKS, "a b", "", "x" * 70, "ok_name", "h:" + "b" * 32, "rows_Jane"]
@@ -231,28 +215,14 @@ def _mutated(data: st.DataObject, samples: list[dict[str, Any]]) -> dict[str, An
                 target.update({f"k{i}": copy.deepcopy(first) for i in range(100)})
         elif action == "leak":  # a string of the document, or a key, becomes one with data
             leak = data.draw(st.sampled_from(LEAKS))
-            strings = [p for p in paths if isinstance(_at(doc, p), str)]
+            strings = [p for p in found if isinstance(at(doc, p), str)]
             if strings and data.draw(st.booleans()):
                 path = data.draw(st.sampled_from(strings))
-                _at(doc, path[:-1])[path[-1]] = leak
+                at(doc, path[:-1])[path[-1]] = leak
             elif isinstance(parent, dict):
                 parent[leak] = parent.pop(path[-1])
-        elif action == "swap":  # a value from another document of the same kind
-            other: Any = data.draw(st.sampled_from([d for d in samples if d["kind"] == kind]))
-            try:
-                for part in path:
-                    other = other[part]
-            except (KeyError, IndexError, TypeError):
-                continue
-            parent[path[-1]] = copy.deepcopy(other)
-        elif action == "replace":
-            parent[path[-1]] = data.draw(_values)
-        elif action == "delete":
-            del parent[path[-1]]
-        elif isinstance(parent, dict):
-            parent[data.draw(st.text(max_size=8))] = data.draw(_values)
-        else:
-            parent.append(data.draw(_values))
+        else:  # replace, delete, add, or swap in another document's value
+            mutate_at(data, doc, path, action, [d for d in samples if d["kind"] == kind], _values)
     return doc
 
 
